@@ -1,0 +1,67 @@
+/**
+ * A minimal JSON-over-HTTPS client on node:https, so that a private CA and a
+ * client certificate (mTLS) can be given per request — which fetch cannot.
+ */
+import { request } from 'node:https';
+
+export interface HttpsRequest {
+  method?: string;
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** PEM CA bundle that the server certificate must chain to. */
+  ca?: string;
+  /** PEM client certificate and key, for mTLS. */
+  cert?: string;
+  key?: string;
+  timeoutMs?: number;
+}
+
+export interface HttpsResponse<T = unknown> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export function httpsJson<T = unknown>(req: HttpsRequest): Promise<HttpsResponse<T>> {
+  const payload = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  return new Promise((resolve, reject) => {
+    const r = request(
+      req.url,
+      {
+        method: req.method ?? 'GET',
+        ca: req.ca,
+        cert: req.cert,
+        key: req.key,
+        headers: {
+          accept: 'application/json',
+          ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+          ...req.headers,
+        },
+        timeout: req.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = undefined;
+          if (text !== '') {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = text;
+            }
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+        });
+        res.on('error', reject);
+      },
+    );
+    r.on('timeout', () => r.destroy(new Error(`request to ${req.url} timed out`)));
+    r.on('error', reject);
+    if (payload !== undefined) r.write(payload);
+    r.end();
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * Athenz naming rules (core/zms/src/main/rdl/Names.tdl) and the canonical
+ * resource strings built from names. Athenz lower-cases names on every call;
+ * so do we, before validating.
+ */
+import { badRequest } from './errors.ts';
+
+const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
+const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
+
+const simpleNameRe = new RegExp(`^${SIMPLE}$`);
+const compoundNameRe = new RegExp(`^${COMPOUND}$`);
+const resourceNameRe = new RegExp(`^${COMPOUND}(?::${COMPOUND})?:?$`);
+const memberNameRe = new RegExp(
+  `^(?:\\*|${COMPOUND}\\.\\*|${COMPOUND}\\*?|${COMPOUND}:group\\.${COMPOUND}|${COMPOUND}:ext\\..+)$`,
+);
+
+export const DOMAIN_NAME_MAX_LENGTH = 128;
+
+export const isSimpleName = (s: string): boolean => simpleNameRe.test(s);
+export const isCompoundName = (s: string): boolean => compoundNameRe.test(s);
+export const isDomainName = isCompoundName;
+export const isEntityName = isCompoundName;
+export const isServiceName = isCompoundName;
+export const isActionName = isCompoundName;
+export const isResourceName = (s: string): boolean => resourceNameRe.test(s);
+export const isMemberName = (s: string): boolean => memberNameRe.test(s);
+
+type NameKind = 'domain' | 'simple' | 'entity' | 'service' | 'member' | 'resource' | 'action';
+
+const checks: Record<NameKind, { test: (s: string) => boolean; pattern: string }> = {
+  simple: { test: isSimpleName, pattern: 'letters, digits, "_" and "-", not starting with "-"' },
+  domain: { test: isDomainName, pattern: 'dot-separated parts of letters, digits, "_" and "-"' },
+  entity: { test: isEntityName, pattern: 'dot-separated parts of letters, digits, "_" and "-"' },
+  service: { test: isServiceName, pattern: 'dot-separated parts of letters, digits, "_" and "-"' },
+  action: { test: isActionName, pattern: 'dot-separated parts of letters, digits, "_" and "-"' },
+  resource: { test: isResourceName, pattern: '"<domain>" or "<domain>:<entity>"' },
+  member: {
+    test: isMemberName,
+    pattern: '"*", "<domain>.*", "<domain>.<name>", "<domain>.<name>*" or "<domain>:group.<group>"',
+  },
+};
+
+/**
+ * Lower-cases and validates a name, or throws a 400 that names the field and
+ * the expected form.
+ */
+export function validName(kind: NameKind, field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw badRequest(`${field} is required`);
+  }
+  const name = value.toLowerCase();
+  if (!checks[kind].test(name)) {
+    throw badRequest(`Invalid ${field} "${value}": expected ${checks[kind].pattern}`);
+  }
+  if (kind === 'domain' && name.length > DOMAIN_NAME_MAX_LENGTH) {
+    throw badRequest(`Invalid ${field} "${value}": longer than ${DOMAIN_NAME_MAX_LENGTH} characters`);
+  }
+  return name;
+}
+
+export const roleResourceName = (domain: string, role: string): string => `${domain}:role.${role}`;
+export const policyResourceName = (domain: string, policy: string): string => `${domain}:policy.${policy}`;
+export const serviceResourceName = (domain: string, service: string): string => `${domain}:service.${service}`;
+export const serviceFullName = (domain: string, service: string): string => `${domain}.${service}`;
+
+/** `sports.api` → { domain: 'sports', service: 'api' } (split at the last dot). */
+export function splitServiceName(full: string): { domain: string; service: string } | null {
+  const i = full.lastIndexOf('.');
+  if (i <= 0 || i === full.length - 1) return null;
+  return { domain: full.slice(0, i), service: full.slice(i + 1) };
+}
+
+/** `sports:role.readers` → { domain: 'sports', name: 'readers' }, or null for another kind. */
+export function splitResourceName(full: string, kind: 'role' | 'policy'): { domain: string; name: string } | null {
+  const marker = `:${kind}.`;
+  const i = full.indexOf(marker);
+  if (i <= 0) return null;
+  return { domain: full.slice(0, i), name: full.slice(i + marker.length) };
+}
+
+/** The domain part of a resource: text before the first ':' (the whole string when there is none). */
+export function resourceDomain(resource: string): string {
+  const i = resource.indexOf(':');
+  return i < 0 ? resource : resource.slice(0, i);
+}
+
+/** `<service>.<domain-with-dashes>.<suffix>`: the SAN DNS name Athenz gives a service certificate. */
+export function serviceDnsName(domain: string, service: string, dnsSuffix: string): string {
+  return `${service}.${domain.replace(/\./g, '-')}.${dnsSuffix}`;
+}

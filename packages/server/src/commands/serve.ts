@@ -1,0 +1,34 @@
+/** `tessera serve`: run the server until SIGINT/SIGTERM. */
+import { Command } from 'commander';
+import { serverConfig, type ServeFlags } from '../server-config.ts';
+import { startServer } from '../server.ts';
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run ZMS (and ZTS) on the embedded SQLite store or PostgreSQL')
+    .option('--data-dir <dir>', 'where keys, certificates and the SQLite file live (env TESSERA_DATA_DIR)', undefined)
+    .option('--db <url>', 'SQLite file path or postgresql://user:pass@host/db (env TESSERA_DB)')
+    .option('--host <address>', 'address to listen on (env TESSERA_HOST; default 127.0.0.1)')
+    .option('--zms-port <port>', 'ZMS HTTPS port (env TESSERA_ZMS_PORT; default 4443)')
+    .option('--zts-port <port>', 'ZTS HTTPS port (env TESSERA_ZTS_PORT; default 8443)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
+    .option('--aws-regions <list>', 'comma-separated AWS regions with a provider athenz.aws.<region> (env TESSERA_AWS_REGIONS)')
+    .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
+    .action(async (flags: ServeFlags) => {
+      const server = await startServer(serverConfig(flags, process.env));
+      if (server.bootstrap.generatedAdminPassword) {
+        // Printed once, on first start; only its scrypt hash is stored.
+        process.stdout.write(
+          `\nSystem administrator created: user.admin\nPassword (shown only now): ${server.bootstrap.generatedAdminPassword}\n` +
+            `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
+        );
+      }
+      process.stdout.write(`ZMS: ${server.zmsUrl}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,17 @@
+/** The `tessera` command line. */
+import { Command } from 'commander';
+import { serveCommand } from './commands/serve.ts';
+import { demoCommand } from './commands/demo.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('tessera')
+    .description('Tessera: Athenz-compatible service identities for AWS workloads')
+    .addCommand(serveCommand())
+    .addCommand(demoCommand());
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`tessera: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,52 @@
+/** Settings of `tessera serve`: flags win over TESSERA_* environment variables, which win over defaults. */
+import { join, resolve } from 'node:path';
+import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
+
+export interface ServerConfig {
+  dataDir: string;
+  /** SQLite file path or postgresql:// URL. */
+  db: string;
+  host: string;
+  zmsPort: number;
+  ztsPort: number;
+  logLevel: string;
+  zms: ZmsConfig;
+  /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
+  adminPassword?: string;
+}
+
+export interface ServeFlags {
+  dataDir?: string;
+  db?: string;
+  host?: string;
+  zmsPort?: string;
+  ztsPort?: string;
+  logLevel?: string;
+  awsRegions?: string;
+  awsDnsSuffix?: string;
+}
+
+function port(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
+  return n;
+}
+
+export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerConfig {
+  const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
+  const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
+  return {
+    dataDir,
+    db: flags.db ?? env.TESSERA_DB ?? join(dataDir, 'tessera.db'),
+    host: flags.host ?? env.TESSERA_HOST ?? '127.0.0.1',
+    zmsPort: port(flags.zmsPort ?? env.TESSERA_ZMS_PORT ?? '4443', 'ZMS port'),
+    ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
+    logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
+    zms: {
+      ...defaultZmsConfig,
+      ...(regions ? { awsRegions: regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
+      awsDnsSuffix: flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix,
+    },
+    adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined,
+  };
+}

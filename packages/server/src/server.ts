@@ -1,0 +1,86 @@
+/**
+ * `tessera serve`: ZMS (and, as they land, ZTS and the UI) in one process on
+ * one store. Everything is passed in; nothing is global.
+ */
+import { mkdirSync } from 'node:fs';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { openStore, type Store } from '@tessera/store/open-store';
+import { DomainSnapshots } from '@tessera/store/domain-snapshots';
+import type { ZmsContext } from '@tessera/zms/context';
+import { bootstrapSystem, type BootstrapResult } from '@tessera/zms/bootstrap';
+import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
+import { authenticator } from '@tessera/zms/auth/authenticate';
+import { installErrorHandling } from '@tessera/zms/http/errors';
+import { zmsRoutes } from '@tessera/zms/http/zms-routes';
+import type { ServerConfig } from './server-config.ts';
+import { loadOrCreateSigningKey } from './signing-key.ts';
+import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
+
+export interface RunningServer {
+  zmsUrl: string;
+  caCertPath: string;
+  tls: TlsMaterial;
+  store: Store;
+  bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, now: () => Date = () => new Date()): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const tls = await loadOrCreateTls(config.dataDir, now());
+  const signing = loadOrCreateSigningKey(config.dataDir);
+  const apps: FastifyInstance[] = [];
+  const store = await openStore(config.db, { onConnectionError: (e) => apps[0]?.log.warn(`database connection lost: ${e.message}`) });
+  const snapshots = new DomainSnapshots(store.db, { onError: (e) => apps[0]?.log.warn({ err: e }, 'domain snapshot refresh failed') });
+  try {
+    await snapshots.start();
+    const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };
+    const bootstrap = await bootstrapSystem(ctx, config.adminPassword);
+
+    const tokens = userTokenSigner(signing.privateKey, signing.publicKey);
+    const zms = Fastify({
+      logger: {
+        level: config.logLevel,
+        // Credentials never reach the log.
+        redact: ['req.headers.authorization', 'req.headers["athenz-principal-auth"]', 'req.headers.cookie'],
+      },
+      // Clients may present a certificate; it is checked against our CA, and optional.
+      https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
+      bodyLimit: 1024 * 1024,
+    });
+    apps.push(zms);
+    installErrorHandling(zms);
+    await zms.register(
+      async (app) =>
+        zmsRoutes(app, {
+          ctx,
+          auth: authenticator(tokens, now),
+          tokens,
+          signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
+        }),
+      { prefix: '/zms/v1' },
+    );
+    await zms.listen({ host: config.host, port: config.zmsPort });
+    const address = zms.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.zmsPort;
+    const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
+
+    return {
+      zmsUrl: `https://${host}:${port}/zms/v1`,
+      caCertPath: tls.caCertPath,
+      tls,
+      store,
+      bootstrap,
+      async close() {
+        snapshots.stop();
+        for (const app of apps) await app.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    snapshots.stop();
+    for (const app of apps) await app.close();
+    await store.close();
+    throw e;
+  }
+}

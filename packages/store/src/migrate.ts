@@ -1,0 +1,22 @@
+/**
+ * Runs the schema migrations in order. The migration list is explicit (not read
+ * from the file system) so that a bundle carries it and the order is reviewable.
+ */
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Dialect } from './dialect.ts';
+import * as initial from './migrations/001-initial.ts';
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
+    up: (d) => m.up(d, dialect),
+  });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ '001-initial': withDialect(initial) }) },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message}`);
+  }
+}

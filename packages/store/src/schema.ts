@@ -1,0 +1,118 @@
+/**
+ * The Kysely view of Tessera's tables. One schema for SQLite and PostgreSQL:
+ * timestamps are ISO-8601 strings (sortable, millisecond precision on both),
+ * booleans are 0/1 integers.
+ */
+import type { Generated } from 'kysely';
+
+export interface DomainsTable {
+  name: string;
+  id: string;
+  description: string | null;
+  org: string | null;
+  enabled: number;
+  audit_enabled: number;
+  account: string | null;
+  aws_account_name: string | null;
+  ypm_id: number | null;
+  product_id: string | null;
+  application_id: string | null;
+  cert_dns_domain: string | null;
+  business_service: string | null;
+  member_expiry_days: number | null;
+  service_expiry_days: number | null;
+  token_expiry_mins: number | null;
+  service_cert_expiry_mins: number | null;
+  role_cert_expiry_mins: number | null;
+  sign_algorithm: string | null;
+  created: string;
+  modified: string;
+}
+
+export interface RolesTable {
+  domain: string;
+  name: string;
+  trust: string | null;
+  description: string | null;
+  modified: string;
+}
+
+export interface RoleMembersTable {
+  domain: string;
+  role: string;
+  member_name: string;
+  expiration: string | null;
+  system_disabled: number;
+  audit_ref: string | null;
+}
+
+export interface PoliciesTable {
+  domain: string;
+  name: string;
+  description: string | null;
+  case_sensitive: number;
+  modified: string;
+}
+
+export interface AssertionsTable {
+  id: Generated<number>;
+  domain: string;
+  policy: string;
+  role: string;
+  resource: string;
+  action: string;
+  effect: string;
+  case_sensitive: number;
+}
+
+export interface ServicesTable {
+  domain: string;
+  name: string;
+  description: string | null;
+  provider_endpoint: string | null;
+  modified: string;
+}
+
+export interface PublicKeysTable {
+  domain: string;
+  service: string;
+  key_id: string;
+  key: string;
+}
+
+export interface DomainTemplatesTable {
+  domain: string;
+  template: string;
+  version: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  domain: string;
+  created: string;
+  principal: string;
+  api: string;
+  /** What changed, as a JSON string. */
+  details: string;
+  audit_ref: string | null;
+}
+
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  created: string;
+  modified: string;
+}
+
+export interface Database {
+  domains: DomainsTable;
+  roles: RolesTable;
+  role_members: RoleMembersTable;
+  policies: PoliciesTable;
+  assertions: AssertionsTable;
+  services: ServicesTable;
+  public_keys: PublicKeysTable;
+  domain_templates: DomainTemplatesTable;
+  audit_log: AuditLogTable;
+  users: UsersTable;
+}

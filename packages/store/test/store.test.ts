@@ -1,0 +1,125 @@
+/** The store on both backends: migrations, cascades, domain data and snapshots. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type Store } from '../src/open-store.ts';
+import { loadDomainData } from '../src/domain-data.ts';
+import { DomainSnapshots } from '../src/domain-snapshots.ts';
+import { startTestPostgres } from './support/postgres.ts';
+
+const NOW = '2026-01-01T00:00:00.000Z';
+
+async function seed(store: Store, name: string): Promise<void> {
+  const { db } = store;
+  await db
+    .insertInto('domains')
+    .values({
+      name, id: `id-${name}`, description: null, org: null, enabled: 1, audit_enabled: 0, account: '123456789012', aws_account_name: null,
+      ypm_id: null, product_id: null, application_id: null, cert_dns_domain: null, business_service: null, member_expiry_days: null,
+      service_expiry_days: null, token_expiry_mins: null, service_cert_expiry_mins: null, role_cert_expiry_mins: null, sign_algorithm: null,
+      created: NOW, modified: NOW,
+    })
+    .execute();
+  await db.insertInto('roles').values({ domain: name, name: 'admin', trust: null, description: null, modified: NOW }).execute();
+  await db.insertInto('roles').values({ domain: name, name: 'delegated', trust: 'other', description: null, modified: NOW }).execute();
+  await db.insertInto('role_members').values({ domain: name, role: 'admin', member_name: 'user.admin', expiration: null, system_disabled: 0, audit_ref: null }).execute();
+  await db.insertInto('policies').values({ domain: name, name: 'admin', description: null, case_sensitive: 0, modified: NOW }).execute();
+  await db.insertInto('assertions').values({ domain: name, policy: 'admin', role: `${name}:role.admin`, resource: `${name}:*`, action: '*', effect: 'ALLOW', case_sensitive: 0 }).execute();
+  await db.insertInto('services').values({ domain: name, name: 'api', description: 'API', provider_endpoint: null, modified: NOW }).execute();
+  await db.insertInto('public_keys').values({ domain: name, service: 'api', key_id: '0', key: 'a2V5' }).execute();
+}
+
+const backends: { name: string; open: () => Promise<{ store: Store; target: string; cleanup: () => Promise<void> }> }[] = [
+  {
+    name: 'sqlite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
+      const target = join(dir, 'tessera.db');
+      const store = await openStore(target);
+      return { store, target, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+    },
+  },
+  {
+    name: 'postgres',
+    open: async () => {
+      const pg = await startTestPostgres();
+      const store = await openStore(pg.url);
+      return { store, target: pg.url, cleanup: async () => { await store.close(); await pg.stop(); } };
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(`store on ${backend.name}`, () => {
+    let store: Store;
+    let target: string;
+    let cleanup: () => Promise<void>;
+    before(async () => ({ store, target, cleanup } = await backend.open()));
+    after(() => cleanup?.());
+
+    test('opening an up-to-date store again migrates nothing and keeps the data', async () => {
+      await store.db.insertInto('users').values({ name: 'user.x', password_hash: 'h', created: NOW, modified: NOW }).execute();
+      const again = await openStore(target);
+      const users = await again.db.selectFrom('users').select('name').execute();
+      await again.close();
+      assert.deepEqual(users.map((u) => u.name), ['user.x']);
+    });
+
+    test('loads whole domains in the DomainData shape', async () => {
+      await seed(store, 'sports');
+      const data = (await loadDomainData(store.db, ['sports'])).get('sports');
+      assert.ok(data);
+      assert.equal(data.account, '123456789012');
+      assert.deepEqual(data.roles.map((r) => r.name), ['sports:role.admin', 'sports:role.delegated']);
+      assert.deepEqual(data.roles[0].roleMembers, [{ memberName: 'user.admin' }]);
+      assert.equal(data.roles[1].trust, 'other');
+      assert.equal(data.roles[1].roleMembers, undefined);
+      const [policy] = data.policies.contents.policies;
+      assert.equal(policy.name, 'sports:policy.admin');
+      assert.equal(policy.assertions[0].resource, 'sports:*');
+      assert.equal(typeof policy.assertions[0].id, 'number');
+      assert.deepEqual(data.services[0].publicKeys, [{ id: '0', key: 'a2V5' }]);
+    });
+
+    test('deleting a domain removes everything in it', async () => {
+      await seed(store, 'gone');
+      await store.db.deleteFrom('domains').where('name', '=', 'gone').execute();
+      for (const table of ['roles', 'role_members', 'policies', 'assertions', 'services', 'public_keys'] as const) {
+        const rows = await store.db.selectFrom(table).select('domain').where('domain', '=', 'gone').execute();
+        assert.equal(rows.length, 0, table);
+      }
+    });
+
+    test('a failed transaction writes nothing', async () => {
+      await assert.rejects(
+        store.db.transaction().execute(async (trx) => {
+          await trx.insertInto('roles').values({ domain: 'sports', name: 'half', trust: null, description: null, modified: NOW }).execute();
+          await trx.insertInto('roles').values({ domain: 'sports', name: 'half', trust: null, description: null, modified: NOW }).execute();
+        }),
+      );
+      const half = await store.db.selectFrom('roles').select('name').where('name', '=', 'half').execute();
+      assert.equal(half.length, 0);
+    });
+
+    test('snapshots follow the store: changes, new and deleted domains', async () => {
+      const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
+      await snapshots.start();
+      try {
+        assert.equal(snapshots.get('sports')?.services[0].description, 'API');
+        await store.db.updateTable('services').set({ description: 'changed' }).where('domain', '=', 'sports').execute();
+        await store.db.updateTable('domains').set({ modified: '2026-01-02T00:00:00.000Z' }).where('name', '=', 'sports').execute();
+        await seed(store, 'fresh');
+        await snapshots.refresh();
+        assert.equal(snapshots.get('sports')?.services[0].description, 'changed');
+        assert.ok(snapshots.get('fresh'));
+        await store.db.deleteFrom('domains').where('name', '=', 'fresh').execute();
+        await snapshots.refresh();
+        assert.equal(snapshots.get('fresh'), undefined);
+      } finally {
+        snapshots.stop();
+      }
+    });
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Who is calling: an mTLS client certificate issued by Tessera's CA (principal
+ * = CN), or a user token in `Authorization: Bearer` / `Athenz-Principal-Auth`.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import type { UserTokenSigner } from './user-tokens.ts';
+
+export interface Authenticator {
+  principal(req: FastifyRequest): string | undefined;
+}
+
+export function certificatePrincipal(req: FastifyRequest): string | undefined {
+  const socket = req.raw.socket as TLSSocket;
+  // `authorized` means the chain verified against the CA given to the TLS server.
+  if (!socket.encrypted || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate()?.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn.toLowerCase() : undefined;
+}
+
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
+  const ntoken = req.headers['athenz-principal-auth'];
+  return typeof ntoken === 'string' && ntoken !== '' ? ntoken : undefined;
+}
+
+export function authenticator(tokens: UserTokenSigner, now: () => Date, extra?: (req: FastifyRequest) => string | undefined): Authenticator {
+  return {
+    principal(req) {
+      const token = bearerToken(req);
+      if (token) return tokens.verify(token, now());
+      return certificatePrincipal(req) ?? extra?.(req);
+    },
+  };
+}

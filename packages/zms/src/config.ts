@@ -1,0 +1,24 @@
+/** ZMS settings, with the defaults Athenz ships. */
+export interface ZmsConfig {
+  /** AWS regions that get an `athenz.aws.<region>` provider service at bootstrap. */
+  awsRegions: string[];
+  /** DNS suffix the AWS providers may put in certificates (`sys.auth:dns.<suffix>`). */
+  awsDnsSuffix: string;
+  /** Refuse an AWS account already registered to another domain. */
+  enforceUniqueAwsAccounts: boolean;
+  serviceNameMinLength: number;
+  userDomain: string;
+  /** Lifetime of the user tokens issued for a password. */
+  userTokenTtlSeconds: number;
+}
+
+export const defaultZmsConfig: ZmsConfig = {
+  awsRegions: ['us-west-2', 'us-east-1'],
+  awsDnsSuffix: 'aws.athenz.cloud',
+  enforceUniqueAwsAccounts: true,
+  serviceNameMinLength: 3,
+  userDomain: 'user',
+  userTokenTtlSeconds: 3600,
+};
+
+export const SYSTEM_DOMAIN = 'sys.auth';

@@ -1,0 +1,36 @@
+/** Per-request helpers for the ZMS routes: the caller, path names, Athenz headers. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unauthorized } from '@tessera/core/errors';
+import { validName } from '@tessera/core/names';
+import type { Actor } from '../context.ts';
+import type { Authenticator } from '../auth/authenticate.ts';
+
+export type Params = Record<string, string>;
+
+export function actorOf(auth: Authenticator, req: FastifyRequest): Actor {
+  const principal = auth.principal(req);
+  if (!principal) {
+    throw unauthorized('Authentication required: log in (GET /zms/v1/user/_self_/token) and send the token, or use a client certificate');
+  }
+  const auditRef = req.headers['y-audit-ref'];
+  return { principal, ...(typeof auditRef === 'string' && auditRef !== '' ? { auditRef } : {}) };
+}
+
+/** Lower-cased, validated path parameters. */
+export function names(req: FastifyRequest) {
+  const p = req.params as Params;
+  return {
+    domain: () => validName('domain', 'domain name', p.domain),
+    role: () => validName('entity', 'role name', p.role),
+    policy: () => validName('entity', 'policy name', p.policy),
+    service: () => validName('simple', 'service name', p.service),
+    member: () => validName('member', 'member name', p.member),
+    simple: (key: string, label: string) => validName('simple', label, p[key]),
+  };
+}
+
+/** Athenz-Return-Object: true → 200 with the stored object, else 204. */
+export function sendStored(req: FastifyRequest, reply: FastifyReply, load: () => unknown): FastifyReply {
+  if (req.headers['athenz-return-object'] === 'true') return reply.code(200).send(load());
+  return reply.code(204).send();
+}

@@ -1,0 +1,142 @@
+/** Service identities `<domain>.<service>` with their public keys and provider endpoint. */
+import { createPublicKey } from 'node:crypto';
+import { badRequest, forbidden, notFound } from '@tessera/core/errors';
+import { serviceFullName, validName } from '@tessera/core/names';
+import type { PublicKeyEntry, ServiceIdentity } from '@tessera/core/model';
+import { ybase64Decode } from '@tessera/core/ybase64';
+import type { Actor, ZmsContext } from './context.ts';
+import { SYSTEM_DOMAIN } from './config.ts';
+import { writeDomain, type Trx } from './domain-write.ts';
+import { asBody, optArray, optString } from './body.ts';
+import { isAllowed } from './authorize.ts';
+
+const RESERVED_SERVICE_NAMES = new Set(['com', 'net', 'org', 'edu', 'biz', 'gov', 'mil', 'info', 'name', 'mobi', 'cloud']);
+
+/** Rules Athenz applies to new service names, on top of the SimpleName pattern. */
+export function validNewServiceName(ctx: ZmsContext, name: string): void {
+  if (name.includes('.')) throw badRequest(`Invalid service name "${name}": no dots; the full name is <domain>.<service>`);
+  if (RESERVED_SERVICE_NAMES.has(name)) throw badRequest(`putServiceIdentity: reserved service name: ${name}`);
+  if (name.includes('_')) throw badRequest(`putServiceIdentity: service name with underscore not allowed: ${name} (use "-")`);
+  if (name.length < ctx.config.serviceNameMinLength) {
+    throw badRequest(`putServiceIdentity: service name length too short: "${name}" needs at least ${ctx.config.serviceNameMinLength} characters`);
+  }
+}
+
+/** A public key entry: id and the YBase64-encoded PEM, which must parse as a public key. */
+export function readPublicKey(raw: unknown, field: string): PublicKeyEntry {
+  const body = asBody(raw);
+  const id = validName('simple', `${field}.id`, optString(body, 'id') ?? '0');
+  const key = optString(body, 'key');
+  if (!key) throw badRequest(`${field}.key is required: the PEM public key, YBase64-encoded`);
+  try {
+    const pem = key.includes('-----BEGIN') ? key : ybase64Decode(key);
+    createPublicKey(pem);
+  } catch {
+    throw badRequest(`Provided public key is invalid (${field}, id ${id}): send a PEM public key, YBase64-encoded`);
+  }
+  return { id, key };
+}
+
+export async function putService(ctx: ZmsContext, actor: Actor, domain: string, service: string, raw: unknown): Promise<void> {
+  const api = 'putServiceIdentity';
+  const body = asBody(raw);
+  const name = optString(body, 'name');
+  if (name !== undefined && name.toLowerCase() !== serviceFullName(domain, service)) {
+    throw badRequest(`${api}: Inconsistent service/domain names: body has ${name}, path is ${serviceFullName(domain, service)}`);
+  }
+  const keys = (optArray(body, 'publicKeys') ?? []).map((k, i) => readPublicKey(k, `publicKeys[${i}]`));
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw badRequest(`${api}: public key ids must be unique`);
+  const description = optString(body, 'description') ?? null;
+
+  await writeDomain(ctx, actor, { domain, api, kind: 'service' }, async (trx, modified) => {
+    const existing = await trx.selectFrom('services').select('name').where('domain', '=', domain).where('name', '=', service).executeTakeFirst();
+    if (!existing) validNewServiceName(ctx, service);
+    // The provider endpoint is a system attribute: a regular PUT keeps the stored one.
+    await trx
+      .insertInto('services')
+      .values({ domain, name: service, description, provider_endpoint: null, modified })
+      .onConflict((oc) => oc.columns(['domain', 'name']).doUpdateSet({ description, modified }))
+      .execute();
+    await trx.deleteFrom('public_keys').where('domain', '=', domain).where('service', '=', service).execute();
+    for (const k of keys) await trx.insertInto('public_keys').values({ domain, service, key_id: k.id, key: k.key }).execute();
+    return { result: undefined, details: { service, created: !existing, publicKeys: keys.map((k) => k.id) } };
+  });
+}
+
+async function requireService(trx: Trx, domain: string, service: string, api: string): Promise<void> {
+  const row = await trx.selectFrom('services').select('name').where('domain', '=', domain).where('name', '=', service).executeTakeFirst();
+  if (!row) throw notFound(`${api}: Service not found: ${serviceFullName(domain, service)}`);
+}
+
+export async function deleteService(ctx: ZmsContext, actor: Actor, domain: string, service: string): Promise<void> {
+  await writeDomain(ctx, actor, { domain, api: 'deleteServiceIdentity', kind: 'service' }, async (trx) => {
+    await requireService(trx, domain, service, 'deleteServiceIdentity');
+    await trx.deleteFrom('services').where('domain', '=', domain).where('name', '=', service).execute();
+    return { result: undefined, details: { service } };
+  });
+}
+
+export async function putPublicKey(ctx: ZmsContext, actor: Actor, domain: string, service: string, keyId: string, raw: unknown): Promise<void> {
+  const entry = readPublicKey({ ...asBody(raw), id: keyId }, 'publicKeyEntry');
+  const bodyId = optString(asBody(raw), 'id');
+  if (bodyId !== undefined && bodyId.toLowerCase() !== keyId) {
+    throw badRequest(`putPublicKeyEntry: key id in the body (${bodyId}) does not match the path (${keyId})`);
+  }
+  await writeDomain(ctx, actor, { domain, api: 'putPublicKeyEntry', kind: 'service' }, async (trx, modified) => {
+    await requireService(trx, domain, service, 'putPublicKeyEntry');
+    await trx
+      .insertInto('public_keys')
+      .values({ domain, service, key_id: keyId, key: entry.key })
+      .onConflict((oc) => oc.columns(['domain', 'service', 'key_id']).doUpdateSet({ key: entry.key }))
+      .execute();
+    await trx.updateTable('services').set({ modified }).where('domain', '=', domain).where('name', '=', service).execute();
+    return { result: undefined, details: { service, publicKey: keyId } };
+  });
+}
+
+export async function deletePublicKey(ctx: ZmsContext, actor: Actor, domain: string, service: string, keyId: string): Promise<void> {
+  await writeDomain(ctx, actor, { domain, api: 'deletePublicKeyEntry', kind: 'service' }, async (trx, modified) => {
+    await requireService(trx, domain, service, 'deletePublicKeyEntry');
+    const deleted = await trx
+      .deleteFrom('public_keys')
+      .where('domain', '=', domain)
+      .where('service', '=', service)
+      .where('key_id', '=', keyId)
+      .executeTakeFirst();
+    if (Number(deleted.numDeletedRows) === 0) throw notFound(`deletePublicKeyEntry: no public key ${keyId} on ${serviceFullName(domain, service)}`);
+    await trx.updateTable('services').set({ modified }).where('domain', '=', domain).where('name', '=', service).execute();
+    return { result: undefined, details: { service, deletedPublicKey: keyId } };
+  });
+}
+
+/** `providerendpoint` is the only service system attribute Tessera keeps. */
+export async function putServiceSystemMeta(
+  ctx: ZmsContext,
+  actor: Actor,
+  domain: string,
+  service: string,
+  attribute: string,
+  raw: unknown,
+): Promise<void> {
+  const api = 'putServiceIdentitySystemMeta';
+  if (attribute !== 'providerendpoint') throw badRequest(`${api}: unknown service system meta attribute: ${attribute} (known: providerendpoint)`);
+  const resource = `${SYSTEM_DOMAIN}:meta.service.${attribute}.${domain}`;
+  if (!isAllowed(ctx, actor.principal, 'update', resource)) {
+    throw forbidden(`${api}: unauthorized to update service system meta attribute: ${attribute} (needs update on ${resource})`);
+  }
+  const endpoint = optString(asBody(raw), 'providerEndpoint') ?? null;
+  if (endpoint !== null && !/^(https?|class):\/\/\S+$/.test(endpoint)) {
+    throw badRequest(`${api}: providerEndpoint must be an http(s):// URL or a class:// provider name`);
+  }
+  await writeDomain(ctx, actor, { domain, api, kind: 'service' }, async (trx, modified) => {
+    await requireService(trx, domain, service, api);
+    await trx.updateTable('services').set({ provider_endpoint: endpoint, modified }).where('domain', '=', domain).where('name', '=', service).execute();
+    return { result: undefined, details: { service, providerEndpoint: endpoint } };
+  });
+}
+
+export function getService(ctx: ZmsContext, domain: string, service: string): ServiceIdentity {
+  const found = ctx.snapshots.get(domain)?.services.find((s) => s.name === serviceFullName(domain, service));
+  if (!found) throw notFound(`getServiceIdentity: Service not found: ${serviceFullName(domain, service)}`);
+  return found;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what Tessera needs on a fresh machine: npm packages (when missing or
+# stale) and Debian's PostgreSQL (for the test suite's throwaway databases).
+# Safe to run again: it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quiet=false
+[ "${1:-}" = "--quiet" ] && quiet=true
+say() { $quiet || echo "setup: $*"; }
+
+major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is required (found $(node --version))" >&2
+  exit 1
+fi
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=false
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    echo "setup: $* missing and this is not a Debian-like system: install it by hand" >&2
+    exit 1
+  fi
+  $apt_updated || { as_root apt-get update -qq; apt_updated=true; }
+  echo "setup: installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# PostgreSQL server binaries (initdb, postgres): tests start their own throwaway server.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  apt_install postgresql
+else
+  say "PostgreSQL present"
+fi
+
+# openssl: tests check issued certificates with it.
+command -v openssl >/dev/null || apt_install openssl
+
+# npm packages: install when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (better-sqlite3 compiles from source: a few minutes the first time)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm packages up to date"
+fi
