@@ -16,6 +16,12 @@ export function serveCommand(): Command {
     .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
+      const stop = async () => {
+        await server.close();
+        process.exit(0);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
       if (server.bootstrap.generatedAdminPassword) {
         // Printed once, on first start; only its scrypt hash is stored.
         process.stdout.write(
@@ -24,11 +30,5 @@ export function serveCommand(): Command {
         );
       }
       process.stdout.write(`ZMS: ${server.zmsUrl}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
-      const stop = async () => {
-        await server.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
     });
 }

@@ -1,0 +1,104 @@
+/** The server as a whole: TLS material, mTLS principals, and the binary run as a process. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { httpsJson } from '@tessera/core/https-client';
+import { createCertificateAuthority } from '@tessera/core/x509/ca';
+import { issueCertificate } from '@tessera/core/x509/issue';
+import { generateKeyPair } from '@tessera/core/x509/keys';
+import { startTestServer, type TestServer } from './support/test-server.ts';
+
+const BIN = new URL('../bin/tessera.js', import.meta.url).pathname;
+
+describe('TLS and client certificates', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer('sqlite');
+  });
+  after(() => t?.close());
+
+  test('first start writes the CA, server certificate and keys, private ones 0600', () => {
+    for (const f of ['ca.key.pem', 'server.key.pem', 'zms.key.pem']) {
+      assert.equal(statSync(join(t.dataDir, f)).mode & 0o777, 0o600, f);
+    }
+    assert.match(readFileSync(join(t.dataDir, 'ca.cert.pem'), 'utf8'), /BEGIN CERTIFICATE/);
+  });
+
+  const clientCert = async (ca: { keyPem: string; certPem: string }, cn: string) => {
+    const key = generateKeyPair('ec');
+    const now = new Date();
+    const { certPem } = await issueCertificate({
+      ca, publicKeyPem: key.publicKeyPem, subject: { commonName: cn },
+      notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+    });
+    return { cert: certPem, key: key.privateKeyPem };
+  };
+
+  test('a client certificate from Tessera\'s CA authenticates as its CN', async () => {
+    const ca = { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem };
+    const res = await httpsJson<{ principal: string }>({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(ca, 'sports.api')) });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.principal, 'sports.api');
+  });
+
+  test('a client certificate from another CA is not accepted', async () => {
+    const rogue = await createCertificateAuthority({ commonName: 'Rogue', alg: 'ec', validityDays: 1, now: new Date() });
+    const res = await httpsJson({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(rogue, 'user.admin')) });
+    assert.equal(res.status, 401);
+  });
+});
+
+function run(args: string[], env: Record<string, string>, until?: RegExp): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (until && until.test(out)) child.kill('SIGTERM');
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe('the tessera binary', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-bin-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('serve: prints a generated admin password once, then never again', async () => {
+    const env = { TESSERA_ADMIN_PASSWORD: '' };
+    const first = await run(['serve', '--data-dir', join(dir, 'serve'), '--zms-port', '0', '--zts-port', '0'], env, /Store: /);
+    assert.match(first.out, /Password \(shown only now\): \S{16,}/);
+    assert.match(first.out, /ZMS: https:\/\/localhost:\d+\/zms\/v1/);
+    const second = await run(['serve', '--data-dir', join(dir, 'serve'), '--zms-port', '0', '--zts-port', '0'], env, /Store: /);
+    assert.doesNotMatch(second.out, /Password/);
+    assert.equal(second.code, 0, 'stops cleanly on SIGTERM');
+  });
+
+  test('serve: a bad flag is a clear error', async () => {
+    const res = await run(['serve', '--data-dir', join(dir, 'bad'), '--zms-port', 'lots'], {});
+    assert.equal(res.code, 1);
+    assert.match(res.out, /ZMS port must be a port number/);
+  });
+
+  test('demo --once runs the ZMS workflow and exits 0; rerunning is safe', async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await run(['demo', '--once', '--data-dir', join(dir, 'demo'), '--zms-port', '0', '--zts-port', '0'], {});
+      assert.equal(res.code, 0, res.out);
+      assert.match(res.out, /After Allow: may athenz\.aws\.us-west-2 launch sports\.api\?\n\s+ok: yes/);
+      assert.doesNotMatch(res.out, /FAILED/);
+    }
+  });
+});
