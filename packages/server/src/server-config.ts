@@ -1,6 +1,9 @@
 /** Settings of `tessera serve`: flags win over TESSERA_* environment variables, which win over defaults. */
 import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
+import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
+import { splitPemBundle } from '@tessera/core/x509/certificate';
 
 export interface ServerConfig {
   dataDir: string;
@@ -11,6 +14,7 @@ export interface ServerConfig {
   ztsPort: number;
   logLevel: string;
   zms: ZmsConfig;
+  zts: ZtsConfig;
   /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
   adminPassword?: string;
 }
@@ -24,6 +28,27 @@ export interface ServeFlags {
   logLevel?: string;
   awsRegions?: string;
   awsDnsSuffix?: string;
+  awsRegion?: string;
+  awsStsEndpoint?: string;
+  awsDocumentCert?: string;
+  ec2BootWindow?: string;
+}
+
+function wholeNumber(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);
+  return n;
+}
+
+function readCerts(path: string | undefined): string[] {
+  if (!path) return [];
+  try {
+    const certs = splitPemBundle(readFileSync(path, 'utf8'));
+    if (certs.length === 0) throw new Error('no PEM certificate in it');
+    return certs;
+  } catch (e) {
+    throw new Error(`AWS identity document certificate file ${path}: ${(e as Error).message}`);
+  }
 }
 
 function port(value: string, name: string): number {
@@ -35,6 +60,7 @@ function port(value: string, name: string): number {
 export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
+  const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
   return {
     dataDir,
     db: flags.db ?? env.TESSERA_DB ?? join(dataDir, 'tessera.db'),
@@ -45,7 +71,15 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
     zms: {
       ...defaultZmsConfig,
       ...(regions ? { awsRegions: regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
-      awsDnsSuffix: flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix,
+      awsDnsSuffix: dnsSuffix,
+    },
+    zts: {
+      ...defaultZtsConfig,
+      awsRegion: flags.awsRegion ?? env.TESSERA_AWS_REGION ?? defaultZtsConfig.awsRegion,
+      stsEndpoint: flags.awsStsEndpoint ?? env.TESSERA_AWS_STS_ENDPOINT ?? env.AWS_ENDPOINT_URL_STS,
+      awsDnsSuffixes: [dnsSuffix],
+      awsDocumentCertsPem: readCerts(flags.awsDocumentCert ?? env.TESSERA_AWS_DOCUMENT_CERT),
+      ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
     },
     adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined,
   };

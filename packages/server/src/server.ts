@@ -12,12 +12,16 @@ import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
 import { installErrorHandling } from '@tessera/zms/http/errors';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
+import { ztsRoutes } from '@tessera/zts/http/zts-routes';
+import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
+import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
 import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
 
 export interface RunningServer {
   zmsUrl: string;
+  ztsUrl: string;
   caCertPath: string;
   tls: TlsMaterial;
   store: Store;
@@ -38,18 +42,23 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     const bootstrap = await bootstrapSystem(ctx, config.adminPassword);
 
     const tokens = userTokenSigner(signing.privateKey, signing.publicKey);
-    const zms = Fastify({
-      logger: {
-        level: config.logLevel,
-        // Credentials never reach the log.
-        redact: ['req.headers.authorization', 'req.headers["athenz-principal-auth"]', 'req.headers.cookie'],
-      },
-      // Clients may present a certificate; it is checked against our CA, and optional.
-      https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
-      bodyLimit: 1024 * 1024,
-    });
-    apps.push(zms);
-    installErrorHandling(zms);
+    const httpsApp = () => {
+      const app = Fastify({
+        logger: {
+          level: config.logLevel,
+          // Credentials never reach the log.
+          redact: ['req.headers.authorization', 'req.headers["athenz-principal-auth"]', 'req.headers.cookie'],
+        },
+        // Clients may present a certificate; it is checked against our CA, and optional.
+        https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
+        bodyLimit: 1024 * 1024,
+      });
+      installErrorHandling(app);
+      apps.push(app);
+      return app;
+    };
+
+    const zms = httpsApp();
     await zms.register(
       async (app) =>
         zmsRoutes(app, {
@@ -60,18 +69,35 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         }),
       { prefix: '/zms/v1' },
     );
-    await zms.listen({ host: config.host, port: config.zmsPort });
-    const address = zms.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.zmsPort;
+    const zts = httpsApp();
+    const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
+    await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
+
     const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
+    const listen = async (app: FastifyInstance, port: number) => {
+      await app.listen({ host: config.host, port });
+      const address = app.server.address();
+      return typeof address === 'object' && address ? address.port : port;
+    };
+    const zmsPort = await listen(zms, config.zmsPort);
+    const ztsPort = await listen(zts, config.ztsPort);
+
+    // Records of instances that stopped refreshing are dropped daily.
+    const cleaner = setInterval(() => {
+      const before = new Date(now().getTime() - config.zts.certRecordMaxAgeMins * 60_000).toISOString();
+      deleteStaleCertRecords(store.db, before).catch((e) => zts.log.warn(`cert record cleanup failed: ${(e as Error).message}`));
+    }, 86_400_000);
+    cleaner.unref();
 
     return {
-      zmsUrl: `https://${host}:${port}/zms/v1`,
+      zmsUrl: `https://${host}:${zmsPort}/zms/v1`,
+      ztsUrl: `https://${host}:${ztsPort}/zts/v1`,
       caCertPath: tls.caCertPath,
       tls,
       store,
       bootstrap,
       async close() {
+        clearInterval(cleaner);
         snapshots.stop();
         for (const app of apps) await app.close();
         await store.close();

@@ -5,6 +5,7 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './dialect.ts';
 import * as initial from './migrations/001-initial.ts';
+import * as certRecords from './migrations/002-cert-records.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
@@ -12,7 +13,11 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
   });
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => ({ '001-initial': withDialect(initial) }) },
+    provider: { getMigrations: async () => ({
+        '001-initial': withDialect(initial),
+        '002-cert-records': { up: certRecords.up },
+      }),
+    },
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

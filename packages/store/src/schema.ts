@@ -104,6 +104,25 @@ export interface UsersTable {
   modified: string;
 }
 
+export interface CertRecordsTable {
+  provider: string;
+  instance_id: string;
+  /** `<domain>.<service>` */
+  service: string;
+  current_serial: string;
+  current_ip: string;
+  current_time: string;
+  prev_serial: string;
+  prev_ip: string;
+  prev_time: string;
+  expiry_time: string;
+  /** When the instance first registered (kept across refreshes). */
+  issued_time: string;
+  hostname: string | null;
+  client_cert: number;
+  sia_provider: string | null;
+}
+
 export interface Database {
   domains: DomainsTable;
   roles: RolesTable;
@@ -115,4 +134,5 @@ export interface Database {
   domain_templates: DomainTemplatesTable;
   audit_log: AuditLogTable;
   users: UsersTable;
+  cert_records: CertRecordsTable;
 }

@@ -14,6 +14,10 @@ export function serveCommand(): Command {
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
     .option('--aws-regions <list>', 'comma-separated AWS regions with a provider athenz.aws.<region> (env TESSERA_AWS_REGIONS)')
     .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
+    .option('--aws-region <region>', 'region of the STS client ZTS uses to check AWS credentials (env TESSERA_AWS_REGION; default us-west-2)')
+    .option('--aws-sts-endpoint <url>', 'STS endpoint, e.g. aws-sim\'s URL (env TESSERA_AWS_STS_ENDPOINT or AWS_ENDPOINT_URL_STS)')
+    .option('--aws-document-cert <file>', 'PEM certificate(s) that sign EC2 instance identity documents (env TESSERA_AWS_DOCUMENT_CERT)')
+    .option('--ec2-boot-window <seconds>', 'EC2 instances register within this long of boot (env TESSERA_EC2_BOOT_WINDOW; default 1800)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
       const stop = async () => {
@@ -29,6 +33,6 @@ export function serveCommand(): Command {
             `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
         );
       }
-      process.stdout.write(`ZMS: ${server.zmsUrl}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      process.stdout.write(`ZMS: ${server.zmsUrl}\nZTS: ${server.ztsUrl}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
     });
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
 import { startTestPostgres } from '@tessera/store/test/support/postgres';
-import { serverConfig } from '../../src/server-config.ts';
+import { serverConfig, type ServeFlags } from '../../src/server-config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -33,11 +33,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(backend: Backend = 'sqlite'): Promise<TestServer> {
+export async function startTestServer(backend: Backend = 'sqlite', flags: ServeFlags = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const pg = backend === 'postgres' ? await startTestPostgres() : undefined;
   const config = serverConfig(
-    { dataDir, zmsPort: '0', ztsPort: '0', logLevel: 'error', ...(pg ? { db: pg.url } : {}) },
+    { dataDir, zmsPort: '0', ztsPort: '0', logLevel: 'error', ...(pg ? { db: pg.url } : {}), ...flags },
     { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
   const server = await startServer(config);

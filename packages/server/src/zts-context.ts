@@ -1,0 +1,40 @@
+/** Builds ZTS's dependencies: the signer on the CA, and the built-in providers under Athenz's class names. */
+import type { Kysely } from 'kysely';
+import type { Database } from '@tessera/store/schema';
+import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
+import type { CertificateAuthority } from '@tessera/core/x509/ca';
+import type { ZtsConfig } from '@tessera/zts/config';
+import type { ZtsContext } from '@tessera/zts/context';
+import { pemFileSigner } from '@tessera/zts/signer';
+import { ProviderRegistry } from '@tessera/zts/providers/registry';
+import { awsProvider } from '@tessera/zts/providers/aws/aws-provider';
+import { stsCallerIdentity } from '@tessera/zts/providers/aws/sts-identity';
+import { AWS_ECS_PROVIDER_ENDPOINT, AWS_PROVIDER_ENDPOINT } from '@tessera/zms/bootstrap';
+
+export function ztsContext(a: {
+  db: Kysely<Database>;
+  snapshots: DomainSnapshots;
+  ca: CertificateAuthority;
+  config: ZtsConfig;
+  now: () => Date;
+}): ZtsContext {
+  const callerIdentity = stsCallerIdentity({ region: a.config.awsRegion, endpoint: a.config.stsEndpoint, timeoutMs: a.config.stsTimeoutMs });
+  const aws = (flavor: 'ec2' | 'ecs') => (name: string) =>
+    awsProvider(name, {
+      flavor,
+      dnsSuffixes: a.config.awsDnsSuffixes,
+      documentCertsPem: a.config.awsDocumentCertsPem,
+      bootWindowSeconds: a.config.ec2BootWindowSeconds,
+      stsOnlyCertMins: a.config.stsOnlyCertMins,
+      callerIdentity,
+      now: a.now,
+    });
+  return {
+    db: a.db,
+    snapshots: a.snapshots,
+    signer: pemFileSigner(a.ca),
+    providers: new ProviderRegistry(a.snapshots, { [AWS_PROVIDER_ENDPOINT]: aws('ec2'), [AWS_ECS_PROVIDER_ENDPOINT]: aws('ecs') }),
+    config: a.config,
+    now: a.now,
+  };
+}

@@ -1,0 +1,39 @@
+/** ZTS settings. Lifetimes are in minutes, as in Athenz. */
+export interface ZtsConfig {
+  /** Region of the STS client ZTS uses to check AWS credentials. */
+  awsRegion: string;
+  /** STS endpoint (aws-sim in development and tests); the SDK's default when unset. */
+  stsEndpoint?: string;
+  /** Bound on one STS call; a slower STS gives 504. */
+  stsTimeoutMs: number;
+  /** DNS suffixes the AWS providers accept (`aws_dns_suffix`). */
+  awsDnsSuffixes: string[];
+  /** PEM certificates that sign EC2 instance identity documents. */
+  awsDocumentCertsPem: string[];
+  /** An EC2 instance may register only this long after it booted. */
+  ec2BootWindowSeconds: number;
+  /** Lifetime of certificates for workloads without an identity document (EKS, Fargate). */
+  stsOnlyCertMins: number;
+  /** The signer's maximum (and the default for EC2). */
+  maxCertMins: number;
+  /**
+   * How long after a refresh the previous certificate may still refresh (a
+   * client that lost the response retries). Athenz accepts it until the next
+   * refresh; a window closes the gap for copied certificates.
+   */
+  refreshRetryGraceSeconds: number;
+  /** Records not refreshed for this long are removed by the cleaner. */
+  certRecordMaxAgeMins: number;
+}
+
+export const defaultZtsConfig: ZtsConfig = {
+  awsRegion: 'us-west-2',
+  stsTimeoutMs: 10_000,
+  awsDnsSuffixes: ['aws.athenz.cloud'],
+  awsDocumentCertsPem: [],
+  ec2BootWindowSeconds: 1800,
+  stsOnlyCertMins: 7 * 24 * 60,
+  maxCertMins: 30 * 24 * 60,
+  refreshRetryGraceSeconds: 300,
+  certRecordMaxAgeMins: 30 * 24 * 60,
+};

@@ -1,0 +1,26 @@
+/** What every ZTS operation is given: dependencies passed in, never global. */
+import type { Kysely } from 'kysely';
+import type { Database } from '@tessera/store/schema';
+import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
+import type { ZtsConfig } from './config.ts';
+import type { CertSigner } from './signer.ts';
+import type { ProviderRegistry } from './providers/registry.ts';
+
+export interface ZtsContext {
+  db: Kysely<Database>;
+  snapshots: DomainSnapshots;
+  signer: CertSigner;
+  providers: ProviderRegistry;
+  config: ZtsConfig;
+  now: () => Date;
+}
+
+/** The caller as ZTS sees it. */
+export interface Caller {
+  /** CN of the client certificate, when one was presented and verified. */
+  principal?: string;
+  /** The client certificate (PEM), for refresh checks. */
+  certPem?: string;
+  ip: string;
+  userAgent?: string;
+}

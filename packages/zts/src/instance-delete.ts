@@ -1,0 +1,24 @@
+/** `DELETE /instance/...`: by the provider itself, or a principal with `delete` on `<domain>:instance.<id>`. */
+import { evaluateAccess } from '@tessera/core/authz/evaluate-access';
+import { forbidden, notFound, unauthorized } from '@tessera/core/errors';
+import type { Caller, ZtsContext } from './context.ts';
+import { deleteCertRecord } from './cert-records.ts';
+import { requestNames } from './instance-request.ts';
+
+export async function deleteInstance(
+  ctx: ZtsContext,
+  caller: Caller,
+  path: { provider: string; domain: string; service: string; instanceId: string },
+): Promise<void> {
+  const { provider, domain, service } = requestNames(path);
+  if (!caller.principal) throw unauthorized('Authentication required: connect with a client certificate');
+  const allowed =
+    caller.principal === provider ||
+    evaluateAccess({ principal: caller.principal, action: 'delete', resource: `${domain}:instance.${path.instanceId}` }, (d) => ctx.snapshots.get(d), ctx.now()).granted;
+  if (!allowed) {
+    throw forbidden(`principal not authorized to delete the requested instance record (needs delete on ${domain}:instance.${path.instanceId})`);
+  }
+  if (!(await deleteCertRecord(ctx.db, { provider, instanceId: path.instanceId, service: `${domain}.${service}` }))) {
+    throw notFound(`no instance ${path.instanceId} of ${domain}.${service} registered by ${provider}`);
+  }
+}

@@ -1,0 +1,58 @@
+/** `POST /instance`: a workload's first certificate, vouched for by its provider. */
+import { badRequest } from '@tessera/core/errors';
+import type { Caller, ZtsContext } from './context.ts';
+import { authorizeLaunch } from './launch-authorization.ts';
+import { validateServiceCsr } from './service-csr.ts';
+import { putCertRecord } from './cert-records.ts';
+import { callProvider, optMinutes, requestNames, signServiceCert, tenantDomain } from './instance-request.ts';
+
+export interface InstanceIdentity {
+  provider: string;
+  name: string;
+  instanceId: string;
+  x509Certificate: string;
+  x509CertificateSigner: string;
+}
+
+export async function registerInstance(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>): Promise<InstanceIdentity> {
+  const { provider, domain, service } = requestNames(body);
+  const data = tenantDomain(ctx, domain, service);
+  authorizeLaunch(ctx, provider, domain, service);
+  const attestationData = body.attestationData;
+  if (typeof attestationData !== 'string' || attestationData === '') {
+    throw badRequest('attestation data is required for x509 certificate request');
+  }
+  const fallback = typeof body.x509CertInstanceId === 'string' ? body.x509CertInstanceId : undefined;
+  const v = await validateServiceCsr({
+    csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), fallbackInstanceId: fallback,
+  });
+  const result = await callProvider(ctx, caller, 'confirm', { provider, domain, service, attestationData }, data, v, v.instanceId);
+  const cert = await signServiceCert(ctx, data, v, result, optMinutes(body.expiryTime, 'expiryTime'));
+
+  if (result.certRefresh !== false) {
+    const now = ctx.now().toISOString();
+    await putCertRecord(ctx.db, {
+      provider,
+      instance_id: v.instanceId,
+      service: `${domain}.${service}`,
+      current_serial: cert.serialHex,
+      current_ip: caller.ip,
+      current_time: now,
+      prev_serial: cert.serialHex,
+      prev_ip: caller.ip,
+      prev_time: now,
+      expiry_time: cert.notAfter.toISOString(),
+      issued_time: now,
+      hostname: null,
+      client_cert: result.certUsage === 'client' ? 1 : 0,
+      sia_provider: /SIA-([^ ]+)/.exec(caller.userAgent ?? '')?.[1] ?? null,
+    });
+  }
+  return {
+    provider,
+    name: `${domain}.${service}`,
+    instanceId: v.instanceId,
+    x509Certificate: cert.certPem,
+    x509CertificateSigner: ctx.signer.caBundlePem(),
+  };
+}

@@ -1,0 +1,93 @@
+/** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
+import { ApiError, badRequest, notFound } from '@tessera/core/errors';
+import { validName } from '@tessera/core/names';
+import type { DomainData } from '@tessera/core/model';
+import type { Caller, ZtsContext } from './context.ts';
+import type { InstanceConfirmation, ProviderResult } from './providers/instance-provider.ts';
+import { ProviderError } from './providers/instance-provider.ts';
+import type { ValidatedServiceCsr } from './service-csr.ts';
+import { serviceCertMinutes } from './lifetime.ts';
+
+export function tenantDomain(ctx: ZtsContext, domain: string, service: string): DomainData {
+  const data = ctx.snapshots.get(domain);
+  if (!data) throw notFound(`Domain not found: ${domain}`);
+  if (data.enabled === false) throw notFound(`Domain not found: ${domain} (the domain is disabled)`);
+  if (!data.services.some((s) => s.name === `${domain}.${service}`)) {
+    throw badRequest(
+      `Service not registered in domain: ${domain}.${service}; add it in the UI (Services → Add a Service) or run: zms-cli -d ${domain} add-service ${service}`,
+    );
+  }
+  return data;
+}
+
+export function requestNames(raw: { provider?: unknown; domain?: unknown; service?: unknown }) {
+  return {
+    provider: validName('service', 'provider', raw.provider),
+    domain: validName('domain', 'domain', raw.domain),
+    service: validName('simple', 'service', raw.service),
+  };
+}
+
+export function optMinutes(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw badRequest(`${field} must be a whole number of minutes`);
+  return value;
+}
+
+export async function callProvider(
+  ctx: ZtsContext,
+  caller: Caller,
+  kind: 'confirm' | 'refresh',
+  base: { provider: string; domain: string; service: string; attestationData: string },
+  data: DomainData,
+  v: ValidatedServiceCsr,
+  instanceId: string,
+): Promise<ProviderResult> {
+  const provider = ctx.providers.get(base.provider);
+  const confirmation: InstanceConfirmation = {
+    ...base,
+    attributes: {
+      instanceId,
+      clientIP: caller.ip,
+      sanDNS: v.forwardedDns.join(','),
+      ...(v.csr.uris.length ? { sanURI: v.csr.uris.join(',') } : {}),
+      ...(data.account ? { awsAccount: data.account } : {}),
+      ...(caller.principal ? { principal: caller.principal } : {}),
+    },
+  };
+  try {
+    return await provider[kind](confirmation);
+  } catch (e) {
+    if (e instanceof ProviderError) {
+      throw new ApiError(e.status, `unable to verify attestation data: ${e.message} client: ${caller.userAgent ?? 'unknown'} clientIP: ${caller.ip}`);
+    }
+    throw e;
+  }
+}
+
+export async function signServiceCert(
+  ctx: ZtsContext,
+  data: DomainData,
+  v: ValidatedServiceCsr,
+  result: ProviderResult,
+  requestMins: number | undefined,
+) {
+  const minutes = serviceCertMinutes({
+    providerMins: result.certExpiryTime,
+    requestMins,
+    domainCapMins: data.serviceCertExpiryMins,
+    maxMins: ctx.config.maxCertMins,
+  });
+  const now = ctx.now();
+  const { csr } = v;
+  const signed = await ctx.signer.sign({
+    publicKeyPem: csr.publicKeyPem,
+    subject: { commonName: csr.commonName, organizationalUnit: csr.organizationalUnit, organization: csr.organization },
+    dnsNames: csr.dnsNames,
+    uris: csr.uris,
+    notBefore: now,
+    notAfter: new Date(now.getTime() + minutes * 60_000),
+    usage: result.certUsage === 'client' ? 'client' : 'client-server',
+  });
+  return { ...signed, notAfter: new Date(now.getTime() + minutes * 60_000) };
+}

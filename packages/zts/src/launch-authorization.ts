@@ -1,0 +1,33 @@
+/**
+ * The provider's two launch checks, evaluated on the domain snapshots: the
+ * provider must be a registered system provider (`launch` on
+ * `sys.auth:instance`) and authorized by the tenant domain (`launch` on
+ * `<domain>:service.<service>`, what Providers → Allow grants).
+ */
+import { evaluateAccess } from '@tessera/core/authz/evaluate-access';
+import { forbidden } from '@tessera/core/errors';
+import type { ZtsContext } from './context.ts';
+
+const TEMPLATE_FOR_PROVIDER: [prefix: string, template: string, label: string][] = [
+  ['athenz.aws-ecs.', 'aws_ecs_instance_launch_provider', 'AWS ECS launches containers for the service'],
+  ['athenz.aws.', 'aws_instance_launch_provider', 'AWS EC2/EKS/Fargate launches instances for the service'],
+];
+
+export function authorizeLaunch(ctx: ZtsContext, provider: string, domain: string, service: string): void {
+  const lookup = (d: string) => ctx.snapshots.get(d);
+  const now = ctx.now();
+  if (!evaluateAccess({ principal: provider, action: 'launch', resource: 'sys.auth:instance' }, lookup, now).granted) {
+    throw forbidden(
+      `provider '${provider}' not authorized to launch instances in Athenz: it is not a registered system provider ` +
+        `(a member of sys.auth:role.providers); use a configured provider such as athenz.aws.<region>, or ask a system administrator to add it`,
+    );
+  }
+  if (!evaluateAccess({ principal: provider, action: 'launch', resource: `${domain}:service.${service}` }, lookup, now).granted) {
+    const match = TEMPLATE_FOR_PROVIDER.find(([prefix]) => provider.startsWith(prefix));
+    const fix = match
+      ? ` To allow it: in the UI open domain ${domain} → Services → ${service} → Providers and click Allow for "${match[2]}", ` +
+        `or run: zms-cli -d ${domain} set-domain-template ${match[1]} service=${service}`
+      : ` A domain admin must grant launch on ${domain}:service.${service} to ${provider}.`;
+    throw forbidden(`provider '${provider}' not authorized to launch ${domain}.${service} instances.${fix}`);
+  }
+}

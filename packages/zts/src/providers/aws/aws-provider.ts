@@ -1,0 +1,93 @@
+/**
+ * The AWS instance provider (Athenz InstanceAWSProvider, and the ECS variant):
+ * the workload proves it runs as `<domain>.<service>` in one of the domain's
+ * AWS accounts with STS credentials of the assumed role `<domain>.<service>`,
+ * plus, on EC2, the signed instance identity document.
+ */
+import type { InstanceConfirmation, InstanceProvider, ProviderResult } from '../instance-provider.ts';
+import { ProviderError } from '../instance-provider.ts';
+import { parseAttestation, type AwsAttestation } from './attestation.ts';
+import { checkSanDnsNames } from './san-dns.ts';
+import { parseDocument, verifyDocumentSignature } from './identity-document.ts';
+import type { CallerIdentityCheck } from './sts-identity.ts';
+
+export interface AwsProviderSettings {
+  /** `ecs`: instance id is the task id, boot time never checked (Athenz InstanceAWSECSProvider). */
+  flavor: 'ec2' | 'ecs';
+  dnsSuffixes: string[];
+  documentCertsPem: string[];
+  bootWindowSeconds: number;
+  stsOnlyCertMins: number;
+  callerIdentity: CallerIdentityCheck;
+  now: () => Date;
+}
+
+export function awsProvider(providerName: string, s: AwsProviderSettings): InstanceProvider {
+  const check = async (c: InstanceConfirmation, register: boolean): Promise<ProviderResult> => {
+    if (!c.attestationData) throw new ProviderError('attestation data is required: send fresh STS credentials of the assumed role');
+    const att = parseAttestation(c.attestationData);
+    const accounts = (c.attributes.awsAccount ?? '').split(',').filter(Boolean);
+    if (accounts.length === 0) {
+      throw new ProviderError(
+        `Unable to extract AWS Account id: domain ${c.domain} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
+      );
+    }
+    const full = `${c.domain}.${c.service}`;
+    if (att.role !== full && att.role !== c.service) {
+      throw new ProviderError(`Service name mismatch: attestation role ${att.role || '(none)'} vs. ${full}: the workload must assume the IAM role ${full}`);
+    }
+    const instanceId = checkSanDnsNames({
+      domain: c.domain,
+      service: c.service,
+      provider: providerName,
+      sanDns: (c.attributes.sanDNS ?? '').split(',').filter(Boolean),
+      sanUris: (c.attributes.sanURI ?? '').split(',').filter(Boolean),
+      instanceId: c.attributes.instanceId ?? '',
+      dnsSuffixes: s.dnsSuffixes,
+    });
+    if (att.document) checkDocument(att, accounts, instanceId, register);
+    await checkCredentials(att, accounts);
+    return att.document ? {} : { certExpiryTime: s.stsOnlyCertMins };
+  };
+
+  function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
+    const bad = (why: string) => new ProviderError(`Unable to validate AWS document: ${why}`);
+    const doc = parseDocument(att.document!);
+    if (!doc) throw bad('Unable to parse identity document');
+    if (!att.signature) throw bad('AWS instance document signature is empty');
+    if (s.documentCertsPem.length === 0) throw bad('AWS Public key is not available (configure the certificates that sign identity documents)');
+    if (!verifyDocumentSignature(att.document!, att.signature, s.documentCertsPem)) throw bad('the document signature does not verify with the configured AWS certificates');
+    if (!providerName.endsWith(`.${doc.region}`)) throw bad(`provider ${providerName} does not end with expected suffix ${doc.region}`);
+    if (!accounts.includes(doc.accountId)) {
+      throw bad(`mismatch between account values - instance document: ${doc.accountId}, domain accounts: ${accounts.join(',')}`);
+    }
+    const expectedId = s.flavor === 'ecs' ? att.taskid || instanceId : instanceId;
+    if (doc.instanceId.toLowerCase() !== expectedId.toLowerCase()) {
+      throw bad(`mismatch between instance-id values: request: ${expectedId} vs. instance document: ${doc.instanceId}`);
+    }
+    if (register && s.flavor === 'ec2' && s.bootWindowSeconds > 0) {
+      const booted = Date.parse(doc.pendingTime ?? '');
+      if (!(booted > s.now().getTime() - s.bootWindowSeconds * 1000)) {
+        throw bad(`Instance boot time is not recent enough: ${doc.pendingTime} (register within ${s.bootWindowSeconds / 60} minutes of boot)`);
+      }
+    }
+  }
+
+  async function checkCredentials(att: AwsAttestation, accounts: string[]): Promise<void> {
+    if (!att.access || !att.secret || !att.token) {
+      throw new ProviderError('Unable to verify instance identity credentials: access, secret and token of the assumed role are required');
+    }
+    const arn = await s.callerIdentity(att);
+    if (!accounts.some((acct) => arn.startsWith(`arn:aws:sts::${acct}:assumed-role/${att.role}/`))) {
+      throw new ProviderError(
+        `Unable to verify instance identity credentials: STS reports ${arn}, expected arn:aws:sts::<account>:assumed-role/${att.role}/... ` +
+          `for a registered account of the domain (${accounts.join(', ')})`,
+      );
+    }
+  }
+
+  return {
+    confirm: (c) => check(c, true),
+    refresh: (c) => check(c, false),
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * An instance provider confirms that a workload is what it claims to be (as
+ * Athenz's InstanceProvider): `confirm` on register, `refresh` on refresh.
+ */
+export interface InstanceConfirmation {
+  provider: string;
+  domain: string;
+  service: string;
+  attestationData: string;
+  /** instanceId, clientIP, awsAccount, sanDNS, sanURI, hostname … as Athenz sends them. */
+  attributes: Record<string, string>;
+}
+
+/** Control attributes the provider returns (all optional). */
+export interface ProviderResult {
+  /** Lifetime cap in minutes. */
+  certExpiryTime?: number;
+  certUsage?: 'client' | 'server';
+  /** false: no cert record, so the certificate can never be refreshed. */
+  certRefresh?: boolean;
+}
+
+export interface InstanceProvider {
+  confirm(c: InstanceConfirmation): Promise<ProviderResult>;
+  refresh(c: InstanceConfirmation): Promise<ProviderResult>;
+}
+
+/** A refusal by the provider: ZTS answers 403 (or 504 when `status` says so). */
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    readonly status: 403 | 504 = 403,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

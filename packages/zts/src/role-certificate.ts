@@ -1,0 +1,92 @@
+/**
+ * Role certificates (`POST /rolecert`, and the older
+ * `POST /domain/{d}/role/{r}/token`): a service proves with its certificate
+ * that it is a member of a role and gets a client certificate for it.
+ */
+import { isRoleMember } from '@tessera/core/authz/evaluate-access';
+import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
+import { parseCsr } from '@tessera/core/x509/csr';
+import { parseCertificate } from '@tessera/core/x509/certificate';
+import type { Caller, ZtsContext } from './context.ts';
+import { instanceIdOf } from './service-csr.ts';
+import { optMinutes } from './instance-request.ts';
+
+export interface RoleCertResult {
+  certPem: string;
+  notAfter: Date;
+}
+
+const invalid = (detail: string) => badRequest(`Unable to validate cert request: ${detail}`);
+
+export async function issueRoleCertificate(
+  ctx: ZtsContext,
+  caller: Caller,
+  body: Record<string, unknown>,
+  expected?: { domain: string; role: string },
+): Promise<RoleCertResult> {
+  if (!caller.principal || !caller.certPem) throw unauthorized('role certificates need a service certificate as the TLS client certificate');
+  if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
+  if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('csr is required: a PEM CSR with CN <domain>:role.<role>');
+  const requestMins = optMinutes(body.expiryTime, 'expiryTime');
+
+  const csr = await parseCsr(body.csr);
+  if (!csr.signatureValid) throw badRequest('Unable to parse PKCS10 CSR: its signature does not verify with its own key');
+  const m = /^([^:]+):role\.(.+)$/.exec(csr.commonName.toLowerCase());
+  if (!m) throw badRequest(`Unable to parse PKCS10 CSR: Role Certificate CN is not a valid role: ${csr.commonName}`);
+  const [, domain, role] = m;
+  if (expected && (expected.domain !== domain || expected.role !== role)) {
+    throw badRequest(`Role Certificate Request mismatch: ${csr.commonName}/${expected.domain}:role.${expected.role}`);
+  }
+
+  const data = ctx.snapshots.get(domain);
+  if (!data) throw notFound(`No such domain: ${domain}`);
+  const found = data.roles.find((r) => r.name === `${domain}:role.${role}`);
+  if (!found || !isRoleMember(found, caller.principal, ctx.now(), (d) => ctx.snapshots.get(d))) {
+    throw forbidden(
+      `principal ${caller.principal} is not included in the requested role(s) in domain ${domain}; ` +
+        `a domain admin can run: zms-cli -d ${domain} add-member ${role} ${caller.principal}`,
+    );
+  }
+
+  const callerCert = parseCertificate(caller.certPem);
+  const principals = csr.uris.filter((u) => u.toLowerCase().startsWith('athenz://principal/'));
+  if (principals.length !== 1 || principals[0].slice('athenz://principal/'.length).toLowerCase() !== caller.principal) {
+    throw invalid(`the CSR must carry exactly one URI athenz://principal/${caller.principal}`);
+  }
+  for (const uri of csr.uris) {
+    const lower = uri.toLowerCase();
+    if (lower.startsWith('spiffe://') && lower !== `spiffe://${domain}/ra/${role}` && !new RegExp(`^spiffe://[^/]+/ns/${domain}/ra/${role}$`).test(lower)) {
+      throw invalid(`SPIFFE URI ${uri} does not name the role (expected spiffe://${domain}/ra/${role})`);
+    }
+    if (!lower.startsWith('spiffe://') && !lower.startsWith('athenz://principal/') && !lower.startsWith('athenz://instanceid/')) {
+      throw invalid(`unsupported URI ${uri}`);
+    }
+  }
+  const csrInstance = instanceIdOf([], csr.uris);
+  if (csrInstance && csrInstance !== instanceIdOf(callerCert.dnsNames, callerCert.uris)) {
+    throw invalid('the instance id in the CSR is not the one in the service certificate');
+  }
+  for (const name of csr.dnsNames) {
+    if (!callerCert.dnsNames.includes(name.toLowerCase())) throw invalid(`DNS name ${name} is not in the service certificate`);
+  }
+  if (csr.ipAddresses.length > 0) throw invalid('IP addresses are not accepted in role certificates');
+  for (const email of csr.emails) {
+    if (!email.toLowerCase().startsWith(`${caller.principal}@`)) throw invalid(`e-mail ${email} does not name ${caller.principal}`);
+  }
+
+  // Shortest positive of: the request, the domain's role cert cap, the signer maximum; never past the service certificate.
+  const limits = [requestMins, data.roleCertExpiryMins, ctx.config.maxCertMins].filter((v): v is number => !!v && v > 0);
+  const now = ctx.now();
+  const notAfter = new Date(Math.min(now.getTime() + Math.min(...limits) * 60_000, callerCert.notAfter.getTime()));
+  const { certPem } = await ctx.signer.sign({
+    publicKeyPem: csr.publicKeyPem,
+    subject: { commonName: `${domain}:role.${role}`, organizationalUnit: csr.organizationalUnit, organization: csr.organization },
+    dnsNames: csr.dnsNames,
+    uris: csr.uris,
+    emails: csr.emails,
+    notBefore: now,
+    notAfter,
+    usage: 'client',
+  });
+  return { certPem, notAfter };
+}
