@@ -32,6 +32,7 @@ export interface ServeFlags {
   awsStsEndpoint?: string;
   awsDocumentCert?: string;
   ec2BootWindow?: string;
+  refreshRetryGrace?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -79,6 +80,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       stsEndpoint: flags.awsStsEndpoint ?? env.TESSERA_AWS_STS_ENDPOINT ?? env.AWS_ENDPOINT_URL_STS,
       awsDnsSuffixes: [dnsSuffix],
       awsDocumentCertsPem: readCerts(flags.awsDocumentCert ?? env.TESSERA_AWS_DOCUMENT_CERT),
+      refreshRetryGraceSeconds: wholeNumber(flags.refreshRetryGrace ?? env.TESSERA_REFRESH_RETRY_GRACE ?? '0', 'refresh retry grace'),
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
     },
     adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined,

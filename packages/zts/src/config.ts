@@ -19,7 +19,8 @@ export interface ZtsConfig {
   /**
    * How long after a refresh the previous certificate may still refresh (a
    * client that lost the response retries). Athenz accepts it until the next
-   * refresh; a window closes the gap for copied certificates.
+   * refresh, which leaves a copied certificate usable; Tessera's default is 0:
+   * once replaced, a certificate can never refresh again (siad re-registers).
    */
   refreshRetryGraceSeconds: number;
   /** Records not refreshed for this long are removed by the cleaner. */
@@ -34,6 +35,6 @@ export const defaultZtsConfig: ZtsConfig = {
   ec2BootWindowSeconds: 1800,
   stsOnlyCertMins: 7 * 24 * 60,
   maxCertMins: 30 * 24 * 60,
-  refreshRetryGraceSeconds: 300,
+  refreshRetryGraceSeconds: 0,
   certRecordMaxAgeMins: 30 * 24 * 60,
 };

@@ -18,6 +18,7 @@ export function serveCommand(): Command {
     .option('--aws-sts-endpoint <url>', 'STS endpoint, e.g. aws-sim\'s URL (env TESSERA_AWS_STS_ENDPOINT or AWS_ENDPOINT_URL_STS)')
     .option('--aws-document-cert <file>', 'PEM certificate(s) that sign EC2 instance identity documents (env TESSERA_AWS_DOCUMENT_CERT)')
     .option('--ec2-boot-window <seconds>', 'EC2 instances register within this long of boot (env TESSERA_EC2_BOOT_WINDOW; default 1800)')
+    .option('--refresh-retry-grace <seconds>', 'how long a replaced certificate may still refresh, for clients that lost a response (env TESSERA_REFRESH_RETRY_GRACE; default 0)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
       const stop = async () => {
