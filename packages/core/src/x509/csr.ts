@@ -1,23 +1,20 @@
 /** Certificate signing requests: created by siad, parsed and checked by ZTS. */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { x509 } from './provider.ts';
-import { importPrivateKey, importPublicKey, keyAlgorithmOf, publicKeyPemFromPrivate, signingAlgorithm } from './keys.ts';
-import { subjectName, type Subject } from './names.ts';
+import { importPrivateKey, importPublicKey, keyAlgorithmOf, keyStrengthProblem, publicKeyPemFromPrivate, signingAlgorithm, type KeyAlgorithm } from './keys.ts';
+import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
 import { sanValues } from './certificate.ts';
 
-export interface CsrRequest {
+export interface CsrRequest extends SanValues {
+  /** The private key that signs the CSR; its public half is the one certified. */
   keyPem: string;
   subject: Subject;
-  dnsNames?: string[];
-  uris?: string[];
 }
 
+/** A PEM `CERTIFICATE REQUEST` signed with SHA-256 (RSA or ECDSA, from the key). */
 export async function createCsr(r: CsrRequest): Promise<string> {
-  const names: x509.JsonGeneralName[] = [
-    ...(r.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(r.uris ?? []).map((value) => ({ type: 'url' as const, value })),
-  ];
+  const names = generalNames(r);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: subjectName(r.subject),
     keys: { privateKey: await importPrivateKey(r.keyPem), publicKey: await importPublicKey(publicKeyPemFromPrivate(r.keyPem)) },
@@ -36,26 +33,41 @@ export interface ParsedCsr {
   ipAddresses: string[];
   emails: string[];
   publicKeyPem: string;
+  keyAlgorithm: KeyAlgorithm;
+  /** Whether the CSR's self-signature verifies with its own public key (proof of key possession). */
   signatureValid: boolean;
 }
 
+// Real CSRs are 1–3 KB; a limit keeps a hostile body from costing ASN.1 parse time.
+const MAX_CSR_CHARS = 64 * 1024;
+
+/**
+ * Parses a PEM CSR. Unparseable input, several SAN extensions or a key we do not
+ * certify is a 400; a bad self-signature is reported in `signatureValid` for the
+ * caller to reject with its own message.
+ */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
+  if (typeof pem !== 'string' || pem.length > MAX_CSR_CHARS || !pem.includes('-----BEGIN')) {
+    throw badRequest('Unable to parse the CSR: send a PEM "CERTIFICATE REQUEST"');
+  }
   let csr: x509.Pkcs10CertificateRequest;
+  let san: x509.SubjectAlternativeNameExtension | null;
   try {
     csr = new x509.Pkcs10CertificateRequest(pem);
+    const sanExts = csr.getExtensions('2.5.29.17'); // subjectAltName
+    if (sanExts.length > 1) throw new Error('several subjectAltName extensions');
+    san = sanExts.length === 1 ? new x509.SubjectAlternativeNameExtension(sanExts[0].rawData) : null;
   } catch {
     throw badRequest('Unable to parse the CSR: send a PEM "CERTIFICATE REQUEST"');
   }
-  const sanExt = csr.getExtension('2.5.29.17') // subjectAltName;
-  const san = sanExt ? new x509.SubjectAlternativeNameExtension(sanExt.rawData) : null;
-  let publicKeyPem: string;
+  let key: KeyObject;
   try {
-    publicKeyPem = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' })
-      .export({ type: 'spki', format: 'pem' })
-      .toString();
+    key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
   } catch {
-    throw badRequest('The CSR public key is not usable: use an RSA or EC P-256 key');
+    throw badRequest('The CSR public key is not usable: use an RSA (2048+) or EC P-256 key');
   }
+  const weak = keyStrengthProblem(key);
+  if (weak) throw badRequest(`The CSR public key is not accepted: ${weak}`);
   return {
     commonName: csr.subjectName.getField('CN')[0] ?? '',
     organizationalUnit: csr.subjectName.getField('OU')[0],
@@ -64,7 +76,8 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
     uris: sanValues(san, 'url'),
     ipAddresses: sanValues(san, 'ip'),
     emails: sanValues(san, 'email'),
-    publicKeyPem,
+    publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    keyAlgorithm: key.asymmetricKeyType === 'rsa' ? 'rsa' : 'ec',
     signatureValid: await csr.verify().catch(() => false),
   };
 }

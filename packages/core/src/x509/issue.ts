@@ -1,64 +1,86 @@
 /** Signing end-entity certificates with a CA: service, role and TLS server certificates. */
 import { createPublicKey } from 'node:crypto';
+import { badRequest } from '../errors.ts';
 import { x509 } from './provider.ts';
 import type { CertificateAuthority } from './ca.ts';
-import { generateKeyPair, importPrivateKey, keyAlgorithmOf, signingAlgorithm, type KeyPairPem } from './keys.ts';
+import { generateKeyPair, importPrivateKey, keyAlgorithmOf, signingAlgorithm } from './keys.ts';
 import { randomSerial } from './serial.ts';
-import { subjectName, type Subject } from './names.ts';
+import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
 
-export interface IssueRequest {
+export type CertificateUsage = 'client-server' | 'server' | 'client';
+
+export interface IssueRequest extends SanValues {
   ca: CertificateAuthority;
+  /** The subject's public key (SPKI PEM, e.g. `ParsedCsr.publicKeyPem`; any key PEM or certificate node reads). */
   publicKeyPem: string;
   subject: Subject;
-  dnsNames?: string[];
-  uris?: string[];
-  ipAddresses?: string[];
   notBefore: Date;
   notAfter: Date;
-  usage: 'client-server' | 'server' | 'client';
+  usage: CertificateUsage;
 }
 
 export interface IssuedCertificate {
   certPem: string;
+  /** Lower-case hex, as parseCertificate reports it. */
   serialHex: string;
+  /** The validity written into the certificate: whole seconds, notAfter capped at the CA's own. */
+  notBefore: Date;
+  notAfter: Date;
 }
 
+const EKU: Record<CertificateUsage, string[]> = {
+  'client-server': [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+  server: [x509.ExtendedKeyUsage.serverAuth],
+  client: [x509.ExtendedKeyUsage.clientAuth],
+};
+
+/**
+ * Signs a certificate for `publicKeyPem`: random positive 128-bit serial,
+ * SHA-256 with the CA key's algorithm, basicConstraints CA:false, keyUsage
+ * digitalSignature (+keyEncipherment for RSA keys), EKU from `usage`, AKI/SKI.
+ * A notAfter past the CA's is cut to the CA's, since no verifier would accept
+ * the certificate beyond it.
+ */
 export async function issueCertificate(r: IssueRequest): Promise<IssuedCertificate> {
   const caCert = new x509.X509Certificate(r.ca.certPem);
-  const publicKey = new x509.PublicKey(createPublicKey(r.publicKeyPem).export({ type: 'spki', format: 'der' }));
+  let publicKey: x509.PublicKey;
+  try {
+    publicKey = new x509.PublicKey(createPublicKey(r.publicKeyPem).export({ type: 'spki', format: 'der' }));
+  } catch {
+    throw badRequest('The public key to certify is not a valid PEM key');
+  }
+  const notBefore = new Date(Math.floor(r.notBefore.getTime() / 1000) * 1000);
+  const notAfter = new Date(Math.floor(Math.min(r.notAfter.getTime(), caCert.notAfter.getTime()) / 1000) * 1000);
+  if (!(notAfter.getTime() > notBefore.getTime())) {
+    throw badRequest(`Certificate validity is empty: notAfter ${notAfter.toISOString()} is not after notBefore ${notBefore.toISOString()}`);
+  }
+  if (!r.usage || !(r.usage in EKU)) throw badRequest(`Unknown certificate usage ${JSON.stringify(r.usage)}`);
+  const names = generalNames(r);
   const serialHex = randomSerial();
-  const eku = {
-    'client-server': [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-    server: [x509.ExtendedKeyUsage.serverAuth],
-    client: [x509.ExtendedKeyUsage.clientAuth],
-  }[r.usage];
-  const usage = keyAlgorithmOf(r.publicKeyPem) === 'rsa'
+  const keyUsage = keyAlgorithmOf(r.publicKeyPem) === 'rsa'
     ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
     : x509.KeyUsageFlags.digitalSignature;
-  const names: x509.JsonGeneralName[] = [
-    ...(r.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(r.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
-    ...(r.uris ?? []).map((value) => ({ type: 'url' as const, value })),
-  ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serialHex,
     subject: subjectName(r.subject),
-    issuer: caCert.subject,
-    notBefore: r.notBefore,
-    notAfter: r.notAfter,
+    // The CA's encoded name as is, so that issuer and CA subject match byte for byte.
+    issuer: caCert.subjectName,
+    notBefore,
+    notAfter,
     publicKey,
     signingKey: await importPrivateKey(r.ca.keyPem),
     signingAlgorithm: signingAlgorithm(keyAlgorithmOf(r.ca.keyPem)),
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(usage, true),
-      new x509.ExtendedKeyUsageExtension(eku),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
+      new x509.KeyUsagesExtension(keyUsage, true),
+      new x509.ExtendedKeyUsageExtension(EKU[r.usage]),
+      // RFC 5280: with an empty subject the SAN must be critical.
+      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, !r.subject.commonName && !r.subject.organizationalUnit && !r.subject.organization && !r.subject.country)] : []),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
     ],
   });
-  return { certPem: cert.toString('pem') + '\n', serialHex };
+  return { certPem: cert.toString('pem') + '\n', serialHex, notBefore, notAfter };
 }
 
 export interface ServerTlsOptions {
@@ -68,15 +90,17 @@ export interface ServerTlsOptions {
   now: Date;
 }
 
-/** A fresh key and a server certificate for it (the dev TLS certificate). */
+/** A fresh EC key and a server certificate for it (the dev TLS certificate); CN is the first host name. */
 export async function issueServerTlsCertificate(ca: CertificateAuthority, o: ServerTlsOptions): Promise<{ keyPem: string; certPem: string }> {
-  const keys: KeyPairPem = generateKeyPair('ec');
+  const hostnames = [...new Set(o.hostnames.filter((h) => h.length > 0))];
+  if (hostnames.length === 0) throw new Error('the server TLS certificate needs at least one host name');
+  const keys = generateKeyPair('ec');
   const { certPem } = await issueCertificate({
     ca,
     publicKeyPem: keys.publicKeyPem,
-    subject: { commonName: o.hostnames[0], organization: 'Tessera' },
-    dnsNames: [...new Set(o.hostnames)],
-    ipAddresses: o.ips,
+    subject: { commonName: hostnames[0], organization: 'Tessera' },
+    dnsNames: hostnames,
+    ipAddresses: [...new Set(o.ips)],
     notBefore: new Date(o.now.getTime() - 60_000),
     notAfter: new Date(o.now.getTime() + o.validityDays * 86_400_000),
     usage: 'server',
