@@ -158,6 +158,12 @@ describe('issuing certificates', () => {
     assert.equal(legacy.status, 200, legacy.text);
     assert.match(legacy.body.token, /BEGIN CERTIFICATE/);
 
+    const listed = await t.admin.call<{ instances: { instanceId: string; provider: string; revoked: boolean; expires: string }[] }>('GET', '/domain/sports/service/api/instances');
+    const mine = listed.body.instances.find((i) => i.instanceId === taskId);
+    assert.ok(mine, listed.text);
+    assert.equal(mine.provider, PROVIDER);
+    assert.equal(mine.revoked, false);
+
     const bundle = await ztsCall<{ name: string; certs: string }>(t.server.ztsUrl, t.ca, 'GET', '/cacerts/athenz', undefined);
     assert.deepEqual(bundle.body, { name: 'athenz', certs: t.ca });
   });
@@ -361,6 +367,9 @@ describe('refusals', () => {
     await t.admin.call('PUT', '/domain/sports/role/cleaners', { roleMembers: [{ memberName: 'sports.web' }] });
     await t.admin.call('PUT', '/domain/sports/policy/cleaners', { assertions: [{ role: 'cleaners', action: 'delete', resource: 'sports:instance.*' }] });
     assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'DELETE', path, undefined, asWeb)).status, 204);
+    // The same through ZMS (what the UI's revoke does): the web instance goes too.
+    assert.equal((await t.admin.call('DELETE', `/domain/sports/service/web/instance/${PROVIDER}/${webTask.taskId}`)).status, 204);
+    assert.equal((await t.admin.call('DELETE', `/domain/sports/service/web/instance/${PROVIDER}/${webTask.taskId}`)).status, 404);
     const after = await refresh(creds, taskId, { cert: api.res.body.x509Certificate, key: api.keyPem });
     assert.equal(after.res.status, 403);
     assert.match(after.res.body.message, /Unable to find certificate record/);

@@ -5,6 +5,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 import type { UserTokenSigner } from './user-tokens.ts';
+import { sessionToken } from './browser-session.ts';
 
 export interface Authenticator {
   principal(req: FastifyRequest): string | undefined;
@@ -25,12 +26,12 @@ export function bearerToken(req: FastifyRequest): string | undefined {
   return typeof ntoken === 'string' && ntoken !== '' ? ntoken : undefined;
 }
 
-export function authenticator(tokens: UserTokenSigner, now: () => Date, extra?: (req: FastifyRequest) => string | undefined): Authenticator {
+export function authenticator(tokens: UserTokenSigner, now: () => Date): Authenticator {
   return {
     principal(req) {
-      const token = bearerToken(req);
+      const token = bearerToken(req) ?? sessionToken(req);
       if (token) return tokens.verify(token, now());
-      return certificatePrincipal(req) ?? extra?.(req);
+      return certificatePrincipal(req);
     },
   };
 }

@@ -10,7 +10,11 @@ export type Params = Record<string, string>;
 export function actorOf(auth: Authenticator, req: FastifyRequest): Actor {
   const principal = auth.principal(req);
   if (!principal) {
-    throw unauthorized('Authentication required: log in (GET /zms/v1/user/_self_/token) and send the token, or use a client certificate');
+    throw unauthorized(
+      req.headers.cookie?.includes('tessera_session=')
+        ? 'Your session has expired: log in again'
+        : 'Authentication required: log in (GET /zms/v1/user/_self_/token) and send the token, or use a client certificate',
+    );
   }
   const auditRef = req.headers['y-audit-ref'];
   return { principal, ...(typeof auditRef === 'string' && auditRef !== '' ? { auditRef } : {}) };

@@ -28,6 +28,8 @@ import { checkAccess } from '../access-check.ts';
 import { modifiedDomains, signDomain, type DomainSigningKey } from '../signed-domains.ts';
 import { checkPassword, setPassword, validUserName } from '../users.ts';
 import { actorOf, names, sendStored, type Params } from './request.ts';
+import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
+import { listInstances, revokeInstance } from '../instances.ts';
 
 export interface ZmsRouteDeps {
   ctx: ZmsContext;
@@ -55,6 +57,24 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
     return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now()) };
+  });
+
+  // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
+  app.post('/session', async (req, reply) => {
+    const body = asBody(req.body);
+    const user = typeof body.user === 'string' ? body.user : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    if (!user || !password) throw badRequest('user and password are required');
+    const principal = await checkPassword(ctx.db, ctx.config.userDomain, user, password);
+    if (!principal) throw unauthorized('Invalid user name or password');
+    const ttl = ctx.config.userTokenTtlSeconds;
+    const csrfToken = setSessionCookies(reply, deps.tokens.issue(principal, ttl, ctx.now()), ttl);
+    return { principal, systemAdmin: isSystemAdmin(ctx, principal), csrfToken, expires: new Date(ctx.now().getTime() + ttl * 1000).toISOString() };
+  });
+
+  app.delete('/session', async (_req, reply) => {
+    clearSessionCookies(reply);
+    return reply.code(204).send();
   });
 
   // Tessera extension: system admins create users; users change their own password.
@@ -404,6 +424,27 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
     const domain = names(req).domain();
     domainData(ctx, domain);
     await putServiceSystemMeta(ctx, a, domain, names(req).service(), names(req).simple('attribute', 'attribute').toLowerCase(), req.body);
+    return reply.code(204).send();
+  });
+
+  // Tessera extension: instances of a service (ZTS certificate records), and revoking one.
+  app.get('/domain/:domain/service/:service/instances', async (req) => {
+    caller(req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const service = names(req).service();
+    getService(ctx, domain, service);
+    return listInstances(ctx, domain, service);
+  });
+
+  app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', async (req, reply) => {
+    const a = actor(req);
+    const domain = names(req).domain();
+    const service = names(req).service();
+    domainData(ctx, domain);
+    const p = req.params as Params;
+    authorize(ctx, 'revokeInstance', a.principal, 'delete', `${domain}:instance.${p.instanceId}`);
+    await revokeInstance(ctx, domain, service, validName('service', 'provider', p.provider), p.instanceId);
     return reply.code(204).send();
   });
 
