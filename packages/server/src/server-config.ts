@@ -13,6 +13,8 @@ export interface ServerConfig {
   zmsPort: number;
   ztsPort: number;
   logLevel: string;
+  /** Run only one service in this process (several processes share one PostgreSQL). */
+  only?: 'zms' | 'zts';
   zms: ZmsConfig;
   zts: ZtsConfig;
   /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
@@ -20,6 +22,7 @@ export interface ServerConfig {
 }
 
 export interface ServeFlags {
+  only?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -61,6 +64,8 @@ function port(value: string, name: string): number {
 export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
+  const only = flags.only ?? env.TESSERA_ONLY;
+  if (only !== undefined && only !== 'zms' && only !== 'zts') throw new Error(`--only takes zms or zts, got "${only}"`);
   const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
   return {
     dataDir,
@@ -69,6 +74,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
     zmsPort: port(flags.zmsPort ?? env.TESSERA_ZMS_PORT ?? '4443', 'ZMS port'),
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
+    ...(only ? { only } : {}),
     zms: {
       ...defaultZmsConfig,
       ...(regions ? { awsRegions: regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),

@@ -20,7 +20,9 @@ import { loadOrCreateSigningKey } from './signing-key.ts';
 import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
 
 export interface RunningServer {
+  /** '' when this process runs ZTS only. */
   zmsUrl: string;
+  /** '' when this process runs ZMS only. */
   ztsUrl: string;
   caCertPath: string;
   tls: TlsMaterial;
@@ -79,8 +81,9 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       const address = app.server.address();
       return typeof address === 'object' && address ? address.port : port;
     };
-    const zmsPort = await listen(zms, config.zmsPort);
-    const ztsPort = await listen(zts, config.ztsPort);
+    // `--only` runs one of them; the other's routes stay unbound (no listener).
+    const zmsPort = config.only === 'zts' ? 0 : await listen(zms, config.zmsPort);
+    const ztsPort = config.only === 'zms' ? 0 : await listen(zts, config.ztsPort);
 
     // Records of instances that stopped refreshing are dropped daily.
     const cleaner = setInterval(() => {
@@ -90,8 +93,8 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     cleaner.unref();
 
     return {
-      zmsUrl: `https://${host}:${zmsPort}/zms/v1`,
-      ztsUrl: `https://${host}:${ztsPort}/zts/v1`,
+      zmsUrl: zmsPort ? `https://${host}:${zmsPort}/zms/v1` : '',
+      ztsUrl: ztsPort ? `https://${host}:${ztsPort}/zts/v1` : '',
       caCertPath: tls.caCertPath,
       tls,
       store,

@@ -11,6 +11,7 @@ export function serveCommand(): Command {
     .option('--host <address>', 'address to listen on (env TESSERA_HOST; default 127.0.0.1)')
     .option('--zms-port <port>', 'ZMS HTTPS port (env TESSERA_ZMS_PORT; default 4443)')
     .option('--zts-port <port>', 'ZTS HTTPS port (env TESSERA_ZTS_PORT; default 8443)')
+    .option('--only <service>', 'run only zms or only zts in this process (env TESSERA_ONLY)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
     .option('--aws-regions <list>', 'comma-separated AWS regions with a provider athenz.aws.<region> (env TESSERA_AWS_REGIONS)')
     .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
@@ -34,6 +35,6 @@ export function serveCommand(): Command {
             `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
         );
       }
-      process.stdout.write(`ZMS: ${server.zmsUrl}\nZTS: ${server.ztsUrl}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      process.stdout.write(`ZMS: ${server.zmsUrl || '(not run here)'}\nZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
     });
 }

@@ -1,0 +1,60 @@
+/**
+ * Running apart on one PostgreSQL: a ZMS-only and a ZTS-only server share the
+ * store and key material; ZTS follows ZMS's changes within a poll interval.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { httpsJson } from '@tessera/core/https-client';
+import { startTestPostgres, type TestPostgres } from '@tessera/store/test/support/postgres';
+import { serverConfig } from '../src/server-config.ts';
+import { startServer, type RunningServer } from '../src/server.ts';
+import { ADMIN_PASSWORD } from './support/test-server.ts';
+
+let pg: TestPostgres;
+let dir: string;
+let zms: RunningServer;
+let zts: RunningServer;
+
+before(async () => {
+  pg = await startTestPostgres();
+  dir = mkdtempSync(join(tmpdir(), 'tessera-replicas-'));
+  const config = (only: string) =>
+    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  zms = await startServer(config('zms'));
+  zts = await startServer(config('zts'));
+});
+after(async () => {
+  await zts?.close();
+  await zms?.close();
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('each process serves only its part', () => {
+  assert.equal(zms.ztsUrl, '');
+  assert.equal(zts.zmsUrl, '');
+  assert.match(zms.zmsUrl, /^https:/);
+  assert.match(zts.ztsUrl, /^https:/);
+});
+
+test('ZTS sees a domain created through ZMS within seconds', async () => {
+  const ca = zms.tls.caCertPem;
+  const login = await httpsJson<{ token: string }>({
+    url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+  });
+  const register = () =>
+    httpsJson<{ message: string }>({ method: 'POST', url: `${zts.ztsUrl}/instance`, ca, body: { provider: 'athenz.aws.us-west-2', domain: 'media', service: 'api', csr: 'x', attestationData: 'x' } });
+  assert.equal((await register()).status, 404, 'unknown domain before');
+  const created = await httpsJson({ method: 'POST', url: `${zms.zmsUrl}/domain`, ca, body: { name: 'media', adminUsers: ['user.admin'] }, headers: { authorization: `Bearer ${login.body.token}` } });
+  assert.equal(created.status, 200, created.text);
+  let seen = false;
+  for (let i = 0; i < 50 && !seen; i++) {
+    const r = await register();
+    seen = r.status === 400 && /Service not registered/.test(r.body.message);
+    if (!seen) await new Promise((done) => setTimeout(done, 100));
+  }
+  assert.ok(seen, 'ZTS learned about the new domain from the shared store');
+});
