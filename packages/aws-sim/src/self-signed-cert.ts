@@ -59,7 +59,8 @@ export function selfSignedCertificate(commonName: string, organization: string, 
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const spki = AsnConvert.parse(publicKey.export({ type: 'spki', format: 'der' }), SubjectPublicKeyInfo);
   const serial = randomBytes(16);
-  serial[0] &= 0x7f; // positive INTEGER
+  // Positive and minimal in DER: a leading 0x00 byte would be illegal padding (strict parsers such as OpenSSL refuse it).
+  serial[0] = (serial[0] & 0x7f) | 0x40;
   const subject = name(commonName, organization);
   const algorithm = new AlgorithmIdentifier({ algorithm: SHA256_WITH_RSA, parameters: NULL_DER() });
   const tbs = new TBSCertificate({

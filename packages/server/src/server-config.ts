@@ -1,5 +1,6 @@
 /** Settings of `tessera serve`: flags win over TESSERA_* environment variables, which win over defaults. */
 import { join, resolve } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
 import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
@@ -49,6 +50,7 @@ function readCerts(path: string | undefined): string[] {
   try {
     const certs = splitPemBundle(readFileSync(path, 'utf8'));
     if (certs.length === 0) throw new Error('no PEM certificate in it');
+    for (const pem of certs) new X509Certificate(pem); // unusable certificates fail here, not at request time
     return certs;
   } catch (e) {
     throw new Error(`AWS identity document certificate file ${path}: ${(e as Error).message}`);
