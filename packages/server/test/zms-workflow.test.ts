@@ -86,6 +86,25 @@ for (const backend of BACKENDS) {
       assert.deepEqual(policy.body.assertions.map((a) => a.resource).sort(), ['sports:service.api', 'sports:service.web']);
     });
 
+    test('provider endpoint as a system attribute; template details', async () => {
+      const set = await t.admin.call('PUT', '/domain/sports/service/web/meta/system/providerendpoint', { providerEndpoint: 'https://provider.example.com/callback' });
+      assert.equal(set.status, 204, set.text);
+      const web = await t.admin.call<{ providerEndpoint: string }>('GET', '/domain/sports/service/web');
+      assert.equal(web.body.providerEndpoint, 'https://provider.example.com/callback');
+      // A regular PUT keeps it: it is a system attribute.
+      await t.admin.call('PUT', '/domain/sports/service/web', { name: 'sports.web', description: 'changed' });
+      assert.equal((await t.admin.call<{ providerEndpoint: string }>('GET', '/domain/sports/service/web')).body.providerEndpoint, 'https://provider.example.com/callback');
+      const bad = await t.admin.call<{ message: string }>('PUT', '/domain/sports/service/web/meta/system/providerendpoint', { providerEndpoint: 'ftp://x' });
+      assert.equal(bad.status, 400);
+      assert.match(bad.body.message, /http\(s\):\/\/ URL or a class:\/\/ provider name/);
+
+      const tpl = await t.admin.call<{ metadata: { templateName: string; keywordsToReplace: string }; roles: { name: string; roleMembers: { memberName: string }[] }[] }>('GET', '/template/aws_instance_launch_provider');
+      assert.equal(tpl.status, 200);
+      assert.equal(tpl.body.metadata.keywordsToReplace, '_service_');
+      assert.deepEqual(tpl.body.roles[0].roleMembers, [{ memberName: 'athenz.aws.*' }]);
+      assert.equal((await t.admin.call('GET', '/template/nope')).status, 404);
+    });
+
     test('change feed: modified domains and the signed domain', async () => {
       const all = await t.admin.call<{ domains: { domain: { name: string; modified: string } }[] }>('GET', '/sys/modified_domains?metaonly=true');
       assert.equal(all.status, 200);
