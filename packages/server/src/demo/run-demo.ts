@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
+import { startAwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { parseCertificate, verifyIssuedBy } from '@tessera/core/x509/certificate';
 import { keyMatchesCertificate } from '@tessera/core/x509/keys';
