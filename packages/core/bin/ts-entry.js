@@ -6,7 +6,7 @@ import { register } from 'tsx/esm/api';
 export async function loadTsEntry(moduleUrl) {
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
-    if (w.name !== 'NodeVersionSupportWarning') process.stderr.write(`${w.name}: ${w.message}\n`);
+    if (!/NodeVersionSupportWarning|require node >=22/.test(`${w.name} ${w.message}`)) process.stderr.write(`${w.name}: ${w.message}\n`);
   });
   register();
   return import(moduleUrl);
