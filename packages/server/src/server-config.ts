@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
 import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
+import type { CaSettings } from './tls-material.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -18,6 +19,7 @@ export interface ServerConfig {
   only?: 'zms' | 'zts';
   zms: ZmsConfig;
   zts: ZtsConfig;
+  ca: CaSettings;
   /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
   adminPassword?: string;
 }
@@ -37,6 +39,9 @@ export interface ServeFlags {
   awsDocumentCert?: string;
   ec2BootWindow?: string;
   refreshRetryGrace?: string;
+  caKeyAlg?: string;
+  caCert?: string;
+  caKey?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -68,6 +73,11 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
   const only = flags.only ?? env.TESSERA_ONLY;
   if (only !== undefined && only !== 'zms' && only !== 'zts') throw new Error(`--only takes zms or zts, got "${only}"`);
+  const caAlg = flags.caKeyAlg ?? env.TESSERA_CA_KEY_ALG ?? 'ec';
+  if (caAlg !== 'ec' && caAlg !== 'rsa') throw new Error(`--ca-key-alg takes ec or rsa, got "${caAlg}"`);
+  const caCert = flags.caCert ?? env.TESSERA_CA_CERT;
+  const caKey = flags.caKey ?? env.TESSERA_CA_KEY;
+  if (!!caCert !== !!caKey) throw new Error('--ca-cert and --ca-key go together');
   const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
   return {
     dataDir,
@@ -82,6 +92,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       ...(regions ? { awsRegions: regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
       awsDnsSuffix: dnsSuffix,
     },
+    ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}) },
     zts: {
       ...defaultZtsConfig,
       awsRegion: flags.awsRegion ?? env.TESSERA_AWS_REGION ?? defaultZtsConfig.awsRegion,

@@ -33,7 +33,7 @@ export interface RunningServer {
 
 export async function startServer(config: ServerConfig, now: () => Date = () => new Date()): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const tls = await loadOrCreateTls(config.dataDir, now());
+  const tls = await loadOrCreateTls(config.dataDir, now(), config.ca);
   const signing = loadOrCreateSigningKey(config.dataDir);
   const apps: FastifyInstance[] = [];
   const store = await openStore(config.db, { onConnectionError: (e) => apps[0]?.log.warn(`database connection lost: ${e.message}`) });
