@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Tessera needs on a fresh machine: npm packages (when missing or
-# stale) and Debian's PostgreSQL (for the test suite's throwaway databases).
-# Safe to run again: it only does what is missing.
+# stale), Debian's PostgreSQL (for the test suite's throwaway databases) and
+# Chromium (for the UI tests), and builds the web UI when its build is missing
+# or older than its sources. Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=false
@@ -36,10 +37,28 @@ fi
 # openssl: tests check issued certificates with it.
 command -v openssl >/dev/null || apt_install openssl
 
+# Chromium: the UI tests drive Debian's build through playwright-core, which never downloads a browser.
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium
+else
+  say "Chromium present"
+fi
+
 # npm packages: install when node_modules is missing or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages (better-sqlite3 compiles from source: a few minutes the first time)"
   npm ci --no-audit --no-fund --loglevel=error
 else
   say "npm packages up to date"
+fi
+
+# The web UI (served by `tessera serve` at /): built when packages/ui/dist is
+# missing or any of its sources is newer (the server-side code in src/server aside).
+ui=packages/ui
+if [ ! -f $ui/dist/index.html ] ||
+  [ -n "$(find $ui/src $ui/public $ui/index.html $ui/vite.config.ts -path $ui/src/server -prune -o -newer $ui/dist/index.html -print -quit)" ]; then
+  echo "setup: building the web UI"
+  npm run build -w $ui --silent >/dev/null
+else
+  say "web UI build up to date"
 fi

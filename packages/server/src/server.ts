@@ -14,6 +14,7 @@ import { installErrorHandling } from '@tessera/zms/http/errors';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
 import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
+import { uiRoutes } from '@tessera/ui/server/ui-routes';
 import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
@@ -71,6 +72,8 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         }),
       { prefix: '/zms/v1' },
     );
+    // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
+    await zms.register(uiRoutes);
     const zts = httpsApp();
     const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });

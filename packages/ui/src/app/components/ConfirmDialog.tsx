@@ -1,0 +1,45 @@
+/** "Are you sure?" for destructive actions; the server's refusal stays in the dialog, in words. */
+import { useState, type ReactNode } from 'react';
+import type { ApiError } from '../api.ts';
+import { toApiError } from '../use-load.ts';
+import { ErrorMessage } from './ErrorMessage.tsx';
+import { Modal } from './Modal.tsx';
+
+interface ConfirmProps {
+  title: string;
+  confirmLabel: string;
+  children: ReactNode;
+  onConfirm(): Promise<void>;
+  onClose(): void;
+}
+
+export function ConfirmDialog({ title, confirmLabel, children, onConfirm, onClose }: ConfirmProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError>();
+  const confirm = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await onConfirm();
+      onClose();
+    } catch (e) {
+      setError(toApiError(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={title} onClose={onClose}>
+      <div className="modal-body">{children}</div>
+      <ErrorMessage error={error} />
+      <div className="dialog-actions">
+        <button type="button" className="button danger" onClick={confirm} disabled={busy}>
+          {busy ? 'Working…' : confirmLabel}
+        </button>
+        {/* Focus starts on Cancel: Enter alone must not destroy anything. */}
+        <button type="button" className="button" onClick={onClose} data-autofocus>
+          Cancel
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,254 @@
+/** Roles of a domain with their members (and expiry); add or remove a member, add or delete a role. */
+import { useState, type FormEvent } from 'react';
+import type { ApiError } from '../api.ts';
+import { useApp } from '../app-context.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { TextField } from '../components/Field.tsx';
+import { Loading } from '../components/Loading.tsx';
+import { Modal } from '../components/Modal.tsx';
+import { Time } from '../components/Time.tsx';
+import { splitList } from '../format.ts';
+import { toApiError, useLoad } from '../use-load.ts';
+import { entityName, zms, type Domain, type Role } from '../zms-client.ts';
+import { AuditRefField } from './AuditRefField.tsx';
+
+/** A date picked in the form means "until the end of that day", local time. */
+const endOfDay = (date: string): string | undefined => (date ? new Date(`${date}T23:59:59`).toISOString() : undefined);
+
+export function RolesTab({ domain, onChanged }: { domain: Domain; onChanged(): void }) {
+  const { api } = useApp();
+  const d = domain.name;
+  const roles = useLoad(() => zms.roles(api, d), [d]);
+  const [auditRef, setAuditRef] = useState('');
+  const [adding, setAdding] = useState(false);
+  const [removing, setRemoving] = useState<{ role: string; member: string }>();
+  const [deleting, setDeleting] = useState<string>();
+  const [status, setStatus] = useState<string>();
+
+  const done = async (message: string) => {
+    setStatus(message);
+    await roles.reload();
+    onChanged();
+  };
+  const ref = auditRef.trim() || undefined;
+
+  return (
+    <section aria-labelledby="roles-title">
+      <div className="section-head">
+        <h2 id="roles-title">Roles</h2>
+        <button type="button" className="button primary" onClick={() => setAdding(true)}>
+          Add role
+        </button>
+      </div>
+      <p className="muted">Members of a role get what the domain's policies grant to it. Members with an expiry date lose it then.</p>
+      {domain.auditEnabled && <AuditRefField value={auditRef} onChange={setAuditRef} />}
+      {status && (
+        <p className="success" role="status">
+          {status}
+        </p>
+      )}
+      {roles.loading && !roles.data && <Loading what="roles" />}
+      <ErrorMessage error={roles.error} prefix="Could not list the roles" />
+      {(roles.data ?? []).map((r) => (
+        <RoleCard
+          key={r.name}
+          domain={d}
+          role={r}
+          auditRef={ref}
+          onAdded={(member) => done(`Added ${member} to role ${entityName(r.name)}.`)}
+          onRemove={(member) => setRemoving({ role: entityName(r.name), member })}
+          onDelete={() => setDeleting(entityName(r.name))}
+        />
+      ))}
+      {adding && (
+        <AddRoleDialog
+          domain={d}
+          auditRef={ref}
+          existing={(roles.data ?? []).map((r) => entityName(r.name))}
+          onClose={() => setAdding(false)}
+          onAdded={async (name) => {
+            setAdding(false);
+            await done(`Role ${name} added.`);
+          }}
+        />
+      )}
+      {removing && (
+        <ConfirmDialog
+          title={`Remove ${removing.member}?`}
+          confirmLabel="Remove member"
+          onClose={() => setRemoving(undefined)}
+          onConfirm={async () => {
+            await zms.deleteMember(api, d, removing.role, removing.member, ref);
+            await done(`Removed ${removing.member} from role ${removing.role}.`);
+          }}
+        >
+          <p>
+            <strong>{removing.member}</strong> will no longer be a member of role <strong>{removing.role}</strong> in {d}.
+          </p>
+        </ConfirmDialog>
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete role ${deleting}?`}
+          confirmLabel="Delete role"
+          onClose={() => setDeleting(undefined)}
+          onConfirm={async () => {
+            await zms.deleteRole(api, d, deleting, ref);
+            await done(`Role ${deleting} deleted.`);
+          }}
+        >
+          <p>
+            This deletes role <strong>{deleting}</strong> and its members. Policy assertions that name it grant nothing afterwards.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+interface RoleCardProps {
+  domain: string;
+  role: Role;
+  auditRef?: string;
+  onAdded(member: string): Promise<void>;
+  onRemove(member: string): void;
+  onDelete(): void;
+}
+
+function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleCardProps) {
+  const { api } = useApp();
+  const name = entityName(role.name);
+  const members = role.roleMembers ?? [];
+  const [member, setMember] = useState('');
+  const [expires, setExpires] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | string>();
+  const now = Date.now();
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    const m = member.trim().toLowerCase();
+    if (!m) return setError('Enter the member to add, e.g. user.jane or sports.api.');
+    setBusy(true);
+    setError(undefined);
+    try {
+      await zms.putMember(api, domain, name, m, endOfDay(expires), auditRef);
+      setMember('');
+      setExpires('');
+      await onAdded(m);
+    } catch (err) {
+      setError(toApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <article className="card role" aria-labelledby={`role-${name}`} data-role={name}>
+      <div className="section-head">
+        <h3 id={`role-${name}`}>
+          {name}
+          {role.trust && <span className="sub"> delegated to {role.trust}</span>}
+        </h3>
+        {name !== 'admin' && (
+          <button type="button" className="button small danger-outline" aria-label={`Delete role ${name}`} onClick={onDelete}>
+            Delete role
+          </button>
+        )}
+      </div>
+      {members.length === 0 ? (
+        <p className="muted">{role.trust ? `Members are managed in ${role.trust}.` : 'No members.'}</p>
+      ) : (
+        <table className="table compact" aria-label={`Members of ${name}`}>
+          <thead>
+            <tr>
+              <th scope="col">Member</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.memberName}>
+                <th scope="row">
+                  <code>{m.memberName}</code>
+                </th>
+                <td>
+                  {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
+                  {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
+                </td>
+                <td className="actions">
+                  <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {!role.trust && (
+        <form className="inline-form" onSubmit={add} aria-label={`Add a member to ${name}`}>
+          <TextField label="New member" value={member} onChange={(e) => setMember(e.target.value)} placeholder="user.jane" />
+          <TextField label="Expires (optional)" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
+          <button type="submit" className="button" disabled={busy}>
+            {busy ? 'Adding…' : 'Add member'}
+          </button>
+        </form>
+      )}
+      <ErrorMessage error={error} />
+    </article>
+  );
+}
+
+interface AddRoleProps {
+  domain: string;
+  auditRef?: string;
+  existing: string[];
+  onClose(): void;
+  onAdded(name: string): Promise<void>;
+}
+
+function AddRoleDialog({ domain, auditRef, existing, onClose, onAdded }: AddRoleProps) {
+  const { api } = useApp();
+  const [name, setName] = useState('');
+  const [members, setMembers] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | string>();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const role = name.trim().toLowerCase();
+    if (!role) return setError('Enter a role name.');
+    // PUT replaces a role's members: refuse an existing name instead of wiping it.
+    if (existing.includes(role)) return setError(`Role ${role} already exists: add members to it below.`);
+    setBusy(true);
+    setError(undefined);
+    try {
+      await zms.putRole(api, domain, role, splitList(members.toLowerCase()).map((memberName) => ({ memberName })), auditRef);
+      await onAdded(role);
+    } catch (err) {
+      setError(toApiError(err));
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={`Add role to ${domain}`} onClose={onClose}>
+      <form onSubmit={submit} noValidate>
+        <TextField label="Role name" required value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
+        <TextField label="Members" value={members} onChange={(e) => setMembers(e.target.value)} hint="Optional, separated by commas: user.jane, sports.api" />
+        <ErrorMessage error={error} />
+        <div className="dialog-actions">
+          <button type="submit" className="button primary" disabled={busy}>
+            {busy ? 'Adding…' : 'Add role'}
+          </button>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

@@ -1,0 +1,184 @@
+/**
+ * Services of a domain: Add Service, and a table with modified date, public
+ * keys, the identity providers allowed to launch it, its instances, delete.
+ */
+import { Fragment, useState } from 'react';
+import { useApp } from '../app-context.tsx';
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
+import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { Loading } from '../components/Loading.tsx';
+import { Time } from '../components/Time.tsx';
+import { ybase64Decode } from '../format.ts';
+import { Link, paths } from '../router.tsx';
+import { useLoad } from '../use-load.ts';
+import { serviceName, zms, type Domain, type ServiceIdentity } from '../zms-client.ts';
+import { AddServiceDialog } from './AddServiceDialog.tsx';
+import { ProvidersPanel } from './ProvidersPanel.tsx';
+
+type Panel = 'providers' | 'keys';
+
+export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged(): void }) {
+  const { api } = useApp();
+  const d = domain.name;
+  const services = useLoad(() => zms.services(api, d), [d]);
+  const [adding, setAdding] = useState(false);
+  const [deleting, setDeleting] = useState<string>();
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [status, setStatus] = useState<string>();
+  const [fresh, setFresh] = useState<string>();
+
+  const toggle = (service: string, panel: Panel) =>
+    setOpen((prev) => {
+      const next = new Set(prev);
+      const key = `${service}:${panel}`;
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+
+  const list = services.data ?? [];
+  return (
+    <section aria-labelledby="services-title">
+      <div className="section-head">
+        <h2 id="services-title">Services</h2>
+        <button type="button" className="button primary" onClick={() => setAdding(true)}>
+          Add Service
+        </button>
+      </div>
+      <p className="muted">
+        A service is an identity, <code>{d}.&lt;name&gt;</code>. Allow an identity provider to launch it, and its workloads get X.509 certificates from ZTS.
+      </p>
+      {status && (
+        <p className="success" role="status">
+          {status}
+        </p>
+      )}
+      {services.loading && !services.data && <Loading what="services" />}
+      <ErrorMessage error={services.error} prefix="Could not list the services" />
+      {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
+      {list.length > 0 && (
+        <table className="table services">
+          <thead>
+            <tr>
+              <th scope="col">Service</th>
+              <th scope="col">Modified</th>
+              <th scope="col">Public keys</th>
+              <th scope="col">Providers</th>
+              <th scope="col">Instances</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((s) => {
+              const name = serviceName(s.name);
+              const keys = s.publicKeys ?? [];
+              const keysOpen = open.has(`${name}:keys`);
+              const providersOpen = open.has(`${name}:providers`);
+              return (
+                <Fragment key={s.name}>
+                  <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
+                    <th scope="row">
+                      <span className="service-name">{name}</span>
+                      {s.description && <span className="sub">{s.description}</span>}
+                    </th>
+                    <td>
+                      <Time value={s.modified} />
+                    </td>
+                    <td>
+                      {keys.length === 0 ? (
+                        <span className="muted">none</span>
+                      ) : (
+                        <button type="button" className="link-button" aria-expanded={keysOpen} onClick={() => toggle(name, 'keys')}>
+                          {keys.length} key{keys.length === 1 ? '' : 's'} ({keys.map((k) => k.id).join(', ')})
+                        </button>
+                      )}
+                    </td>
+                    <td>
+                      <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
+                        {providersOpen ? 'Hide providers' : 'Providers'}
+                      </button>
+                    </td>
+                    <td>
+                      <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}`}>
+                        Instances
+                      </Link>
+                    </td>
+                    <td className="actions">
+                      <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                  {keysOpen && (
+                    <tr className="detail">
+                      <td colSpan={6}>
+                        <KeysPanel service={s} />
+                      </td>
+                    </tr>
+                  )}
+                  {providersOpen && (
+                    <tr className="detail">
+                      <td colSpan={6}>
+                        <ProvidersPanel domain={d} service={name} onChanged={onChanged} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {adding && (
+        <AddServiceDialog
+          domain={d}
+          existing={list.map((s) => serviceName(s.name))}
+          onClose={() => setAdding(false)}
+          onAdded={async (name) => {
+            setAdding(false);
+            setStatus(`Service ${d}.${name} added. Open its providers to allow an identity provider to launch it.`);
+            setFresh(name);
+            setOpen((prev) => new Set(prev).add(`${name}:providers`));
+            await services.reload();
+            onChanged();
+          }}
+        />
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title={`Delete service ${d}.${deleting}?`}
+          confirmLabel="Delete service"
+          onClose={() => setDeleting(undefined)}
+          onConfirm={async () => {
+            await zms.deleteService(api, d, deleting);
+            setStatus(`Service ${d}.${deleting} deleted.`);
+            await services.reload();
+            onChanged();
+          }}
+        >
+          <p>
+            This permanently deletes <strong>{d}.{deleting}</strong> and its public keys. Its workloads can no longer get or refresh certificates for it.
+          </p>
+        </ConfirmDialog>
+      )}
+    </section>
+  );
+}
+
+function KeysPanel({ service }: { service: ServiceIdentity }) {
+  return (
+    <div className="panel">
+      <h3>Public keys of {serviceName(service.name)}</h3>
+      {(service.publicKeys ?? []).map((k) => (
+        <div key={k.id} className="key">
+          <p>
+            Key id <code>{k.id}</code>
+          </p>
+          <pre>{ybase64Decode(k.key)}</pre>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+/** Loads data for a page or panel, keeping the error (in words) and offering a reload. */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api.ts';
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | undefined;
+  loading: boolean;
+  reload(): Promise<void>;
+}
+
+export function toApiError(e: unknown): ApiError {
+  return e instanceof ApiError ? e : new ApiError(0, (e as Error)?.message ?? String(e));
+}
+
+export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Loaded<T> {
+  const [data, setData] = useState<T>();
+  const [error, setError] = useState<ApiError>();
+  const [loading, setLoading] = useState(true);
+  const latest = useRef(0);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+
+  const reload = useCallback(async () => {
+    // Only the newest request may write: a slow old answer must not overwrite a newer one.
+    const mine = ++latest.current;
+    setLoading(true);
+    try {
+      const value = await loadRef.current();
+      if (mine !== latest.current) return;
+      setData(value);
+      setError(undefined);
+    } catch (e) {
+      if (mine !== latest.current) return;
+      setError(toApiError(e));
+    } finally {
+      if (mine === latest.current) setLoading(false);
+    }
+  }, []);
+
+  useEffect(() => {
+    setData(undefined);
+    void reload();
+    // The caller's deps decide when to load again.
+  }, deps);
+
+  return { data, error, loading, reload };
+}

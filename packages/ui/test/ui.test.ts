@@ -1,0 +1,412 @@
+/**
+ * The web UI in Debian's Chromium (driven by playwright-core) against a real
+ * `tessera serve`: log in with the keyboard, create a domain, add a service,
+ * Allow a provider (check mark now and after reload), roles, policies,
+ * history, instances, refusals in words, session expiry. Screenshots of the
+ * main pages go to artifacts/screenshots/.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { putCertRecord } from '@tessera/zts/cert-records';
+import { ADMIN_PASSWORD, startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SHOTS = join(ROOT, 'artifacts/screenshots');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** The same rule as scripts/setup.sh: no dist, or a source newer than it (the server code aside). */
+function uiBuildStale(): boolean {
+  const ui = join(ROOT, 'packages/ui');
+  const built = join(ui, 'dist/index.html');
+  if (!existsSync(built)) return true;
+  const builtAt = statSync(built).mtimeMs;
+  const newer = (path: string): boolean => {
+    const s = statSync(path);
+    if (!s.isDirectory()) return s.mtimeMs > builtAt;
+    return path !== join(ui, 'src/server') && readdirSync(path).some((f) => newer(join(path, f)));
+  };
+  return ['src', 'public', 'index.html', 'vite.config.ts'].some((f) => newer(join(ui, f)));
+}
+
+let t: TestServer;
+let browser: Browser;
+let origin: string;
+/** The admin's browser, logged in by the keyboard test and used by the workflow tests after it. */
+let admin: { context: BrowserContext; page: Page };
+const problems: string[] = [];
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run bash scripts/setup.sh (it installs Debian's chromium)`);
+  if (uiBuildStale()) execFileSync('npm', ['run', 'build', '-w', 'packages/ui', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  mkdirSync(SHOTS, { recursive: true });
+  t = await startTestServer('sqlite');
+  origin = new URL(t.url).origin;
+  await t.user('alice');
+  await t.user('bob');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    headless: true,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await t?.close();
+  // Script errors and CSP violations fail the suite wherever they happened.
+  assert.deepEqual(problems, []);
+});
+
+async function open(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  return { context, page };
+}
+
+/** The page from its top, as a person arriving on it sees it. */
+async function shot(page: Page, name: string): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+async function login(page: Page, user: string, password: string): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('principal').waitFor();
+}
+
+/** The text of the alert inside `scope`, once one shows. */
+async function alertText(scope: ReturnType<Page['locator']>): Promise<string> {
+  const alert = scope.getByRole('alert').first();
+  await alert.waitFor();
+  return (await alert.textContent()) ?? '';
+}
+
+test('the login form works with the keyboard alone, and focus is visible', async () => {
+  admin = await open();
+  const { page } = admin;
+  await page.goto(`${origin}/`);
+  await page.waitForURL(/\/login$/);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'user', 'the user field has focus on arrival');
+  await page.keyboard.type('admin');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'password');
+  const outline = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement!);
+    return { style: s.outlineStyle, width: parseFloat(s.outlineWidth) };
+  });
+  assert.notEqual(outline.style, 'none', 'the focused field shows a focus ring');
+  assert.ok(outline.width >= 2, `focus ring is ${outline.width}px`);
+  await page.keyboard.type(ADMIN_PASSWORD);
+  await shot(page, 'login');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('principal').waitFor();
+  assert.equal(await page.getByTestId('principal').textContent(), 'user.admin');
+  await page.getByRole('heading', { name: 'My domains' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+});
+
+test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check mark now and after reload', async () => {
+  const { page } = admin;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  await page.getByRole('heading', { name: 'Create domain' }).waitFor();
+  assert.equal(await page.getByRole('radio', { name: 'Top-level domain' }).isChecked(), true, 'system admins start with top-level');
+  await page.getByLabel('Domain name').fill('sports');
+  await page.getByLabel('Description').fill('Sports scores and schedules');
+  await page.getByLabel('AWS account id(s)').fill('123456789012');
+  await page.getByLabel('Product id').fill('PRD-1234');
+  await shot(page, 'create-domain');
+  await page.getByRole('button', { name: 'Create domain' }).click();
+  await page.waitForURL(/\/domain\/sports\/services$/);
+  await page.getByRole('heading', { name: 'sports', level: 1 }).waitFor();
+  const details = await page.getByRole('definition').allTextContents();
+  assert.ok(details.includes('123456789012'), `header shows the AWS account: ${details.join(' | ')}`);
+  assert.ok(details.includes('PRD-1234'));
+
+  await page.getByRole('button', { name: 'Add Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await dialog.waitFor();
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await dialog.getByLabel('Service name').fill('api');
+  await dialog.getByLabel('Description').fill('The public scores API');
+  await dialog.getByLabel('Public key id').fill('v0');
+  await dialog.getByLabel('Public key (PEM)').fill(pem);
+  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await page.getByRole('status').filter({ hasText: 'Service sports.api added' }).waitFor();
+  assert.equal(await dialog.isVisible(), false);
+
+  // ZMS stored the key YBase64-encoded, and it decodes to the PEM we pasted.
+  const stored = await t.admin.call<{ publicKeys: { id: string; key: string }[] }>('GET', '/domain/sports/service/api');
+  const key = stored.body.publicKeys[0].key;
+  assert.equal(Buffer.from(key.replace(/\./g, '+').replace(/_/g, '/').replace(/-/g, '='), 'base64').toString(), pem);
+
+  // The providers panel opens for the new service; nothing is allowed yet.
+  const ec2 = page.locator('[data-provider="aws_instance_launch_provider"]');
+  const ecs = page.locator('[data-provider="aws_ecs_instance_launch_provider"]');
+  await ec2.getByRole('button', { name: /^Allow/ }).waitFor();
+  await ecs.getByRole('button', { name: /^Allow/ }).waitFor();
+  await ec2.getByRole('button', { name: /^Allow/ }).click();
+  await ec2.locator('.allowed').waitFor();
+  assert.equal(await ecs.getByRole('button', { name: /^Allow/ }).isVisible(), true, 'ECS stays not allowed');
+  const access = await t.admin.call<{ granted: boolean }>('GET', '/access/launch?resource=sports:service.api&domain=sports&principal=athenz.aws.us-west-2');
+  assert.equal(access.body.granted, true);
+
+  // A second service, so the table is a table; it is deleted (after a confirmation) below.
+  await page.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByLabel('Service name').fill('batch');
+  await dialog.getByLabel('Description').fill('Nightly score imports');
+  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await page.getByRole('status').filter({ hasText: 'Service sports.batch added' }).waitFor();
+
+  await page.reload();
+  await page.getByRole('button', { name: 'Providers of api' }).click();
+  await ec2.locator('.allowed').waitFor();
+  await ecs.getByRole('button', { name: /^Allow/ }).waitFor();
+  await page.getByRole('button', { name: /1 key/ }).click();
+  await page.getByText('BEGIN PUBLIC KEY').waitFor();
+  await page.getByRole('button', { name: /1 key/ }).click();
+  await shot(page, 'services');
+  // The README's picture is a tracked file: refreshed on request only, so a test run leaves the tree clean.
+  const docsImage = join(ROOT, 'docs/images/ui-services.png');
+  if (!existsSync(docsImage) || process.env.TESSERA_UPDATE_DOCS_IMAGES === '1') {
+    mkdirSync(dirname(docsImage), { recursive: true });
+    copyFileSync(join(SHOTS, 'services.png'), docsImage);
+  }
+
+  await page.getByRole('button', { name: 'Delete service batch' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Delete service sports.batch?' });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel', 'a confirmation starts on Cancel');
+  await confirm.getByRole('button', { name: 'Delete service' }).click();
+  await page.getByRole('status').filter({ hasText: 'Service sports.batch deleted' }).waitFor();
+  assert.equal(await page.locator('[data-service="batch"]').count(), 0);
+  assert.equal((await t.admin.call('GET', '/domain/sports/service/batch')).status, 404);
+
+  // Keyboard: Escape closes a dialog and focus returns to the button that opened it.
+  await page.getByRole('button', { name: 'Add Service' }).focus();
+  await page.keyboard.press('Enter');
+  await dialog.waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'focus moves into the dialog');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add Service');
+});
+
+test('roles: add a role and a member with an expiry; policies: add and remove an assertion; history shows it all', async () => {
+  const { page } = admin;
+  await page.getByRole('tab', { name: 'Roles' }).click();
+  await page.waitForURL(/\/domain\/sports\/roles$/);
+  await page.locator('[data-role="aws_instance_launch_provider"]').getByText('athenz.aws.*').waitFor();
+
+  await page.getByRole('button', { name: 'Add role' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add role to sports' });
+  await dialog.getByLabel('Role name').fill('readers');
+  await dialog.getByLabel('Members').fill('user.alice');
+  await dialog.getByRole('button', { name: 'Add role' }).click();
+  const readers = page.locator('[data-role="readers"]');
+  await readers.getByText('user.alice').waitFor();
+  await readers.getByLabel('New member').fill('user.bob');
+  await readers.getByLabel('Expires (optional)').fill('2030-01-31');
+  await readers.getByRole('button', { name: 'Add member' }).click();
+  await readers.getByText('user.bob').waitFor();
+  assert.match((await readers.locator('tr', { hasText: 'user.bob' }).textContent()) ?? '', /2030-01-31/);
+  const role = await t.admin.call<{ roleMembers: { memberName: string; expiration?: string }[] }>('GET', '/domain/sports/role/readers');
+  assert.ok(role.body.roleMembers.find((m) => m.memberName === 'user.bob')?.expiration?.startsWith('2030-01-'));
+  await shot(page, 'roles');
+
+  // Keyboard: arrow keys move between the tabs.
+  await page.getByRole('tab', { name: 'Roles' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await page.waitForURL(/\/services$/);
+  await page.keyboard.press('ArrowRight');
+  await page.waitForURL(/\/policies$/);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Policies');
+
+  const launch = page.locator('[data-policy="aws_instance_launch_provider"]');
+  await launch.getByText('sports:service.api').waitFor();
+  await page.getByRole('button', { name: 'Add policy' }).click();
+  const addPolicy = page.getByRole('dialog', { name: 'Add policy to sports' });
+  await addPolicy.getByLabel('Policy name').fill('readers');
+  await addPolicy.getByLabel('Action').fill('read');
+  await addPolicy.getByLabel('Role').fill('readers');
+  await addPolicy.getByLabel('Resource').fill('service.*');
+  await addPolicy.getByRole('button', { name: 'Add policy' }).click();
+  const policy = page.locator('[data-policy="readers"]');
+  await policy.getByText('sports:role.readers').waitFor();
+  await policy.getByLabel('Action').fill('list');
+  await policy.getByLabel('Role').fill('readers');
+  await policy.getByLabel('Resource').fill('service.api');
+  await policy.getByRole('button', { name: 'Add assertion' }).click();
+  await policy.getByText('sports:service.api').waitFor();
+  await shot(page, 'policies');
+  await policy.getByRole('button', { name: 'Remove assertion list on sports:service.api from readers' }).click();
+  await page.getByRole('dialog', { name: 'Remove this assertion?' }).getByRole('button', { name: 'Remove assertion' }).click();
+  await page.getByRole('status').filter({ hasText: 'Assertion removed from policy readers' }).waitFor();
+  assert.equal(await policy.getByText('sports:service.api').count(), 0);
+
+  await page.getByRole('tab', { name: 'History' }).click();
+  const history = page.getByRole('table');
+  await history.getByText('Removed an assertion').waitFor();
+  const text = (await history.textContent()) ?? '';
+  for (const what of ['Created the domain', 'Added or updated a service', 'Applied a template', 'Added a member', 'member: user.bob', 'Deleted a service']) {
+    assert.ok(text.includes(what), `history shows "${what}"`);
+  }
+  await shot(page, 'history');
+});
+
+test('instances of a service: listed from the certificate records, revoked after a confirmation', async () => {
+  const { page } = admin;
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await putCertRecord(t.server.store.db, {
+    provider: 'athenz.aws.us-west-2',
+    instance_id: 'i-0abc123def4567890',
+    service: 'sports.api',
+    current_serial: '1001',
+    current_ip: '10.0.12.34',
+    current_time: iso(now - 3_600_000),
+    prev_serial: '1000',
+    prev_ip: '10.0.12.34',
+    prev_time: iso(now - 90_000_000),
+    expiry_time: iso(now + 6 * 86_400_000),
+    issued_time: iso(now - 90_000_000),
+    hostname: null,
+    client_cert: 0,
+    sia_provider: null,
+  });
+  await page.getByRole('tab', { name: 'Services' }).click();
+  await page.getByRole('link', { name: 'Instances of api' }).click();
+  await page.waitForURL(/\/domain\/sports\/services\/api\/instances$/);
+  const row = page.locator('[data-instance="i-0abc123def4567890"]');
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /athenz\.aws\.us-west-2.*10\.0\.12\.34/);
+  await shot(page, 'instances');
+  await row.getByRole('button', { name: 'Revoke instance i-0abc123def4567890' }).click();
+  await page.getByRole('dialog', { name: 'Revoke instance i-0abc123def4567890?' }).getByRole('button', { name: 'Revoke instance' }).click();
+  await page.getByRole('status').filter({ hasText: 'Instance i-0abc123def4567890 revoked' }).waitFor();
+  await page.getByText('No instances yet').waitFor();
+  const left = await t.admin.call<{ instances: unknown[] }>('GET', '/domain/sports/service/api/instances');
+  assert.equal(left.body.instances.length, 0);
+});
+
+test('home: my domains and the search over domains and services', async () => {
+  const { page } = admin;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
+  await page.getByRole('list', { name: 'My domains' }).getByRole('link', { name: 'sports' }).waitFor();
+  await page.getByLabel('Name').fill('spo');
+  await page.getByRole('button', { name: 'Search' }).click();
+  const results = page.getByRole('region', { name: 'Search results' });
+  await results.getByRole('link', { name: 'sports' }).waitFor();
+  await page.getByLabel('Look for').selectOption('services');
+  await page.getByLabel('Name').fill('api');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await results.getByRole('link', { name: 'sports.api' }).waitFor();
+  await shot(page, 'home');
+  await results.getByRole('link', { name: 'sports.api' }).click();
+  await page.waitForURL(/\/domain\/sports\/services$/);
+});
+
+test('a user without rights is refused in words, next to what they tried', async () => {
+  const { context, page } = await open();
+  await login(page, 'bob', 'bob-password');
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Add Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await dialog.getByLabel('Service name').fill('web');
+  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  const refused = await alertText(dialog);
+  assert.match(refused, /user\.bob is not authorized: needs update on sports:service\.web.*\(HTTP 403\)/);
+  await shot(page, 'refused-add-service');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('button', { name: 'Providers of api' }).click();
+  const ecs = page.locator('[data-provider="aws_ecs_instance_launch_provider"]');
+  await ecs.getByRole('button', { name: /^Allow/ }).click();
+  assert.match(await alertText(ecs), /not authorized.*\(HTTP 403\)/);
+  await shot(page, 'refused-allow');
+
+  await page.getByRole('tab', { name: 'Roles' }).click();
+  const readers = page.locator('[data-role="readers"]');
+  await readers.getByLabel('New member').fill('user.mallory');
+  await readers.getByRole('button', { name: 'Add member' }).click();
+  assert.match(await alertText(readers), /not authorized.*\(HTTP 403\)/);
+  await context.close();
+});
+
+test('personal domain and sub-domain, as a user who may not create top-level domains', async () => {
+  const { context, page } = await open();
+  await login(page, 'alice', 'alice-password');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  assert.equal(await page.getByRole('radio', { name: 'Top-level domain' }).isDisabled(), true);
+  await page.getByRole('radio', { name: 'Personal domain' }).check();
+  await page.getByRole('button', { name: 'Create user.alice' }).click();
+  await page.waitForURL(/\/domain\/user\.alice\/services$/);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  await page.getByRole('radio', { name: 'Sub-domain', exact: true }).check();
+  await page.getByLabel('Parent domain').fill('user.alice');
+  await page.getByLabel('Sub-domain name').fill('dev');
+  await page.getByRole('button', { name: 'Create sub-domain' }).click();
+  await page.waitForURL(/\/domain\/user\.alice\.dev\/services$/);
+  await shot(page, 'subdomain');
+  // A sub-domain of a domain alice does not administer: refused in words.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  await page.getByLabel('Parent domain').fill('sports');
+  await page.getByLabel('Sub-domain name').fill('mine');
+  await page.getByRole('button', { name: 'Create sub-domain' }).click();
+  assert.match(await alertText(page.locator('form')), /user\.alice is not authorized: needs create on sports:domain/);
+  await context.close();
+});
+
+test('an invalid or expired session shows the reason on the login page; logging in again returns to the page', async () => {
+  const { context, page } = await open();
+  const forged = { name: 'tessera_session', value: 'v%3DU1%3Bd%3Duser%3Bn%3Dadmin%3Bs%3Dforged', domain: 'localhost', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' as const };
+  await context.addCookies([forged]);
+  await page.goto(`${origin}/domain/sports/history`);
+  await page.waitForURL(/\/login\?next=/);
+  await page.getByRole('status').filter({ hasText: 'Your session has expired: log in again.' }).waitFor();
+  await shot(page, 'session-expired');
+  await context.close();
+
+  // Mid-session: the admin's session stops being valid; the next action lands on the login page.
+  const { page: adminPage, context: adminContext } = admin;
+  await adminContext.addCookies([forged]);
+  await adminPage.getByRole('tab', { name: 'History' }).click();
+  await adminPage.waitForURL(/\/login\?next=%2Fdomain%2Fsports%2Fhistory/);
+  await adminPage.getByText('Your session has expired: log in again.').waitFor();
+  await adminPage.getByLabel('User name').fill('admin');
+  await adminPage.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await adminPage.getByRole('button', { name: 'Log in' }).click();
+  await adminPage.waitForURL(/\/domain\/sports\/history$/);
+  await adminPage.getByRole('table').getByText('Removed an assertion').first().waitFor();
+
+  // The browser dropped the expired cookie, then the page is reloaded: still told why.
+  await adminContext.clearCookies();
+  await adminPage.reload();
+  await adminPage.waitForURL(/\/login\?next=/);
+  await adminPage.getByText('Your session has expired: log in again.').waitFor();
+  await adminPage.getByLabel('User name').fill('admin');
+  await adminPage.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await adminPage.getByRole('button', { name: 'Log in' }).click();
+  await adminPage.waitForURL(/\/domain\/sports\/history$/);
+
+  // Log out: back to the login page, and the session cookie is gone.
+  await adminPage.getByRole('button', { name: 'Log out' }).click();
+  await adminPage.getByText('You have logged out.').waitFor();
+  assert.equal((await adminContext.cookies()).some((c) => c.name === 'tessera_session' && c.value !== ''), false);
+  await adminPage.goto(`${origin}/`);
+  await adminPage.waitForURL(/\/login$/);
+  await adminContext.close();
+});
