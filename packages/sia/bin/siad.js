@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// siad.
+// siad from the TypeScript sources (through tsx); the container image uses the bundle, dist/siad.mjs.
 import { loadTsEntry } from '../../core/bin/ts-entry.js';
 
-const { main } = await loadTsEntry(new URL('../src/main.ts', import.meta.url).href);
-process.exitCode = await main(process.argv.slice(2), process.env, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+const { runProcess } = await loadTsEntry(new URL('../src/main.ts', import.meta.url).href);
+await runProcess();

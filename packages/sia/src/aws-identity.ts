@@ -1,22 +1,27 @@
 /**
- * The workload's AWS side, only through the AWS SDK: its own credentials from
- * the default chain (Fargate container credentials, EKS Pod Identity or IRSA),
- * who it is (STS GetCallerIdentity), where it runs (task metadata, pod name),
- * and the AssumeRole of `<domain>.<service>` that ZTS checks.
+ * The workload's AWS side, through the AWS SDK: its own credentials from the
+ * default chain (Fargate container credentials, EKS Pod Identity or IRSA, EC2
+ * instance profile), where it runs (task metadata, pod name, the signed EC2
+ * identity document), which role it runs as, and the AssumeRole of
+ * `<domain>.<service>` whose credentials ZTS checks.
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-
-export type Platform = 'fargate' | 'eks';
+import { MetadataService } from '@aws-sdk/ec2-metadata-service';
+import { ConfigError, parseIamRoleArn, type SiaConfig, type WorkloadRole } from './config.ts';
+import type { Platform } from './platform.ts';
 
 export interface Workload {
   platform: Platform;
   region: string;
-  account: string;
-  /** The workload role's name, e.g. `sports.api-service`. */
-  roleName: string;
-  callerArn: string;
   instanceId: string;
+  /** The account the platform reports (TaskARN, identity document); the caller identity otherwise. */
+  account?: string;
+  /** EKS pod namespace, when known. */
+  namespace?: string;
+  /** EC2: the identity document and its PKCS#7 signature, sent as attestation. */
+  document?: string;
+  signature?: string;
 }
 
 export interface AssumedCredentials {
@@ -25,67 +30,270 @@ export interface AssumedCredentials {
   token: string;
 }
 
-export function detectPlatform(env: NodeJS.ProcessEnv): Platform {
-  if (env.ECS_CONTAINER_METADATA_URI_V4) return 'fargate';
-  if (env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.KUBERNETES_SERVICE_HOST) return 'eks';
-  throw new Error('cannot tell where this runs: no ECS task metadata (Fargate) and no EKS pod credentials; this siad supports Fargate and EKS');
+export interface AwsDeps {
+  env: Record<string, string | undefined>;
+  /** -meta: the metadata endpoint (IMDS, or the ECS agent on Fargate); '' for the SDK's default. */
+  meta: string;
+  regionalSts: boolean;
+  readFile: (path: string) => string;
+  fetch?: typeof fetch;
 }
 
-function sts(region: string, credentials?: AssumedCredentials): STSClient {
-  return new STSClient({
-    region,
-    ...(credentials ? { credentials: { accessKeyId: credentials.access, secretAccessKey: credentials.secret, sessionToken: credentials.token } } : { credentials: fromNodeProviderChain() }),
-  });
+const METADATA_TIMEOUT_MS = 5_000;
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** `arn:aws:ecs:<region>:<account>:task/[<cluster>/]<task-id>`. */
+export function parseTaskArn(arn: string): { region: string; account: string; taskId: string } | undefined {
+  const m = /^arn:aws:ecs:([a-z0-9-]+):(\d{12}):task\/(?:[^/]+\/)?([^/]+)$/.exec(arn);
+  return m ? { region: m[1], account: m[2], taskId: m[3] } : undefined;
 }
 
-export async function discoverWorkload(env: NodeJS.ProcessEnv): Promise<Workload> {
-  const platform = detectPlatform(env);
-  let region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-west-2';
-  let instanceId = env.HOSTNAME ?? 'eksPod';
-  if (platform === 'fargate') {
-    const res = await fetch(`${env.ECS_CONTAINER_METADATA_URI_V4}/task`);
-    if (!res.ok) throw new Error(`task metadata answered ${res.status}`);
-    const arn = String(((await res.json()) as { TaskARN?: string }).TaskARN ?? '');
-    // arn:aws:ecs:<region>:<account>:task/[<cluster>/]<task-id>
-    const m = /^arn:aws:ecs:([^:]+):(\d{12}):task\/(?:[^/]+\/)?([^/]+)$/.exec(arn);
-    if (!m) throw new Error(`unexpected TaskARN in task metadata: ${arn}`);
-    region = m[1];
-    instanceId = m[3];
+/** `arn:aws:sts::<acct>:assumed-role/<role>/<session>` → the role name and account. */
+export function parseAssumedRoleArn(arn: string): { account: string; role: string } | undefined {
+  const m = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
+  return m ? { account: m[1], role: m[2] } : undefined;
+}
+
+function awsErrorName(e: unknown): string {
+  return (e as { name?: string; Code?: string }).name ?? '';
+}
+
+export class AwsIdentity {
+  private deps: AwsDeps;
+  private readonly http: typeof fetch;
+  private sts?: STSClient;
+  private region = '';
+  private role?: Promise<WorkloadRole>;
+
+  constructor(deps: AwsDeps) {
+    this.deps = deps;
+    this.http = deps.fetch ?? fetch;
   }
-  const client = sts(region);
-  try {
-    const who = await client.send(new GetCallerIdentityCommand({}));
-    const arn = who.Arn ?? '';
-    const role = /:assumed-role\/([^/]+)\//.exec(arn)?.[1];
-    if (!role) throw new Error(`the workload credentials are not a role session (${arn})`);
-    return { platform, region, account: who.Account ?? '', roleName: role, callerArn: arn, instanceId };
-  } finally {
-    client.destroy();
-  }
-}
 
-/** AssumeRole of `<domain>.<service>`; a refusal says which trust statement is missing. */
-export async function assumeServiceRole(w: Workload, domain: string, service: string, account: string, rolePath?: string): Promise<AssumedCredentials> {
-  const path = rolePath ? `${rolePath.replace(/^\/|\/$/g, '')}/` : '';
-  const roleArn = `arn:aws:iam::${account}:role/${path}${domain}.${service}`;
-  const client = sts(w.region);
-  try {
-    const out = await client.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: `${domain}.${service}` }));
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS AssumeRole returned no credentials');
-    return { access: c.AccessKeyId, secret: c.SecretAccessKey, token: c.SessionToken };
-  } catch (e) {
-    const name = (e as Error).name;
-    if (name === 'AccessDenied' || name === 'AccessDeniedException') {
-      const workloadRole = `arn:aws:iam::${w.account}:role/${w.roleName}`;
-      throw new Error(
-        `AWS refused to let ${w.callerArn} assume ${roleArn}.\n` +
-          `Add this statement to the trust relationship of ${roleArn}:\n` +
-          JSON.stringify({ Effect: 'Allow', Principal: { AWS: workloadRole }, Action: 'sts:AssumeRole' }, null, 2),
-      );
+  /** Region, instance id and (EC2) the identity document of the place siad runs in. */
+  async discover(platform: Platform, signal?: AbortSignal): Promise<Workload> {
+    const env = this.deps.env;
+    let w: Workload;
+    if (platform === 'fargate') {
+      const task = await this.taskArn(signal);
+      w = { platform, region: task.region, instanceId: task.taskId, account: task.account };
+    } else if (platform === 'eks') {
+      const namespace = env.ATHENZ_SIA_POD_NAMESPACE || this.readPodNamespace();
+      const region = env.AWS_REGION || (env.AWS_EC2_METADATA_DISABLED === 'true' ? '' : await this.imdsRegion()) || 'us-west-2';
+      w = { platform, region, instanceId: env.HOSTNAME || 'eksPod', ...(namespace ? { namespace } : {}) };
+    } else {
+      w = await this.ec2Document();
     }
-    throw e;
-  } finally {
-    client.destroy();
+    this.region = w.region;
+    return w;
+  }
+
+  /** A fresh identity document for each request, as ZTS checks it against the instance. */
+  async ec2Attestation(): Promise<{ document: string; signature: string }> {
+    const w = await this.ec2Document();
+    return { document: w.document!, signature: w.signature! };
+  }
+
+  private imds(retries = 2): MetadataService {
+    return new MetadataService({
+      ...(this.deps.meta ? { endpoint: this.deps.meta } : {}),
+      httpOptions: { timeout: METADATA_TIMEOUT_MS },
+      retries,
+    });
+  }
+
+  private async imdsRegion(): Promise<string> {
+    try {
+      const doc = JSON.parse(await this.imds(0).request('latest/dynamic/instance-identity/document', {})) as { region?: string };
+      return doc.region ?? '';
+    } catch {
+      return ''; // Not on a node that answers (IMDS hop limit): use the default.
+    }
+  }
+
+  private async ec2Document(): Promise<Workload> {
+    const imds = this.imds();
+    let document: string;
+    let signature: string;
+    try {
+      document = await imds.request('latest/dynamic/instance-identity/document', {});
+      signature = (await imds.request('latest/dynamic/instance-identity/pkcs7', {})).trim();
+    } catch (e) {
+      throw new Error(`cannot read the EC2 instance identity document from the metadata service: ${(e as Error).message}`);
+    }
+    let doc: { region?: string; accountId?: string; instanceId?: string };
+    try {
+      doc = JSON.parse(document) as typeof doc;
+    } catch {
+      throw new Error('the EC2 instance identity document is not JSON');
+    }
+    if (!doc.region || !doc.accountId || !doc.instanceId) throw new Error('the EC2 instance identity document lacks region, accountId or instanceId');
+    return { platform: 'ec2', region: doc.region, account: doc.accountId, instanceId: doc.instanceId, document, signature };
+  }
+
+  private readPodNamespace(): string {
+    try {
+      return this.deps.readFile(POD_NAMESPACE_FILE).trim();
+    } catch {
+      return '';
+    }
+  }
+
+  private async getJson(url: string, headers: Record<string, string>, what: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS);
+    const res = await this.http(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((e: Error) => {
+      throw new Error(`cannot read ${what} at ${url}: ${e.cause instanceof Error ? e.cause.message : e.message}`);
+    });
+    if (!res.ok) throw new Error(`${what} at ${url} answered HTTP ${res.status}`);
+    try {
+      return (await res.json()) as Record<string, unknown>;
+    } catch {
+      throw new Error(`${what} at ${url} is not JSON`);
+    }
+  }
+
+  /** Task metadata v4, then v3, then the agent's v2 endpoint, as Athenz's Fargate agent tries them. */
+  private async taskArn(signal?: AbortSignal): Promise<{ region: string; account: string; taskId: string }> {
+    const env = this.deps.env;
+    const urls = [
+      env.ECS_CONTAINER_METADATA_URI_V4 && `${env.ECS_CONTAINER_METADATA_URI_V4}/task`,
+      env.ECS_CONTAINER_METADATA_URI && `${env.ECS_CONTAINER_METADATA_URI}/task`,
+      `${this.deps.meta || 'http://169.254.170.2'}/v2/metadata`,
+    ].filter((u): u is string => !!u);
+    let last: Error | undefined;
+    for (const url of urls) {
+      try {
+        const arn = String((await this.getJson(url, {}, 'the ECS task metadata', signal)).TaskARN ?? '');
+        const task = parseTaskArn(arn);
+        if (!task) throw new ConfigError(`unexpected TaskARN "${arn}" in the task metadata at ${url}`);
+        return task;
+      } catch (e) {
+        if (e instanceof ConfigError) throw e;
+        last = e as Error;
+      }
+    }
+    throw last ?? new Error('no ECS task metadata endpoint');
+  }
+
+  private stsClient(): STSClient {
+    if (!this.sts) {
+      const env = this.deps.env;
+      // An endpoint set in the environment (AWS_ENDPOINT_URL_STS) wins, as the SDK itself decides.
+      const regional = this.deps.regionalSts && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL;
+      this.sts = new STSClient({
+        region: this.region || env.AWS_REGION || 'us-west-2',
+        credentials: fromNodeProviderChain(),
+        ...(regional ? { endpoint: `https://sts.${this.region}.amazonaws.com` } : {}),
+      });
+    }
+    return this.sts;
+  }
+
+  /** The config file may ask for the regional endpoint too; a client made before then is replaced. */
+  useRegionalSts(on: boolean): void {
+    if (on === this.deps.regionalSts) return;
+    this.deps = { ...this.deps, regionalSts: on };
+    this.sts?.destroy();
+    this.sts = undefined;
+  }
+
+  /** The caller ARN of the workload's own credentials. */
+  async callerArn(signal?: AbortSignal): Promise<string> {
+    const who = await this.stsClient().send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    return who.Arn ?? '';
+  }
+
+  /**
+   * The workload's IAM role: on Fargate from `RoleArn` in the container
+   * credentials document (it keeps the role path), elsewhere from STS
+   * GetCallerIdentity (an EC2 instance profile as the last resort).
+   */
+  workloadRole(platform: Platform, signal?: AbortSignal): Promise<WorkloadRole> {
+    this.role ??= this.lookUpRole(platform, signal).catch((e: Error) => {
+      this.role = undefined; // let a later attempt try again
+      throw e;
+    });
+    return this.role;
+  }
+
+  private async lookUpRole(platform: Platform, signal?: AbortSignal): Promise<WorkloadRole> {
+    if (platform === 'fargate') {
+      const fromDoc = await this.containerRoleArn(signal).catch(() => undefined);
+      const parsed = fromDoc ? parseIamRoleArn(fromDoc) : undefined;
+      if (parsed && fromDoc) return { name: parsed.name, account: parsed.account, arn: fromDoc };
+    }
+    let callerError: Error | undefined;
+    try {
+      const arn = await this.callerArn(signal);
+      const assumed = parseAssumedRoleArn(arn);
+      if (assumed) return { name: assumed.role, account: assumed.account, arn: `arn:aws:iam::${assumed.account}:role/${assumed.role}` };
+      callerError = new ConfigError(`the workload's AWS credentials are not a role session (${arn}); siad needs a task, pod or instance role`);
+    } catch (e) {
+      callerError = e as Error;
+    }
+    if (platform === 'ec2') {
+      const profile = await this.instanceProfile().catch(() => undefined);
+      if (profile) return profile;
+    }
+    throw callerError;
+  }
+
+  private async containerRoleArn(signal?: AbortSignal): Promise<string | undefined> {
+    const env = this.deps.env;
+    // aws-sim and Pod Identity use the full URI; real Fargate sets the relative one under 169.254.170.2.
+    const url = env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+      (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI ? `${this.deps.meta || 'http://169.254.170.2'}${env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI}` : '');
+    if (!url) return undefined;
+    const token = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+      ? this.deps.readFile(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).trim()
+      : env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
+    // The document holds the task's credentials: only RoleArn is kept, nothing is logged.
+    const doc = await this.getJson(url, token ? { authorization: token } : {}, 'the container credentials', signal);
+    return typeof doc.RoleArn === 'string' ? doc.RoleArn : undefined;
+  }
+
+  private async instanceProfile(): Promise<WorkloadRole | undefined> {
+    const info = JSON.parse(await this.imds().request('latest/meta-data/iam/info', {})) as { InstanceProfileArn?: string };
+    const m = /^arn:aws:iam::(\d{12}):instance-profile\/(?:.*\/)?([^/]+)$/.exec(info.InstanceProfileArn ?? '');
+    return m ? { name: m[2], account: m[1], arn: `arn:aws:iam::${m[1]}:role/${m[2]}` } : undefined;
+  }
+
+  /** The ARN siad assumes for a service: `arn:aws:iam::<account>:role/[<path>/]<domain>.<service>` (just `<service>` with omit_domain). */
+  static serviceRoleArn(config: SiaConfig, service: string): { arn: string; name: string } {
+    const name = config.omitDomain ? service : `${config.domain}.${service}`;
+    const path = config.rolePath ? `${config.rolePath}/` : '';
+    return { arn: `arn:aws:iam::${config.account}:role/${path}${name}`, name };
+  }
+
+  /**
+   * AssumeRole with the role name as session name, as Athenz does (ZTS expects
+   * `assumed-role/<role>/<role>`). A refusal names the role, the caller and
+   * the trust statement that is missing.
+   */
+  async assumeServiceRole(config: SiaConfig, service: string, platform: Platform, signal?: AbortSignal): Promise<AssumedCredentials & { role: string }> {
+    const { arn, name } = AwsIdentity.serviceRoleArn(config, service);
+    try {
+      const out = await this.stsClient().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name.slice(0, 64) }), { abortSignal: signal });
+      const c = out.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`STS AssumeRole of ${arn} returned no credentials`);
+      return { role: name, access: c.AccessKeyId, secret: c.SecretAccessKey, token: c.SessionToken };
+    } catch (e) {
+      const code = awsErrorName(e);
+      if (code === 'AccessDenied' || code === 'AccessDeniedException') {
+        const caller = await this.callerArn(signal).catch(() => 'the workload');
+        const workloadRole = await this.workloadRole(platform, signal).then((r) => r.arn).catch(() => caller);
+        const statement = { Effect: 'Allow', Principal: { AWS: workloadRole }, Action: 'sts:AssumeRole' };
+        throw new Error(
+          `AWS refused to let ${caller} assume ${arn} (${(e as Error).message}).\n` +
+            `The role ${arn} must exist and trust the workload's role. Add this statement to its trust policy:\n` +
+            JSON.stringify(statement, null, 2),
+        );
+      }
+      throw new Error(`STS AssumeRole of ${arn} failed: ${code ? `${code}: ` : ''}${(e as Error).message}`);
+    }
+  }
+
+  destroy(): void {
+    this.sts?.destroy();
   }
 }

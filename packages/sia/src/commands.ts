@@ -1,121 +1,310 @@
-/** `-cmd post` (register), `-cmd rotate` (refresh over mTLS), `-cmd rolecert` — as Athenz SIA does them. */
-import { readFileSync } from 'node:fs';
-import { httpsJson } from '@tessera/core/https-client';
-import { createCsr } from '@tessera/core/x509/csr';
-import { generateKeyPair } from '@tessera/core/x509/keys';
-import type { SiaFlags } from './flags.ts';
-import type { IdentityConfig } from './identity-config.ts';
-import { assumeServiceRole, type Workload } from './aws-identity.ts';
-import { CERT_MODE, KEY_MODE, siaPaths, writeAll } from './files.ts';
+/**
+ * What siad does with ZTS, one step at a time: register a service, refresh it
+ * over mTLS with the files on disk, fetch role certificates; and the one-shot
+ * `-cmd` commands built from them, with Athenz's `.done` files.
+ */
+import { execFile } from 'node:child_process';
+import { isAbsolute } from 'node:path';
+import { parseCertificate } from '@tessera/core/x509/certificate';
+import { generateKeyPair, keyMatchesCertificate, toTraditionalPrivateKeyPem } from '@tessera/core/x509/keys';
+import type { RoleConfig, ServiceConfig, SiaConfig } from './config.ts';
+import type { AwsIdentity, Workload } from './aws-identity.ts';
+import { buildCsr, k8sDnsNames, roleCsrNames, serviceCsrNames } from './csr.ts';
+import { CERT_MODE, KEY_MODE, commitFiles, readIfExists, resolveOwner, touchDone, type FileWrite, type Owner } from './files.ts';
+import { ZtsRefusal, type InstanceIdentity, type ZtsClient } from './zts-client.ts';
 
-export interface RunContext {
-  flags: SiaFlags;
-  identity: IdentityConfig;
+export interface Agent {
+  config: SiaConfig;
   workload: Workload;
+  aws: AwsIdentity;
+  zts: ZtsClient;
+  provider: string;
+  dnsDomains: string[];
+  siaDir: string;
+  env: Record<string, string | undefined>;
+  /** Where passwd and group are read (tests point it elsewhere). */
+  etcDir: string;
   log: (line: string) => void;
+  now: () => Date;
+  /** Set once siad has said it cannot hand files to group athenz. */
+  ownerWarned?: boolean;
 }
 
-const dashed = (domain: string) => domain.replace(/\./g, '-');
-
-function provider(c: RunContext): string {
-  return `${c.flags.providerprefix}.${c.workload.region}`;
+/** A certificate on disk and when it expires. */
+export interface CertState {
+  name: string;
+  notAfter: Date;
 }
 
-function ztsUrl(c: RunContext): string {
-  return `https://${c.flags.zts}:${c.flags.ztsport}/zts/v1`;
+/** A ZTS refusal, with what was asked. */
+export class CommandError extends Error {}
+
+const nameOf = (a: Agent, svc: ServiceConfig) => `${a.config.domain}.${svc.name}`;
+
+function newKey(a: Agent): string {
+  // PKCS#1 / SEC1, the PEM forms Athenz SIA writes and its consumers expect.
+  return toTraditionalPrivateKeyPem(generateKeyPair(a.config.keyType).privateKeyPem);
 }
 
-function ca(c: RunContext): string | undefined {
-  return c.flags.ztscacert ? readFileSync(c.flags.ztscacert, 'utf8') : undefined;
+/** Commits files with the configured owner; a default group siad may not give away is skipped with a warning. */
+function commit(a: Agent, files: FileWrite[], who: { user?: string; group?: string }): void {
+  const owner = resolveOwner({ ...who, etcDir: a.etcDir });
+  const opts = { backupDir: a.config.backupDir, directUpdate: a.config.fileDirectUpdate };
+  const withOwner = (o: Owner | undefined) => files.map((f) => ({ ...f, ...(o ? { owner: o } : {}) }));
+  try {
+    commitFiles(withOwner(owner), opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM' || !owner.defaultGroup || who.user) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') {
+        throw new Error(`cannot give ${files.map((f) => f.path).join(', ')} to uid ${owner.uid} gid ${owner.gid}: run siad as root, or configure user/group as the account siad runs as`);
+      }
+      throw e;
+    }
+    if (!a.ownerWarned) a.log(`cannot give the files to group athenz (gid ${owner.gid}) as this user; they keep siad's own group`);
+    a.ownerWarned = true;
+    commitFiles(withOwner(undefined), opts);
+  }
 }
 
-async function serviceCsr(c: RunContext, keyPem: string): Promise<string> {
-  const { domain, service } = c.identity;
-  return createCsr({
-    keyPem,
-    subject: { commonName: `${domain}.${service}`, organizationalUnit: provider(c) },
-    dnsNames: c.flags.dnsdomains.split(',').filter(Boolean).map((d) => `${service}.${dashed(domain)}.${d}`),
-    uris: [`spiffe://${domain}/sa/${service}`, `athenz://instanceid/${provider(c)}/${c.workload.instanceId}`],
+export type FileCheck = { usable: true; keyPem: string; certPem: string; notAfter: Date } | { usable: false; reason: string };
+
+/** Whether the service's files can authenticate a refresh: present, matching, unexpired, for this instance. */
+export function inspectService(a: Agent, svc: ServiceConfig): FileCheck {
+  const keyPem = readIfExists(svc.keyFile);
+  const certPem = readIfExists(svc.certFile);
+  if (!keyPem || !certPem) return { usable: false, reason: `no ${!keyPem ? 'key' : 'certificate'} file yet (${!keyPem ? svc.keyFile : svc.certFile})` };
+  let info;
+  try {
+    info = parseCertificate(certPem);
+  } catch {
+    return { usable: false, reason: `${svc.certFile} is not a certificate` };
+  }
+  if (!keyMatchesCertificate(keyPem, certPem)) return { usable: false, reason: `${svc.keyFile} does not match ${svc.certFile}` };
+  if (info.commonName !== nameOf(a, svc)) return { usable: false, reason: `${svc.certFile} is for ${info.commonName}, not ${nameOf(a, svc)}` };
+  // A minute of margin: a certificate about to expire would fail the TLS handshake on the way.
+  if (info.notAfter.getTime() - a.now().getTime() < 60_000) return { usable: false, reason: `${svc.certFile} expired at ${info.notAfter.toISOString()}` };
+  const instanceUri = `athenz://instanceid/${a.provider}/${a.workload.instanceId}`;
+  if (!info.uris.includes(instanceUri)) return { usable: false, reason: `${svc.certFile} belongs to another instance (not ${instanceUri})` };
+  return { usable: true, keyPem, certPem, notAfter: info.notAfter };
+}
+
+async function attestation(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<string> {
+  const creds = await a.aws.assumeServiceRole(a.config, svc.name, a.workload.platform, signal);
+  const doc = a.workload.platform === 'ec2' ? await a.aws.ec2Attestation() : {};
+  return JSON.stringify({ role: creds.role, commonName: nameOf(a, svc), access: creds.access, secret: creds.secret, token: creds.token, ...doc });
+}
+
+async function serviceCsr(a: Agent, svc: ServiceConfig, keyPem: string): Promise<string> {
+  const c = a.config;
+  return buildCsr(keyPem, serviceCsrNames({
+    domain: c.domain,
+    service: svc.name,
+    provider: a.provider,
+    instanceId: a.workload.instanceId,
+    dnsDomains: a.dnsDomains,
+    wildcard: c.sanDnsWildcard,
+    cnames: c.sanDnsCnames,
+    k8sNames: a.workload.platform === 'eks' ? k8sDnsNames(a.env, a.workload.namespace) : [],
+    ...(c.spiffeTrustDomain ? { spiffeTrustDomain: c.spiffeTrustDomain } : {}),
+    ...(a.workload.namespace ? { namespace: a.workload.namespace } : {}),
+  }));
+}
+
+function optionalFields(a: Agent, svc: ServiceConfig): Record<string, unknown> {
+  return {
+    ...(a.workload.namespace ? { namespace: a.workload.namespace } : {}),
+    ...(svc.expiryMins > 0 ? { expiryTime: svc.expiryMins } : {}),
+  };
+}
+
+function saveIdentity(a: Agent, svc: ServiceConfig, keyPem: string | undefined, id: InstanceIdentity): CertState {
+  if (!keyMatchesCertificate(keyPem ?? readIfExists(svc.keyFile) ?? '', id.x509Certificate)) {
+    throw new Error(`ZTS returned a certificate for ${nameOf(a, svc)} that does not match the key: nothing was written`);
+  }
+  const files: FileWrite[] = [];
+  // Key first: a reader that notices the new certificate finds its key already in place.
+  if (keyPem) files.push({ path: svc.keyFile, content: keyPem, mode: KEY_MODE });
+  files.push({ path: svc.certFile, content: id.x509Certificate, mode: CERT_MODE });
+  const primary = svc.name === a.config.service;
+  if (primary && id.x509CertificateSigner) files.push({ path: `${a.config.certDir}/ca.cert.pem`, content: id.x509CertificateSigner, mode: CERT_MODE });
+  commit(a, files, svc);
+  a.log(`${nameOf(a, svc)}: wrote ${files.map((f) => f.path).join(', ')}`);
+  return { name: nameOf(a, svc), notAfter: parseCertificate(id.x509Certificate).notAfter };
+}
+
+function refusal(what: string, e: unknown): never {
+  if (e instanceof ZtsRefusal) throw new CommandError(`ZTS refused ${what} (${e.status}): ${e.message}`, { cause: e });
+  throw e;
+}
+
+export async function registerService(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<CertState> {
+  const keyPem = newKey(a);
+  const body = {
+    provider: a.provider,
+    domain: a.config.domain,
+    service: svc.name,
+    attestationData: await attestation(a, svc, signal),
+    csr: await serviceCsr(a, svc, keyPem),
+    ...optionalFields(a, svc),
+  };
+  const id = await a.zts.register(body, signal).catch((e) => refusal(`to register ${nameOf(a, svc)}`, e));
+  a.log(`${nameOf(a, svc)}: registered instance ${a.workload.instanceId} with provider ${a.provider}`);
+  return saveIdentity(a, svc, keyPem, id);
+}
+
+export async function refreshService(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<CertState> {
+  const current = inspectService(a, svc);
+  if (!current.usable) throw new CommandError(`cannot refresh ${nameOf(a, svc)}: ${current.reason}; register first (-cmd post)`);
+  // Athenz keeps the key unless rotate_key is set (role certificates were issued for it).
+  const keyPem = a.config.rotateKey ? newKey(a) : current.keyPem;
+  const body = { attestationData: await attestation(a, svc, signal), csr: await serviceCsr(a, svc, keyPem), ...optionalFields(a, svc) };
+  const path = { provider: a.provider, domain: a.config.domain, service: svc.name, instanceId: a.workload.instanceId };
+  const id = await a.zts.refresh(path, body, { cert: current.certPem, key: current.keyPem }, signal)
+    .catch((e) => refusal(`to refresh ${nameOf(a, svc)}`, e));
+  a.log(`${nameOf(a, svc)}: refreshed the certificate of instance ${a.workload.instanceId}`);
+  return saveIdentity(a, svc, a.config.rotateKey ? keyPem : undefined, id);
+}
+
+/**
+ * The daemon's step for one service: refresh when the files can do it,
+ * register when they cannot (missing, expired, another instance's) or when
+ * ZTS refuses the refresh (e.g. the certificate was replaced and is revoked).
+ */
+export async function ensureService(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<CertState & { registered: boolean }> {
+  const check = inspectService(a, svc);
+  if (!check.usable) {
+    a.log(`${nameOf(a, svc)}: ${check.reason}: registering`);
+    return { ...(await registerService(a, svc, signal)), registered: true };
+  }
+  try {
+    return { ...(await refreshService(a, svc, signal)), registered: false };
+  } catch (e) {
+    if (!(e instanceof CommandError && e.cause instanceof ZtsRefusal)) throw e;
+    a.log(`${e.message}: registering afresh`);
+    return { ...(await registerService(a, svc, signal)), registered: true };
+  }
+}
+
+/** RDL timestamps: UTC with milliseconds. */
+const rdlTime = (d: Date) => d.toISOString();
+
+export async function fetchRoleCert(a: Agent, role: RoleConfig, signal?: AbortSignal): Promise<CertState> {
+  const svc = a.config.services.find((s) => s.name === role.service) ?? a.config.services[0];
+  const current = inspectService(a, svc);
+  if (!current.usable) throw new CommandError(`cannot fetch ${role.name}: the service certificate of ${nameOf(a, svc)} is not usable (${current.reason}); register first (-cmd post)`);
+  let roleKey = current.keyPem;
+  let newRoleKey = false;
+  if (a.config.generateRoleKey) {
+    const existing = a.config.rotateKey ? undefined : readIfExists(role.keyFile);
+    roleKey = existing ?? newKey(a);
+    newRoleKey = !existing;
+  }
+  const names = roleCsrNames({
+    role: role.name,
+    principal: nameOf(a, svc),
+    provider: a.provider,
+    instanceId: a.workload.instanceId,
+    ...(a.config.spiffeTrustDomain ? { spiffeTrustDomain: a.config.spiffeTrustDomain } : {}),
   });
+  const previous = readIfExists(role.certFile);
+  let prev: Record<string, string> = {};
+  try {
+    if (previous) {
+      const p = parseCertificate(previous);
+      prev = { prevCertNotBefore: rdlTime(p.notBefore), prevCertNotAfter: rdlTime(p.notAfter) };
+    }
+  } catch {
+    // An unreadable previous certificate is simply replaced.
+  }
+  const body = { csr: await buildCsr(roleKey, names), expiryTime: role.expiryMins, ...prev };
+  const res = await a.zts.roleCertificate(body, { cert: current.certPem, key: current.keyPem }, signal)
+    .catch((e) => refusal(`the role certificate ${role.name}`, e));
+  if (!keyMatchesCertificate(roleKey, res.x509Certificate)) throw new Error(`ZTS returned a role certificate for ${role.name} that does not match its key: nothing was written`);
+  const files: FileWrite[] = [];
+  if (newRoleKey) files.push({ path: role.keyFile, content: roleKey, mode: KEY_MODE });
+  files.push({ path: role.certFile, content: res.x509Certificate, mode: CERT_MODE });
+  commit(a, files, role);
+  a.log(`${role.name}: wrote ${files.map((f) => f.path).join(', ')}`);
+  return { name: role.name, notAfter: parseCertificate(res.x509Certificate).notAfter };
 }
 
-async function attestation(c: RunContext): Promise<string> {
-  const { domain, service } = c.identity;
-  const creds = await assumeServiceRole(c.workload, domain, service, c.identity.account ?? c.workload.account, c.identity.rolePath);
-  return JSON.stringify({ role: `${domain}.${service}`, commonName: `${domain}.${service}`, ...creds });
-}
-
-function ztsFailure(what: string, res: { status: number; body: unknown; text: string }): Error {
-  const message = (res.body as { message?: string } | undefined)?.message ?? res.text;
-  return new Error(`ZTS refused ${what} (${res.status}): ${message}`);
-}
-
-function saveIdentity(c: RunContext, keyPem: string, body: { x509Certificate: string; x509CertificateSigner?: string }): void {
-  const p = siaPaths(c.flags.siadir, c.identity.domain, c.identity.service);
-  writeAll([
-    { path: p.key, content: keyPem, mode: KEY_MODE },
-    { path: p.cert, content: body.x509Certificate, mode: CERT_MODE },
-    ...(body.x509CertificateSigner ? [{ path: p.ca, content: body.x509CertificateSigner, mode: CERT_MODE }] : []),
-  ]);
-  c.log(`wrote ${p.key}, ${p.cert}${body.x509CertificateSigner ? ` and ${p.ca}` : ''}`);
-}
-
-export async function register(c: RunContext): Promise<void> {
-  const { privateKeyPem } = generateKeyPair('rsa');
-  const res = await httpsJson<{ x509Certificate: string; x509CertificateSigner: string }>({
-    method: 'POST',
-    url: `${ztsUrl(c)}/instance`,
-    ca: ca(c),
-    headers: { 'user-agent': 'SIA-AWS tessera' },
-    body: {
-      provider: provider(c),
-      domain: c.identity.domain,
-      service: c.identity.service,
-      csr: await serviceCsr(c, privateKeyPem),
-      attestationData: await attestation(c),
-    },
-  });
-  if (res.status !== 201) throw ztsFailure('to register the instance', res);
-  saveIdentity(c, privateKeyPem, res.body);
-}
-
-export async function refresh(c: RunContext): Promise<void> {
-  const p = siaPaths(c.flags.siadir, c.identity.domain, c.identity.service);
-  const current = { key: readFileSync(p.key, 'utf8'), cert: readFileSync(p.cert, 'utf8') };
-  // A new key with every certificate (Athenz's rotate_key): a leaked old key is worth nothing.
-  const { privateKeyPem } = generateKeyPair('rsa');
-  const { domain, service } = c.identity;
-  const res = await httpsJson<{ x509Certificate: string; x509CertificateSigner: string }>({
-    method: 'POST',
-    url: `${ztsUrl(c)}/instance/${provider(c)}/${domain}/${service}/${encodeURIComponent(c.workload.instanceId)}`,
-    ca: ca(c),
-    ...current,
-    headers: { 'user-agent': 'SIA-AWS tessera' },
-    body: { csr: await serviceCsr(c, privateKeyPem), attestationData: await attestation(c) },
-  });
-  if (res.status !== 200) throw ztsFailure('to refresh the certificate', res);
-  saveIdentity(c, privateKeyPem, res.body);
-}
-
-export async function roleCerts(c: RunContext): Promise<void> {
-  if (c.identity.roles.length === 0) throw new Error(`no roles configured for role certificates (sia_config accounts[].roles, or ATHENZ_SIA_ROLES)`);
-  const { domain, service } = c.identity;
-  const p = siaPaths(c.flags.siadir, domain, service);
-  const key = readFileSync(p.key, 'utf8');
-  const cert = readFileSync(p.cert, 'utf8');
-  for (const role of c.identity.roles) {
-    const m = /^([^:]+):role\.(.+)$/.exec(role);
-    if (!m) throw new Error(`role ${role} must look like <domain>:role.<role>`);
-    const csr = await createCsr({
-      keyPem: key,
-      subject: { commonName: role, organizationalUnit: provider(c) },
-      uris: [`spiffe://${m[1]}/ra/${m[2]}`, `athenz://instanceid/${provider(c)}/${c.workload.instanceId}`, `athenz://principal/${domain}.${service}`],
+/** Runs a configured hook (`run_after`...): the first word must be an absolute path; no shell. */
+export function runHook(a: Agent, command: string | undefined, extra?: string): Promise<void> {
+  if (!command) return Promise.resolve();
+  const words = command.match(/"[^"]*"|'[^']*'|\S+/g)?.map((w) => w.replace(/^(["'])(.*)\1$/, '$2')) ?? [];
+  if (words.length === 0 || !isAbsolute(words[0])) {
+    a.log(`hook "${command}" skipped: its first word must be an absolute path`);
+    return Promise.resolve();
+  }
+  if (extra) words.push(extra);
+  return new Promise((resolve) => {
+    execFile(words[0], words.slice(1), { timeout: 60_000 }, (err, _stdout, stderr) => {
+      if (err) a.log(`hook ${words[0]} failed: ${err.message}${stderr ? `: ${stderr.trim()}` : ''}`);
+      resolve();
     });
-    const res = await httpsJson<{ x509Certificate: string }>({
-      method: 'POST', url: `${ztsUrl(c)}/rolecert`, ca: ca(c), key, cert, body: { csr, expiryTime: 0 },
-    });
-    if (res.status !== 200) throw ztsFailure(`the role certificate for ${role}`, res);
-    writeAll([{ path: p.roleCert(role), content: res.body.x509Certificate, mode: CERT_MODE }]);
-    c.log(`wrote ${p.roleCert(role)}`);
+  });
+}
+
+export const ONE_SHOT = ['post', 'register', 'rotate', 'refresh', 'rolecert', 'init', 'token'] as const;
+
+/** Every configured role certificate; failed role names are returned, not thrown. */
+export async function fetchRoleCerts(a: Agent, signal?: AbortSignal): Promise<{ certs: CertState[]; failed: { role: string; error: Error }[] }> {
+  const certs: CertState[] = [];
+  const failed: { role: string; error: Error }[] = [];
+  for (const role of a.config.roles) {
+    try {
+      certs.push(await fetchRoleCert(a, role, signal));
+    } catch (e) {
+      if (signal?.aborted) break;
+      a.log(`${role.name}: ${(e as Error).message}`);
+      failed.push({ role: role.name, error: e as Error });
+    }
+  }
+  return { certs, failed };
+}
+
+async function roleCertsCommand(a: Agent, skipErrors: boolean): Promise<void> {
+  if (a.config.roles.length === 0) {
+    a.log('no role certificates configured (sia_config accounts[].roles, or ATHENZ_SIA_ACCOUNT_ROLES)');
+    return;
+  }
+  const { failed } = await fetchRoleCerts(a);
+  if (failed.length > 0) {
+    await runHook(a, a.config.runAfterCertsErr, failed.map((f) => f.role).join(','));
+    if (!skipErrors) throw new CommandError(failed.length === 1 ? failed[0].error.message : `${failed.length} role certificates failed: ${failed.map((f) => f.role).join(', ')}`);
+  }
+  await runHook(a, a.config.runAfter);
+}
+
+/** One `-cmd` part, e.g. `rolecert:skip-errors`. */
+export async function runCommand(a: Agent, part: string): Promise<void> {
+  const [cmd, option] = part.split(':');
+  const skipErrors = option === 'skip-errors';
+  switch (cmd) {
+    case 'post':
+    case 'register':
+      for (const svc of a.config.services) await registerService(a, svc);
+      await runHook(a, a.config.runAfter);
+      touchDone(a.siaDir, 'register', a.now());
+      return;
+    case 'rotate':
+    case 'refresh':
+      for (const svc of a.config.services) await refreshService(a, svc);
+      await runHook(a, a.config.runAfter);
+      touchDone(a.siaDir, 'refresh', a.now());
+      return;
+    case 'rolecert':
+      await roleCertsCommand(a, skipErrors);
+      touchDone(a.siaDir, 'rolecert', a.now());
+      return;
+    case 'init':
+      for (const svc of a.config.services) await registerService(a, svc);
+      await roleCertsCommand(a, skipErrors);
+      touchDone(a.siaDir, 'init', a.now());
+      return;
+    case 'token':
+      throw new CommandError('access tokens are not supported by this siad');
+    default:
+      throw new CommandError(`unknown -cmd ${cmd} (post, register, rotate, refresh, rolecert, init; none for the daemon)`);
   }
 }

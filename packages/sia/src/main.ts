@@ -1,53 +1,159 @@
-/** siad: the Athenz-compatible agent beside EKS pods and Fargate tasks (one-shot commands). */
-import { parseFlags } from './flags.ts';
-import { configFromEnv, configFromFile, identityFromRoleName, type IdentityConfig } from './identity-config.ts';
-import { discoverWorkload, type Workload } from './aws-identity.ts';
-import { refresh, register, roleCerts, type RunContext } from './commands.ts';
+/** siad: the Athenz-compatible agent beside EKS pods, Fargate tasks and EC2 instances. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AwsIdentity } from './aws-identity.ts';
+import { ConfigError, resolveConfig } from './config.ts';
+import { ONE_SHOT, runCommand, type Agent } from './commands.ts';
+import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
+import { readIfExists } from './files.ts';
+import { FlagError, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
+import { defaultMetaEndpoint, detectPlatform } from './platform.ts';
+import { ZtsClient } from './zts-client.ts';
 
 export const VERSION = '0.1.0';
 
-const COMMANDS: Record<string, (c: RunContext) => Promise<void>> = {
-  post: register,
-  register,
-  rotate: refresh,
-  refresh,
-  rolecert: roleCerts,
-};
-
-function identity(configPath: string, env: NodeJS.ProcessEnv, w: Workload): IdentityConfig {
-  const fromFile = configFromFile(configPath);
-  if (fromFile) return fromFile;
-  const fromEnv = configFromEnv(env);
-  if (fromEnv) return fromEnv;
-  const fromRole = identityFromRoleName(w.roleName);
-  if (fromRole) return { ...fromRole, roles: (env.ATHENZ_SIA_ROLES ?? '').split(',').filter(Boolean), source: `IAM role ${w.roleName}` };
-  throw new Error(
-    `no identity configured; searched: the config file ${configPath}, the variables ATHENZ_SIA_DOMAIN_NAME and ATHENZ_SIA_SERVICE_NAME, ` +
-      `and the IAM role name ${w.roleName} (expected <domain>.<service>-service)`,
-  );
+export interface Io {
+  env: Record<string, string | undefined>;
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  now: () => Date;
+  /** Root for the system files siad reads (/etc/passwd, /etc/group, the pod namespace); tests use a temp dir. */
+  fsRoot?: string;
+  daemon?: Partial<DaemonDeps>;
 }
 
-export async function main(args: string[], env: NodeJS.ProcessEnv, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Go's log prefix (`2006/01/02 15:04:05`), so siad's lines read like Athenz's. */
+export function logLine(now: Date, message: string): string {
+  const d = now;
+  return `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${message}\n`;
+}
+
+/** Runs siad; resolves to the exit status. `signal` is SIGTERM/SIGINT. */
+export async function main(args: string[], io: Io, signal: AbortSignal = new AbortController().signal): Promise<number> {
+  const log = (m: string) => io.stderr(logLine(io.now(), m));
+  let aws: AwsIdentity | undefined;
+  let daemon = false;
   try {
-    const flags = parseFlags(args);
+    let flags;
+    try {
+      flags = parseSiaFlags(args);
+    } catch (e) {
+      if (!(e instanceof FlagError)) throw e;
+      if (e.help) {
+        io.stderr(usage('siad', SIA_FLAGS));
+        return 0;
+      }
+      io.stderr(`${e.message}\n${usage('siad', SIA_FLAGS)}`);
+      return 2; // as Go's flag package
+    }
     if (flags.version) {
-      out(`siad (Tessera) ${VERSION}\n`);
+      io.stdout(`siad (Tessera) ${VERSION}\n`);
       return 0;
     }
-    for (const [name, value] of [['-zts', flags.zts], ['-dnsdomains', flags.dnsdomains], ['-providerprefix', flags.providerprefix]] as const) {
-      if (!value) throw new Error(`${name} is required`);
+    const missing = (['zts', 'dnsdomains', 'providerprefix'] as const).filter((f) => !flags[f]);
+    if (missing.length > 0) throw new ConfigError(`missing ${missing.map((f) => `-${f}`).join(', ')}: siad needs the ZTS host, the DNS suffixes and the provider prefix`);
+    if (flags.ztsport < 1 || flags.ztsport > 65535) throw new ConfigError(`-ztsport must be a port number, not ${flags.ztsport}`);
+    if (flags.uds) log('-uds is set but Envoy SDS is not supported by this siad; ignored');
+
+    const parts = flags.cmd.split(',').map((c) => c.trim()).filter(Boolean);
+    const daemonNames = ['daemon', 'systemd-notify', 'systemd-notify-all'];
+    daemon = parts.length === 0 || (parts.length === 1 && daemonNames.includes(parts[0]));
+    if (!daemon) {
+      for (const p of parts) {
+        if (!(ONE_SHOT as readonly string[]).includes(p.split(':')[0])) {
+          throw new ConfigError(`unknown -cmd ${p.split(':')[0]} (post, register, rotate, refresh, rolecert, init; none for the daemon)`);
+        }
+      }
     }
-    const commands = flags.cmd.split(',').filter(Boolean);
-    if (commands.length === 0) throw new Error('this siad runs one-shot commands: give -cmd post, rotate or rolecert (daemon mode is not built yet)');
-    for (const c of commands) if (!COMMANDS[c]) throw new Error(`unknown -cmd ${c} (post, register, rotate, refresh, rolecert)`);
-    const workload = await discoverWorkload(env);
-    const id = identity(flags.config, env, workload);
-    out(`siad: ${id.domain}.${id.service} (from ${id.source}) on ${workload.platform}, instance ${workload.instanceId}, provider ${flags.providerprefix}.${workload.region}\n`);
-    const ctx: RunContext = { flags, identity: id, workload, log: (l) => out(`siad: ${l}\n`) };
-    for (const c of commands) await COMMANDS[c](ctx);
+
+    const platform = detectPlatform(io.env, flags.platform);
+    let ca: string | undefined;
+    if (flags.ztscacert) {
+      try {
+        ca = readFileSync(flags.ztscacert, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read -ztscacert ${flags.ztscacert}: ${(e as Error).message}`);
+      }
+    }
+    const zts = new ZtsClient({
+      baseUrl: `https://${flags.zts}:${flags.ztsport}/zts/v1`,
+      ...(ca ? { ca } : {}),
+      ...(flags.ztsservername ? { servername: flags.ztsservername } : {}),
+      userAgent: `SIA-AWS ${VERSION} (tessera siad)`,
+    });
+    const fsRoot = io.fsRoot ?? '/';
+    const etcDir = join(fsRoot, 'etc');
+    const rootFile = (path: string) => readFileSync(join(fsRoot, path), 'utf8');
+    const awsIdentity = new AwsIdentity({ env: io.env, meta: flags.meta || defaultMetaEndpoint(platform), regionalSts: flags.regionalsts, readFile: rootFile });
+    aws = awsIdentity;
+
+    const setup = async (sig: AbortSignal): Promise<Agent> => {
+      const workload = await awsIdentity.discover(platform, sig);
+      const config = await resolveConfig({
+        configPath: flags.config,
+        fileText: readIfExists(flags.config),
+        env: io.env,
+        siaDir: flags.siadir,
+        workloadRole: () => awsIdentity.workloadRole(platform, sig),
+      });
+      awsIdentity.useRegionalSts(flags.regionalsts || config.regionalSts);
+      for (const w of config.warnings) log(`warning: ${w}`);
+      const provider = `${flags.providerprefix}.${workload.region}`;
+      log(`${config.domain}.${config.service} (from ${config.source}) on ${platform}, instance ${workload.instanceId}, provider ${provider}, ZTS ${zts.baseUrl}`);
+      return {
+        config,
+        workload,
+        aws: awsIdentity,
+        zts,
+        provider,
+        dnsDomains: flags.dnsdomains.split(',').filter(Boolean),
+        siaDir: flags.siadir,
+        env: io.env,
+        etcDir,
+        log,
+        now: io.now,
+      };
+    };
+
+    if (daemon) {
+      await runDaemon(setup, { now: io.now, sleep: abortableSleep, random: Math.random, log, ...io.daemon }, signal);
+      return 0;
+    }
+    const agent = await setup(signal);
+    for (const p of parts) await runCommand(agent, p);
     return 0;
   } catch (e) {
-    err(`siad: ${(e as Error).message}\n`);
+    // SIGTERM ends the daemon normally; a one-shot command it interrupts did not finish.
+    if (signal.aborted && daemon) {
+      log('stopped');
+      return 0;
+    }
+    log(signal.aborted ? 'interrupted' : `error: ${(e as Error).message}`);
     return 1;
+  } finally {
+    aws?.destroy();
   }
+}
+
+/** The process around main: arguments, environment, SIGTERM/SIGINT, exit status. */
+export async function runProcess(): Promise<void> {
+  // The AWS SDK warns that a future release needs Node 22; siad runs on Node 20 until then.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (!/NodeVersionSupportWarning|require node >=22/.test(`${w.name} ${w.message}`)) process.stderr.write(`${w.name}: ${w.message}\n`);
+  });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const code = await main(
+    process.argv.slice(2),
+    { env: process.env, stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), now: () => new Date() },
+    stop.signal,
+  );
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  process.exitCode = code;
 }
