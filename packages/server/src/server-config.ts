@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
 import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
+import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
 
 export interface ServerConfig {
@@ -20,6 +21,8 @@ export interface ServerConfig {
   zms: ZmsConfig;
   zts: ZtsConfig;
   ca: CaSettings;
+  /** The identity providers the web UI's Services tab offers. */
+  uiProviders: ProviderConfig[];
   /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
   adminPassword?: string;
 }
@@ -42,6 +45,7 @@ export interface ServeFlags {
   caKeyAlg?: string;
   caCert?: string;
   caKey?: string;
+  uiProviders?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -62,6 +66,15 @@ function readCerts(path: string | undefined): string[] {
   }
 }
 
+function readUiProviders(path: string | undefined, region: string): ProviderConfig[] {
+  if (!path) return defaultProviders(region);
+  try {
+    return parseProviders(JSON.parse(readFileSync(path, 'utf8')));
+  } catch (e) {
+    throw new Error(`UI providers file ${path}: ${(e as Error).message}`);
+  }
+}
+
 function port(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
@@ -78,6 +91,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
   const caCert = flags.caCert ?? env.TESSERA_CA_CERT;
   const caKey = flags.caKey ?? env.TESSERA_CA_KEY;
   if (!!caCert !== !!caKey) throw new Error('--ca-cert and --ca-key go together');
+  const awsRegions = regions ? regions.split(',').map((r) => r.trim()).filter(Boolean) : defaultZmsConfig.awsRegions;
   const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
   return {
     dataDir,
@@ -89,7 +103,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
     ...(only ? { only } : {}),
     zms: {
       ...defaultZmsConfig,
-      ...(regions ? { awsRegions: regions.split(',').map((r) => r.trim()).filter(Boolean) } : {}),
+      awsRegions,
       awsDnsSuffix: dnsSuffix,
     },
     ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}) },
@@ -102,6 +116,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       refreshRetryGraceSeconds: wholeNumber(flags.refreshRetryGrace ?? env.TESSERA_REFRESH_RETRY_GRACE ?? '0', 'refresh retry grace'),
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
     },
+    uiProviders: readUiProviders(flags.uiProviders ?? env.TESSERA_UI_PROVIDERS, awsRegions[0] ?? 'us-west-2'),
     adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined,
   };
 }

@@ -73,7 +73,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       { prefix: '/zms/v1' },
     );
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
-    await zms.register(uiRoutes);
+    await zms.register(uiRoutes, { providers: config.uiProviders });
     const zts = httpsApp();
     const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });

@@ -22,6 +22,7 @@ export function serveCommand(): Command {
     .option('--aws-sts-endpoint <url>', 'STS endpoint, e.g. aws-sim\'s URL (env TESSERA_AWS_STS_ENDPOINT or AWS_ENDPOINT_URL_STS)')
     .option('--aws-document-cert <file>', 'PEM certificate(s) that sign EC2 instance identity documents (env TESSERA_AWS_DOCUMENT_CERT)')
     .option('--ec2-boot-window <seconds>', 'EC2 instances register within this long of boot (env TESSERA_EC2_BOOT_WINDOW; default 1800)')
+    .option('--ui-providers <file>', 'JSON list of the identity providers the UI offers: [{"template","label","principal"}] (env TESSERA_UI_PROVIDERS)')
     .option('--refresh-retry-grace <seconds>', 'how long a replaced certificate may still refresh, for clients that lost a response (env TESSERA_REFRESH_RETRY_GRACE; default 0)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
@@ -38,6 +39,6 @@ export function serveCommand(): Command {
             `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
         );
       }
-      process.stdout.write(`ZMS: ${server.zmsUrl || '(not run here)'}\nZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      process.stdout.write(`ZMS: ${server.zmsUrl || '(not run here)'}\n${server.zmsUrl ? `Web UI: ${new URL('/', server.zmsUrl).href}\n` : ''}ZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
     });
 }

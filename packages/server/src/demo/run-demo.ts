@@ -199,7 +199,7 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
     await stop();
     return failed ? 1 : 0;
   }
-  print(`\nTessera is running. ZMS ${server.zmsUrl}   ZTS ${server.ztsUrl}\n  CA certificate: ${server.caCertPath}\n  login: admin / ${adminPassword}\nPress Ctrl-C to stop.`);
+  print(`\nTessera is running. Web UI ${new URL('/', server.zmsUrl).href}   ZMS ${server.zmsUrl}   ZTS ${server.ztsUrl}\n  CA certificate: ${server.caCertPath}\n  login: admin / ${adminPassword}\nPress Ctrl-C to stop.`);
   await new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

@@ -13,26 +13,40 @@ export interface ProviderConfig {
   principal: string;
 }
 
-export const DEFAULT_PROVIDERS: ProviderConfig[] = [
-  {
-    template: 'aws_instance_launch_provider',
-    label: 'AWS EC2/EKS/Fargate launches instances for the service',
-    principal: 'athenz.aws.us-west-2',
-  },
-  {
-    template: 'aws_ecs_instance_launch_provider',
-    label: 'AWS ECS launches containers for the service',
-    principal: 'athenz.aws-ecs.us-west-2',
-  },
-];
+/** Athenz's two AWS providers, checked against the provider service of `region` (the templates grant every region). */
+export function defaultProviders(region = 'us-west-2'): ProviderConfig[] {
+  return [
+    {
+      template: 'aws_instance_launch_provider',
+      label: 'AWS EC2/EKS/Fargate launches instances for the service',
+      principal: `athenz.aws.${region}`,
+    },
+    {
+      template: 'aws_ecs_instance_launch_provider',
+      label: 'AWS ECS launches containers for the service',
+      principal: `athenz.aws-ecs.${region}`,
+    },
+  ];
+}
 
-/** The server's list (GET /ui-config.json), or the defaults when it has none. */
+export const DEFAULT_PROVIDERS = defaultProviders();
+
+/** Checks a configured list (the server's --ui-providers file); the error says which entry is wrong. */
+export function parseProviders(value: unknown): ProviderConfig[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error('expected a non-empty JSON array of {"template", "label", "principal"}');
+  return value.map((p: unknown, i) => {
+    const entry = p as Record<string, unknown> | null;
+    const missing = ['template', 'label', 'principal'].filter((k) => typeof entry?.[k] !== 'string' || !entry[k]);
+    if (missing.length > 0) throw new Error(`entry ${i + 1} lacks ${missing.join(', ')} (each entry needs "template", "label" and "principal" strings)`);
+    return { template: entry!.template as string, label: entry!.label as string, principal: entry!.principal as string };
+  });
+}
+
+/** The server's list (GET /ui-config.json), or the defaults when it sent none the server would accept. */
 export function providersFrom(config: unknown): ProviderConfig[] {
-  const list = (config as { providers?: unknown } | null)?.providers;
-  if (!Array.isArray(list)) return DEFAULT_PROVIDERS;
-  const valid = list.filter(
-    (p): p is ProviderConfig =>
-      typeof p === 'object' && p !== null && ['template', 'label', 'principal'].every((k) => typeof (p as Record<string, unknown>)[k] === 'string'),
-  );
-  return valid.length > 0 ? valid : DEFAULT_PROVIDERS;
+  try {
+    return parseProviders((config as { providers?: unknown } | null)?.providers);
+  } catch {
+    return DEFAULT_PROVIDERS;
+  }
 }
