@@ -3,10 +3,18 @@
 # stale), Debian's PostgreSQL (for the test suite's throwaway databases) and
 # Chromium (for the UI tests), and builds the web UI when its build is missing
 # or older than its sources. Safe to run again: it only does what is missing.
+# --bench also installs what the benchmarks compare against (cfssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=false
-[ "${1:-}" = "--quiet" ] && quiet=true
+bench=false
+for arg in "$@"; do
+  case "$arg" in
+    --quiet) quiet=true ;;
+    --bench) bench=true ;;
+    *) echo "setup: unknown option $arg (--quiet, --bench)" >&2; exit 2 ;;
+  esac
+done
 say() { $quiet || echo "setup: $*"; }
 
 major=$(node -p 'process.versions.node.split(".")[0]')
@@ -42,6 +50,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 else
   say "Chromium present"
+fi
+
+# cfssl: the peer the signing benchmark measures next to Tessera.
+if $bench && ! command -v cfssl >/dev/null; then
+  apt_install golang-cfssl
 fi
 
 # npm packages: install when node_modules is missing or older than the lock file.

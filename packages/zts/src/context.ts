@@ -1,5 +1,6 @@
 /** What every ZTS operation is given: dependencies passed in, never global. */
 import type { Kysely } from 'kysely';
+import type { CertificateInfo } from '@tessera/core/x509/certificate';
 import type { Database } from '@tessera/store/schema';
 import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { ZtsConfig } from './config.ts';
@@ -19,8 +20,8 @@ export interface ZtsContext {
 export interface Caller {
   /** CN of the client certificate, when one was presented and verified. */
   principal?: string;
-  /** The client certificate (PEM), for refresh checks. */
-  certPem?: string;
+  /** The client certificate, read once per TLS connection, for refresh and role checks. */
+  cert?: CertificateInfo;
   ip: string;
   userAgent?: string;
 }

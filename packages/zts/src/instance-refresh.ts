@@ -5,7 +5,6 @@
  * previous one revokes the instance: it was copied.
  */
 import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
-import { parseCertificate } from '@tessera/core/x509/certificate';
 import type { Caller, ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { instanceIdOf, validateServiceCsr } from './service-csr.ts';
@@ -21,7 +20,7 @@ export async function refreshInstance(
 ): Promise<InstanceIdentity> {
   const { provider, domain, service } = requestNames(path);
   const full = `${domain}.${service}`;
-  if (!caller.principal || !caller.certPem) {
+  if (!caller.principal || !caller.cert) {
     throw unauthorized('refresh needs the current service certificate: connect with it as the TLS client certificate');
   }
   const data = tenantDomain(ctx, domain, service);
@@ -30,7 +29,7 @@ export async function refreshInstance(
   authorizeLaunch(ctx, provider, domain, service);
 
   const v = await validateServiceCsr({ csrPem: body.csr, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth') });
-  const current = parseCertificate(caller.certPem);
+  const current = caller.cert;
   if (v.instanceId !== path.instanceId || instanceIdOf(current.dnsNames, current.uris) !== path.instanceId) {
     throw badRequest('CSR validation failed - instance id mismatch: the CSR, the path and the current certificate must name the same instance');
   }

@@ -6,7 +6,6 @@
 import { isRoleMember } from '@tessera/core/authz/evaluate-access';
 import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
-import { parseCertificate } from '@tessera/core/x509/certificate';
 import type { Caller, ZtsContext } from './context.ts';
 import { instanceIdOf } from './service-csr.ts';
 import { optMinutes } from './instance-request.ts';
@@ -24,7 +23,7 @@ export async function issueRoleCertificate(
   body: Record<string, unknown>,
   expected?: { domain: string; role: string },
 ): Promise<RoleCertResult> {
-  if (!caller.principal || !caller.certPem) throw unauthorized('role certificates need a service certificate as the TLS client certificate');
+  if (!caller.principal || !caller.cert) throw unauthorized('role certificates need a service certificate as the TLS client certificate');
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('csr is required: a PEM CSR with CN <domain>:role.<role>');
   const requestMins = optMinutes(body.expiryTime, 'expiryTime');
@@ -48,7 +47,7 @@ export async function issueRoleCertificate(
     );
   }
 
-  const callerCert = parseCertificate(caller.certPem);
+  const callerCert = caller.cert;
   const principals = csr.uris.filter((u) => u.toLowerCase().startsWith('athenz://principal/'));
   if (principals.length !== 1 || principals[0].slice('athenz://principal/'.length).toLowerCase() !== caller.principal) {
     throw invalid(`the CSR must carry exactly one URI athenz://principal/${caller.principal}`);

@@ -4,19 +4,12 @@
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
+import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { UserTokenSigner } from './user-tokens.ts';
 import { sessionToken } from './browser-session.ts';
 
 export interface Authenticator {
   principal(req: FastifyRequest): string | undefined;
-}
-
-export function certificatePrincipal(req: FastifyRequest): string | undefined {
-  const socket = req.raw.socket as TLSSocket;
-  // `authorized` means the chain verified against the CA given to the TLS server.
-  if (!socket.encrypted || !socket.authorized) return undefined;
-  const cn = socket.getPeerCertificate()?.subject?.CN;
-  return typeof cn === 'string' && cn !== '' ? cn.toLowerCase() : undefined;
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {
@@ -31,7 +24,7 @@ export function authenticator(tokens: UserTokenSigner, now: () => Date): Authent
     principal(req) {
       const token = bearerToken(req) ?? sessionToken(req);
       if (token) return tokens.verify(token, now());
-      return certificatePrincipal(req);
+      return tlsPrincipal(req.raw.socket as TLSSocket);
     },
   };
 }

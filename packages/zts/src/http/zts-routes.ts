@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '@tessera/core/errors';
-import { certificatePrincipal } from '@tessera/zms/auth/authenticate';
+import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
+import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
@@ -12,13 +13,26 @@ import { issueRoleCertificate } from '../role-certificate.ts';
 
 type Params = Record<string, string>;
 
+// Parsing a certificate costs about 2 ms: read the client certificate once per TLS connection (while it stays the same).
+const peerCerts = new WeakMap<TLSSocket, { raw: Buffer; info: CertificateInfo }>();
+
+function peerCertificate(socket: TLSSocket): CertificateInfo | undefined {
+  const raw = socket.getPeerCertificate()?.raw;
+  if (!raw) return undefined;
+  const cached = peerCerts.get(socket);
+  if (cached?.raw.equals(raw)) return cached.info;
+  const info = parseCertificate(new X509Certificate(raw).toString());
+  peerCerts.set(socket, { raw, info });
+  return info;
+}
+
 function callerOf(req: FastifyRequest): Caller {
-  const principal = certificatePrincipal(req);
   const socket = req.raw.socket as TLSSocket;
-  const raw = principal ? socket.getPeerCertificate()?.raw : undefined;
+  const principal = tlsPrincipal(socket);
+  const cert = principal ? peerCertificate(socket) : undefined;
   return {
     ...(principal ? { principal } : {}),
-    ...(raw ? { certPem: new X509Certificate(raw).toString() } : {}),
+    ...(cert ? { cert } : {}),
     ip: req.ip,
     ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
   };

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The benchmarks (not tests): Tessera next to a peer, measured in the same run. Arguments go to the benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --quiet --bench
+exec node --import tsx bench/role-cert-signing.ts "$@"
