@@ -23,6 +23,7 @@ import { httpsJson } from '@tessera/core/https-client';
 import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
+import { freePort } from '@tessera/core/free-port';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -54,15 +55,6 @@ interface Result {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident and peak memory (MB) and CPU seconds of a process, from /proc. */
 function processStats(pid: number): { rssMb: number; peakRssMb: number; cpuSeconds: number } {

@@ -17,6 +17,7 @@ import { generateKeyPair, keyMatchesCertificate, toTraditionalPrivateKeyPem } fr
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
+import { freePort } from '@tessera/core/free-port';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SIAD = join(ROOT, 'packages/sia/bin/siad.js');
@@ -438,16 +439,6 @@ describe('the single-file bundle', () => {
     checkFiles(siadir, task.taskId);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

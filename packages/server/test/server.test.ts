@@ -100,6 +100,8 @@ describe('the tessera binary', () => {
       assert.match(res.out, /access: granted/);
       assert.match(res.out, /\[fargate\] siad -cmd rolecert/);
       assert.match(res.out, /\[eks\].*sports\.api\.cert\.pem: verified with the CA bundle/);
+      assert.match(res.out, /\[daemon\] GET http:\/\/127\.0\.0\.1:\d+\/status → 200 ok/);
+      assert.match(res.out, /\[daemon\] SIGTERM → exit 0/);
       assert.match(res.out, /All steps succeeded/);
       assert.doesNotMatch(res.out, /FAILED/);
     }

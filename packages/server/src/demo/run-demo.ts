@@ -14,7 +14,8 @@ import { parseCertificate, verifyIssuedBy } from '@tessera/core/x509/certificate
 import { keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { serverConfig } from '../server-config.ts';
 import { startServer, type RunningServer } from '../server.ts';
-import { runNode } from './run-process.ts';
+import { runNode, startNode } from './run-process.ts';
+import { freePort } from '@tessera/core/free-port';
 
 export interface DemoOptions {
   dataDir: string;
@@ -119,9 +120,10 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
     }
   });
 
+  const siadArgs = (dir: string) => ['-zts', 'localhost', '-ztsport', new URL(server.ztsUrl).port, '-ztscacert', server.caCertPath,
+    '-dnsdomains', DNS_SUFFIX, '-providerprefix', PROVIDER_PREFIX, '-siadir', dir];
   const siad = async (label: string, dir: string, env: Record<string, string>, cmd: string, extra: string[] = []) => {
-    const args = ['-cmd', cmd, '-zts', 'localhost', '-ztsport', new URL(server.ztsUrl).port, '-ztscacert', server.caCertPath,
-      '-dnsdomains', DNS_SUFFIX, '-providerprefix', PROVIDER_PREFIX, '-siadir', dir, ...extra];
+    const args = ['-cmd', cmd, ...siadArgs(dir), ...extra];
     print(`    [${label}] $ siad ${args.join(' ')}`);
     const r = await runNode(SIAD, args, { PATH: process.env.PATH ?? '', ...env });
     for (const line of (r.stdout + r.stderr).trimEnd().split('\n').filter(Boolean).slice(-6)) print(`      ${line}`);
@@ -190,7 +192,31 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
   });
   if (!failed) await workload('eks', join(dataDir, 'eks', 'sia'), podEnv);
 
-  print(failed ? '\nThe demo stopped at a failed step.' : '\nAll steps succeeded: both workloads hold 7-day service certificates and a role certificate.');
+  await run(`[fargate] siad as the sidecar daemon (no -cmd): register, keep the certificate fresh, report health, stop on SIGTERM`, async () => {
+    const task = await sim.launchFargateTask({ taskRole: workloadRole, account: ACCOUNT, region: REGION, cluster: 'demo' });
+    const dir = join(dataDir, 'daemon', 'sia');
+    const healthPort = await freePort();
+    print(`    [daemon] task ${task.taskArn}`);
+    print(`    [daemon] $ ATHENZ_SIA_HTTP_PORT=${healthPort} siad ${siadArgs(dir).join(' ')}`);
+    const daemon = startNode(SIAD, siadArgs(dir), { PATH: process.env.PATH ?? '', ...task.env, ATHENZ_SIA_HTTP_PORT: String(healthPort) });
+    let healthy = false;
+    let exit: number | null = null;
+    try {
+      await daemon.waitFor(/certificate valid until .*next refresh in/);
+      for (const line of daemon.output().trimEnd().split('\n').slice(-4)) print(`      ${line}`);
+      describe('daemon', dir);
+      const health = await fetch(`http://127.0.0.1:${healthPort}/status`);
+      print(`    [daemon] GET http://127.0.0.1:${healthPort}/status → ${health.status} ${(await health.text()).trim()}`);
+      healthy = health.status === 200;
+    } finally {
+      exit = await daemon.stop();
+      print(`    [daemon] SIGTERM → exit ${exit}`);
+    }
+    if (!healthy) throw new StepFailed('the health endpoint does not report a valid certificate');
+    if (exit !== 0) throw new StepFailed(`siad exited with ${exit} on SIGTERM, not 0`);
+  });
+
+  print(failed ? '\nThe demo stopped at a failed step.' : '\nAll steps succeeded: both workloads hold 7-day service certificates and a role certificate, and the daemon keeps one fresh.');
   const stop = async () => {
     await server.close();
     await sim.close();

@@ -9,11 +9,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '@tessera/core/free-port';
 
 const run = promisify(execFile);
 
@@ -131,18 +131,6 @@ async function initCluster(initdb: string, data: string, asOther: boolean): Prom
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(`initdb failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port assigned'))));
-    });
-  });
 }
 
 interface Server {
