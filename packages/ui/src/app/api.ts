@@ -3,18 +3,13 @@
  * cookie, adds the CSRF header to every change, and turns every failure into
  * an ApiError whose message is meant for people.
  */
+import { ApiError } from '@tessera/core/errors';
+
 export const API_BASE = '/zms/v1';
 export const CSRF_COOKIE = 'tessera_csrf';
 
-export class ApiError extends Error {
-  /** 0 when the server could not be reached at all. */
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-  }
-}
+// The server's own error class; in the UI a status of 0 means the server could not be reached at all.
+export { ApiError };
 
 export interface RequestOptions {
   headers?: Record<string, string>;

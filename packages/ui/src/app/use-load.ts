@@ -46,3 +46,30 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
 
   return { data, error, loading, reload };
 }
+
+export interface Action {
+  busy: boolean;
+  /** The last failure in words: the server's, or a message of the form's own checks (set with setError). */
+  error: ApiError | string | undefined;
+  setError(error: ApiError | string | undefined): void;
+  /** Runs `work` with the form busy; a failure (thrown ApiError, Error or string) is kept in `error`. */
+  run(work: () => Promise<void>): Promise<void>;
+}
+
+/** The busy flag and error of a form or button that changes something. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | string>();
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (e) {
+      setError(typeof e === 'string' ? e : toApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
+}

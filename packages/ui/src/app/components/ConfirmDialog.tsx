@@ -1,7 +1,6 @@
 /** "Are you sure?" for destructive actions; the server's refusal stays in the dialog, in words. */
-import { useState, type ReactNode } from 'react';
-import type { ApiError } from '../api.ts';
-import { toApiError } from '../use-load.ts';
+import type { ReactNode } from 'react';
+import { useAction } from '../use-load.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 import { Modal } from './Modal.tsx';
 
@@ -14,18 +13,12 @@ interface ConfirmProps {
 }
 
 export function ConfirmDialog({ title, confirmLabel, children, onConfirm, onClose }: ConfirmProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError>();
+  const { busy, error, run } = useAction();
   const confirm = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await onConfirm();
       onClose();
-    } catch (e) {
-      setError(toApiError(e));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={title} onClose={onClose}>

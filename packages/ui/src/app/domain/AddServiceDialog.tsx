@@ -4,13 +4,12 @@
  * silently dropped, and an existing name is refused rather than overwritten.
  */
 import { useState, type FormEvent } from 'react';
-import type { ApiError } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextArea, TextField } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
 import { normalizePem, ybase64Encode } from '../format.ts';
-import { toApiError } from '../use-load.ts';
+import { useAction } from '../use-load.ts';
 import { zms, type ServiceIdentity } from '../zms-client.ts';
 
 interface AddServiceProps {
@@ -26,8 +25,7 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
   const [description, setDescription] = useState('');
   const [keyId, setKeyId] = useState('');
   const [pem, setPem] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -42,15 +40,10 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
       if (!normalized) return setError('The public key must be a PEM block, from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----.');
       body.publicKeys = [{ id: keyId.trim(), key: ybase64Encode(normalized) }];
     }
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await zms.putService(api, domain, service, body);
       await onAdded(service);
-    } catch (err) {
-      setError(toApiError(err));
-      setBusy(false);
-    }
+    });
   };
 
   return (

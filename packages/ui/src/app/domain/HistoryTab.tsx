@@ -1,7 +1,6 @@
 /** The domain's audit log, newest first: who changed what, when, and why (the audit reference). */
 import { useApp } from '../app-context.tsx';
-import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
 import { useLoad } from '../use-load.ts';
 import { zms, type Domain } from '../zms-client.ts';
@@ -71,8 +70,7 @@ export function HistoryTab({ domain, changes }: { domain: Domain; changes: numbe
         </button>
       </div>
       <p className="muted">Every change to {domain.name}, newest first{entries.length >= LIMIT ? ` (the latest ${LIMIT})` : ''}.</p>
-      {history.loading && !history.data && <Loading what="history" />}
-      <ErrorMessage error={history.error} prefix="Could not read the history" />
+      <LoadStatus loaded={history} what="history" failure="Could not read the history" />
       {history.data && entries.length === 0 && <p className="empty">No changes recorded.</p>}
       {entries.length > 0 && (
         <table className="table history">

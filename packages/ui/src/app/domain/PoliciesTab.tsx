@@ -1,13 +1,12 @@
 /** Policies of a domain and their assertions; add or remove an assertion, add or delete a policy. */
 import { useId, useState, type FormEvent } from 'react';
-import type { ApiError } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Modal } from '../components/Modal.tsx';
-import { toApiError, useLoad } from '../use-load.ts';
+import { useAction, useLoad } from '../use-load.ts';
 import { entityName, zms, type Assertion, type Domain, type Policy } from '../zms-client.ts';
 import { AuditRefField } from './AuditRefField.tsx';
 
@@ -64,13 +63,8 @@ export function PoliciesTab({ domain, onChanged }: { domain: Domain; onChanged()
       </div>
       <p className="muted">Each assertion lets the members of a role (or denies them to) perform an action on resources of this domain.</p>
       {domain.auditEnabled && <AuditRefField value={auditRef} onChange={setAuditRef} />}
-      {status && (
-        <p className="success" role="status">
-          {status}
-        </p>
-      )}
-      {data.loading && !data.data && <Loading what="policies" />}
-      <ErrorMessage error={data.error} prefix="Could not list the policies" />
+      <Done message={status} />
+      <LoadStatus loaded={data} what="policies" failure="Could not list the policies" />
       <datalist id={rolesListId}>
         {(data.data?.roles ?? []).map((r) => (
           <option key={r} value={r} />
@@ -157,24 +151,17 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
   const { api } = useApp();
   const name = entityName(policy.name);
   const [input, setInput] = useState<AssertionInput>(EMPTY);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
     const a = toAssertion(domain, input);
     if (typeof a === 'string') return setError(a);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await zms.putAssertion(api, domain, name, a, auditRef);
       setInput(EMPTY);
       await onAdded();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -271,8 +258,7 @@ function AddPolicyDialog({ domain, auditRef, rolesListId, existing, onClose, onA
   const { api } = useApp();
   const [name, setName] = useState('');
   const [input, setInput] = useState<AssertionInput>(EMPTY);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const policy = name.trim().toLowerCase();
@@ -281,15 +267,10 @@ function AddPolicyDialog({ domain, auditRef, rolesListId, existing, onClose, onA
     if (existing.includes(policy)) return setError(`Policy ${policy} already exists: add assertions to it instead.`);
     const a = toAssertion(domain, input);
     if (typeof a === 'string') return setError(a);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await zms.putPolicy(api, domain, policy, [a], auditRef);
       await onAdded(policy);
-    } catch (err) {
-      setError(toApiError(err));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={`Add policy to ${domain}`} onClose={onClose}>

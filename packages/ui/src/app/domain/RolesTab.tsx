@@ -1,15 +1,14 @@
 /** Roles of a domain with their members (and expiry); add or remove a member, add or delete a role. */
 import { useState, type FormEvent } from 'react';
-import type { ApiError } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Modal } from '../components/Modal.tsx';
 import { Time } from '../components/Time.tsx';
 import { splitList } from '../format.ts';
-import { toApiError, useLoad } from '../use-load.ts';
+import { useAction, useLoad } from '../use-load.ts';
 import { entityName, zms, type Domain, type Role } from '../zms-client.ts';
 import { AuditRefField } from './AuditRefField.tsx';
 
@@ -43,13 +42,8 @@ export function RolesTab({ domain, onChanged }: { domain: Domain; onChanged(): v
       </div>
       <p className="muted">Members of a role get what the domain's policies grant to it. Members with an expiry date lose it then.</p>
       {domain.auditEnabled && <AuditRefField value={auditRef} onChange={setAuditRef} />}
-      {status && (
-        <p className="success" role="status">
-          {status}
-        </p>
-      )}
-      {roles.loading && !roles.data && <Loading what="roles" />}
-      <ErrorMessage error={roles.error} prefix="Could not list the roles" />
+      <Done message={status} />
+      <LoadStatus loaded={roles} what="roles" failure="Could not list the roles" />
       {(roles.data ?? []).map((r) => (
         <RoleCard
           key={r.name}
@@ -122,26 +116,19 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
   const members = role.roleMembers ?? [];
   const [member, setMember] = useState('');
   const [expires, setExpires] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
   const now = Date.now();
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
     const m = member.trim().toLowerCase();
     if (!m) return setError('Enter the member to add, e.g. user.jane or sports.api.');
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await zms.putMember(api, domain, name, m, endOfDay(expires), auditRef);
       setMember('');
       setExpires('');
       await onAdded(m);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -216,23 +203,17 @@ function AddRoleDialog({ domain, auditRef, existing, onClose, onAdded }: AddRole
   const { api } = useApp();
   const [name, setName] = useState('');
   const [members, setMembers] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const role = name.trim().toLowerCase();
     if (!role) return setError('Enter a role name.');
     // PUT replaces a role's members: refuse an existing name instead of wiping it.
     if (existing.includes(role)) return setError(`Role ${role} already exists: add members to it below.`);
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       await zms.putRole(api, domain, role, splitList(members.toLowerCase()).map((memberName) => ({ memberName })), auditRef);
       await onAdded(role);
-    } catch (err) {
-      setError(toApiError(err));
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={`Add role to ${domain}`} onClose={onClose}>

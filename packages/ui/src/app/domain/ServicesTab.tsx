@@ -5,8 +5,7 @@
 import { Fragment, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
-import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
 import { ybase64Decode } from '../format.ts';
 import { Link, paths } from '../router.tsx';
@@ -48,13 +47,8 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       <p className="muted">
         A service is an identity, <code>{d}.&lt;name&gt;</code>. Allow an identity provider to launch it, and its workloads get X.509 certificates from ZTS.
       </p>
-      {status && (
-        <p className="success" role="status">
-          {status}
-        </p>
-      )}
-      {services.loading && !services.data && <Loading what="services" />}
-      <ErrorMessage error={services.error} prefix="Could not list the services" />
+      <Done message={status} />
+      <LoadStatus loaded={services} what="services" failure="Could not list the services" />
       {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
       {list.length > 0 && (
         <table className="table services">

@@ -3,13 +3,12 @@
  * on sys.auth:domain), a sub-domain of one I administer, or my personal domain.
  */
 import { useId, useState, type FormEvent } from 'react';
-import type { ApiError } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
 import { splitList } from '../format.ts';
 import { Link, navigate, paths } from '../router.tsx';
-import { toApiError, useLoad } from '../use-load.ts';
+import { toApiError, useAction, useLoad } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
 import { zms } from '../zms-client.ts';
 
@@ -47,19 +46,12 @@ export function CreateDomainPage() {
   );
 }
 
-function useSubmit(run: () => Promise<string>) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+/** Submits a create form: `create` returns the new domain's name (or throws the reason in words), then its page opens. */
+function useSubmit(create: () => Promise<string>) {
+  const { busy, error, run } = useAction();
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      navigate(paths.domain(await run(), 'services'));
-    } catch (err) {
-      setError(typeof err === 'string' ? err : toApiError(err));
-      setBusy(false);
-    }
+    await run(async () => navigate(paths.domain(await create(), 'services')));
   };
   return { busy, error, submit };
 }

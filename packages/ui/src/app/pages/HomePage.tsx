@@ -3,12 +3,12 @@
  * prefix, on the server) and services (service names in matching domains).
  */
 import { useState, type FormEvent } from 'react';
-import type { Api, ApiError } from '../api.ts';
+import type { Api } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { LoadStatus } from '../components/Loading.tsx';
 import { Link, paths } from '../router.tsx';
-import { toApiError, useLoad } from '../use-load.ts';
+import { toApiError, useAction, useLoad } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
 import { zms } from '../zms-client.ts';
 
@@ -30,9 +30,8 @@ export function HomePage() {
   const mine = useLoad(() => zms.domainNames(api, { member: session.principal }), [session.principal]);
   const [term, setTerm] = useState('');
   const [kind, setKind] = useState<SearchKind>('domains');
-  const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<SearchResult>();
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
@@ -41,15 +40,9 @@ export function HomePage() {
       setError('Type part of a name to search for.');
       return;
     }
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       setResult(kind === 'domains' ? { kind, term: t, domains: await zms.domainNames(api, { prefix: t, limit: String(SEARCH_LIMIT) }), services: [] } : await searchServices(api, t, mine.data ?? []));
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -86,8 +79,7 @@ export function HomePage() {
       <section className="card" aria-labelledby="mine-title">
         <h2 id="mine-title">My domains</h2>
         <p className="muted">Domains where you are a member of at least one role.</p>
-        {mine.loading && !mine.data && <Loading what="your domains" />}
-        <ErrorMessage error={mine.error} prefix="Could not list your domains" />
+        <LoadStatus loaded={mine} what="your domains" failure="Could not list your domains" />
         {mine.data && mine.data.length === 0 && (
           <p>
             You are not a member of any domain yet. <Link to={paths.createDomain()}>Create one</Link>, or ask a domain administrator to add you to a role.

@@ -6,8 +6,7 @@
 import { useState } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
-import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
 import { Link, paths } from '../router.tsx';
 import { useLoad } from '../use-load.ts';
@@ -36,13 +35,8 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
         </button>
       </div>
       <p className="muted">Workloads that registered with ZTS for this identity, newest refresh first.</p>
-      {status && (
-        <p className="success" role="status">
-          {status}
-        </p>
-      )}
-      {instances.loading && !instances.data && <Loading what="instances" />}
-      <ErrorMessage error={instances.error} prefix="Could not list the instances" />
+      <Done message={status} />
+      <LoadStatus loaded={instances} what="instances" failure="Could not list the instances" />
       {instances.data && list.length === 0 && <p className="empty">No instances yet. They appear here once siad in a workload registers with ZTS.</p>}
       {list.length > 0 && (
         <table className="table instances">

@@ -3,10 +3,10 @@
  * cookie the page cannot read, and a CSRF token sent with every change.
  */
 import { useState, type FormEvent } from 'react';
-import type { Api, ApiError } from '../api.ts';
+import type { Api } from '../api.ts';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
-import { toApiError } from '../use-load.ts';
+import { useAction } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
 import { zms, type Session } from '../zms-client.ts';
 
@@ -21,8 +21,7 @@ export function LoginPage({ api, notice, onLogin }: LoginProps) {
   useTitle('Log in');
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | string>();
+  const { busy, error, setError, run } = useAction();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -30,15 +29,10 @@ export function LoginPage({ api, notice, onLogin }: LoginProps) {
       setError('Enter your user name and password.');
       return;
     }
-    setBusy(true);
-    setError(undefined);
-    try {
+    await run(async () => {
       const s = await zms.login(api, user.trim(), password);
       onLogin({ principal: s.principal, systemAdmin: s.systemAdmin });
-    } catch (err) {
-      setError(toApiError(err));
-      setBusy(false);
-    }
+    });
   };
 
   return (
