@@ -14,7 +14,11 @@ export interface HttpsRequest {
   /** PEM client certificate and key, for mTLS. */
   cert?: string;
   key?: string;
+  /** The name expected in the server's certificate, when it is not the URL's host. */
+  servername?: string;
   timeoutMs?: number;
+  /** Aborting rejects with the AbortError. */
+  signal?: AbortSignal;
 }
 
 export interface HttpsResponse<T = unknown> {
@@ -34,6 +38,8 @@ export function httpsJson<T = unknown>(req: HttpsRequest): Promise<HttpsResponse
         ca: req.ca,
         cert: req.cert,
         key: req.key,
+        ...(req.servername ? { servername: req.servername } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
         headers: {
           accept: 'application/json',
           ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),

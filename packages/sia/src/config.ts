@@ -167,32 +167,18 @@ function keyType(v: string | undefined, source: string): KeyAlgorithm {
   throw new ConfigError(`${source}: key_type must be "rsa" (RSA 2048, the default) or "ec" (ECDSA P-256), not "${v}"`);
 }
 
-/** Settings shared by every source, in sia_config's key names. */
-interface Settings {
-  services?: Raw;
-  roles?: Raw;
-  user?: string;
-  group?: string;
-  rolePath?: string;
-  omitDomain: boolean;
-  regionalSts: boolean;
-  rotateKey: boolean;
-  generateRoleKey: boolean;
-  keyType: KeyAlgorithm;
-  sanDnsWildcard: boolean;
-  sanDnsCnames: string[];
-  spiffeTrustDomain?: string;
-  fileDirectUpdate: boolean;
-  expiryMins: number;
-  refreshIntervalMinutes: number;
-  httpPort: number;
-  runAfter?: string;
-  runAfterCertsErr?: string;
-  keyDir?: string;
-  certDir?: string;
-  backupDir?: string;
-  warnings: string[];
-}
+/** Settings every source gives: SiaConfig's own fields, and the raw parts that become services, roles and directories. */
+type Settings = Pick<
+  SiaConfig,
+  | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
+  | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr' | 'warnings'
+> &
+  Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir'>> & {
+    services?: Raw;
+    roles?: Raw;
+    /** The requested lifetime each service inherits, in minutes. */
+    expiryMins: number;
+  };
 
 const UNSUPPORTED_FILE_KEYS: Record<string, string> = {
   access_tokens: 'access tokens',

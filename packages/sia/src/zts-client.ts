@@ -1,10 +1,10 @@
 /**
  * The three ZTS calls siad makes, as Athenz's Go client makes them: register
  * (server-auth TLS), refresh and role certificates (mTLS with the current
- * service certificate). Written on node:https rather than the shared client
- * because -ztsservername needs the TLS server name set per connection.
+ * service certificate). Failures are sorted into a refusal (ZTS said no) and
+ * unavailability (worth retrying).
  */
-import { request } from 'node:https';
+import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
 
 export interface InstanceIdentity {
   provider?: string;
@@ -65,55 +65,30 @@ export class ZtsClient {
     return this.post<{ x509Certificate: string }>('/rolecert', body, 200, mtls, signal);
   }
 
-  private post<T>(path: string, body: unknown, expect: number, mtls: Mtls | undefined, signal?: AbortSignal): Promise<T> {
-    const url = `${this.o.baseUrl}${path}`;
-    const payload = JSON.stringify(body);
-    return new Promise<T>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          ca: this.o.ca,
-          ...(this.o.servername ? { servername: this.o.servername } : {}),
-          ...(mtls ? { cert: mtls.cert, key: mtls.key } : {}),
-          minVersion: 'TLSv1.2',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(payload),
-            accept: 'application/json',
-            'user-agent': this.o.userAgent,
-          },
-          timeout: this.o.timeoutMs ?? 30_000,
-          ...(signal ? { signal } : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', (e) => reject(new ZtsUnavailable(`ZTS at ${this.o.baseUrl} broke off its answer: ${e.message}`)));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            const status = res.statusCode ?? 0;
-            if (status === expect && parsed && typeof parsed === 'object') return resolve(parsed as T);
-            const message = (parsed as { message?: unknown } | undefined)?.message;
-            const detail = typeof message === 'string' ? message : text.slice(0, 300) || '(no body)';
-            if (status >= 500 || status === 429) return reject(new ZtsUnavailable(`ZTS answered ${status}: ${detail}`));
-            reject(new ZtsRefusal(status, status === expect ? `ZTS answered ${status} without a JSON body` : detail));
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${(this.o.timeoutMs ?? 30_000) / 1000}s`)));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.name === 'AbortError') return reject(e);
-        const detail = e.code && !e.message.includes(e.code) ? `${e.code} ${e.message}` : e.message;
-        reject(new ZtsUnavailable(`cannot reach ZTS at ${this.o.baseUrl}: ${detail}`));
+  private async post<T>(path: string, body: unknown, expect: number, mtls: Mtls | undefined, signal?: AbortSignal): Promise<T> {
+    let res: HttpsResponse;
+    try {
+      res = await httpsJson({
+        method: 'POST',
+        url: `${this.o.baseUrl}${path}`,
+        body,
+        ...(this.o.ca ? { ca: this.o.ca } : {}),
+        ...(this.o.servername ? { servername: this.o.servername } : {}),
+        ...(mtls ?? {}),
+        headers: { 'user-agent': this.o.userAgent },
+        timeoutMs: this.o.timeoutMs ?? 30_000,
+        ...(signal ? { signal } : {}),
       });
-      req.end(payload);
-    });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.name === 'AbortError') throw err;
+      const detail = err.code && !err.message.includes(err.code) ? `${err.code} ${err.message}` : err.message;
+      throw new ZtsUnavailable(`cannot reach ZTS at ${this.o.baseUrl}: ${detail}`);
+    }
+    if (res.status === expect && res.body && typeof res.body === 'object') return res.body as T;
+    const message = (res.body as { message?: unknown } | undefined)?.message;
+    const detail = typeof message === 'string' ? message : res.text.slice(0, 300) || '(no body)';
+    if (res.status >= 500 || res.status === 429) throw new ZtsUnavailable(`ZTS answered ${res.status}: ${detail}`);
+    throw new ZtsRefusal(res.status, res.status === expect ? `ZTS answered ${res.status} without a JSON body` : detail);
   }
 }
