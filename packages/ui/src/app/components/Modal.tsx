@@ -48,3 +48,17 @@ export function Modal({ title, onClose, children }: ModalProps) {
     </dialog>
   );
 }
+
+/** The buttons under an "Add …" form in a dialog: submit (labelled `label`, "Adding…" while busy) and Cancel. */
+export function AddActions({ label, busy, onCancel }: { label: string; busy: boolean; onCancel(): void }) {
+  return (
+    <div className="dialog-actions">
+      <button type="submit" className="button primary" disabled={busy}>
+        {busy ? 'Adding…' : label}
+      </button>
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}

@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextArea, TextField } from '../components/Field.tsx';
-import { Modal } from '../components/Modal.tsx';
+import { AddActions, Modal } from '../components/Modal.tsx';
 import { normalizePem, ybase64Encode } from '../format.ts';
 import { useAction } from '../use-load.ts';
 import { zms, type ServiceIdentity } from '../zms-client.ts';
@@ -57,14 +57,7 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
         <TextField label="Public key id" value={keyId} onChange={(e) => setKeyId(e.target.value)} hint="e.g. 0 or v1" />
         <TextArea label="Public key (PEM)" value={pem} onChange={(e) => setPem(e.target.value)} rows={5} spellCheck={false} placeholder={'-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----'} />
         <ErrorMessage error={error} />
-        <div className="dialog-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add Service'}
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <AddActions label="Add Service" busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
-import { Modal } from '../components/Modal.tsx';
+import { AddActions, Modal } from '../components/Modal.tsx';
 import { useAction, useLoad } from '../use-load.ts';
 import { entityName, zms, type Assertion, type Domain, type Policy } from '../zms-client.ts';
 import { AuditRefField } from './AuditRefField.tsx';
@@ -281,14 +281,7 @@ function AddPolicyDialog({ domain, auditRef, rolesListId, existing, onClose, onA
           <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} />
         </fieldset>
         <ErrorMessage error={error} />
-        <div className="dialog-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add policy'}
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <AddActions label="Add policy" busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );

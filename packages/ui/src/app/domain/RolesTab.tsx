@@ -5,7 +5,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
-import { Modal } from '../components/Modal.tsx';
+import { AddActions, Modal } from '../components/Modal.tsx';
 import { Time } from '../components/Time.tsx';
 import { splitList } from '../format.ts';
 import { useAction, useLoad } from '../use-load.ts';
@@ -221,14 +221,7 @@ function AddRoleDialog({ domain, auditRef, existing, onClose, onAdded }: AddRole
         <TextField label="Role name" required value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
         <TextField label="Members" value={members} onChange={(e) => setMembers(e.target.value)} hint="Optional, separated by commas: user.jane, sports.api" />
         <ErrorMessage error={error} />
-        <div className="dialog-actions">
-          <button type="submit" className="button primary" disabled={busy}>
-            {busy ? 'Adding…' : 'Add role'}
-          </button>
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
+        <AddActions label="Add role" busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );
