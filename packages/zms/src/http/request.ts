@@ -38,3 +38,9 @@ export function sendStored(req: FastifyRequest, reply: FastifyReply, load: () =>
   if (req.headers['athenz-return-object'] === 'true') return reply.code(200).send(load());
   return reply.code(204).send();
 }
+
+/** The authenticated caller's principal (401 when there is none). */
+export const callerOf = (auth: Authenticator, req: FastifyRequest): string => actorOf(auth, req).principal;
+
+/** The query string as plain strings. */
+export const queryOf = (req: FastifyRequest): Record<string, string | undefined> => req.query as Record<string, string | undefined>;

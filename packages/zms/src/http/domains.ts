@@ -1,0 +1,123 @@
+/** Domains: top-level, sub- and user domains (postTopLevelDomain, postSubDomain, postUserDomain, getDomainList, getDomain, delete*). */
+import type { FastifyInstance } from 'fastify';
+import { badRequest, notFound } from '@tessera/core/errors';
+import { validName } from '@tessera/core/names';
+import { SYSTEM_DOMAIN } from '../config.ts';
+import { authorize } from '../authorize.ts';
+import { asBody, optArray, optString } from '../body.ts';
+import { createDomain, getDomain, validAdminUsers } from '../domain-create.ts';
+import { deleteDomain } from '../domain-delete.ts';
+import { listDomains, type DomainListQuery } from '../domain-list.ts';
+import { normalizeAwsAccounts } from '../aws-account.ts';
+import { actorOf, callerOf, names, queryOf, type Params } from './request.ts';
+import type { ZmsRouteDeps } from './deps.ts';
+
+export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  const { ctx, auth } = deps;
+
+  app.post('/domain', async (req) => {
+    const a = actorOf(auth, req);
+    authorize(ctx, 'postTopLevelDomain', a.principal, 'create', `${SYSTEM_DOMAIN}:domain`);
+    const body = asBody(req.body);
+    const name = validName('simple', 'domain name', body.name);
+    const account = optString(body, 'account');
+    return createDomain(ctx, a, {
+      name,
+      api: 'postTopLevelDomain',
+      adminUsers: validAdminUsers(body.adminUsers),
+      templates: templateNames(body),
+      meta: {
+        description: optString(body, 'description'),
+        org: optString(body, 'org'),
+        account: account === undefined ? undefined : normalizeAwsAccounts(account),
+        awsAccountName: optString(body, 'awsAccountName'),
+        productId: optString(body, 'productId'),
+      },
+    });
+  });
+
+  app.post('/subdomain/:parent', async (req) => {
+    const a = actorOf(auth, req);
+    const parent = validName('domain', 'parent domain', (req.params as Params).parent);
+    const body = asBody(req.body);
+    const bodyParent = optString(body, 'parent');
+    if (bodyParent !== undefined && bodyParent.toLowerCase() !== parent) {
+      throw badRequest(`postSubDomain: Request and detail parent domains do not match (${bodyParent} vs ${parent})`);
+    }
+    const leaf = validName('simple', 'sub-domain name', body.name);
+    authorize(ctx, 'postSubDomain', a.principal, 'create', `${parent}:domain`);
+    const parentData = ctx.snapshots.get(parent);
+    if (!parentData) throw notFound(`postSubDomain: Invalid parent domain: ${parent}`);
+    return createDomain(ctx, a, {
+      name: validName('domain', 'domain name', `${parent}.${leaf}`),
+      api: 'postSubDomain',
+      adminUsers: validAdminUsers(body.adminUsers),
+      templates: templateNames(body),
+      meta: { description: optString(body, 'description'), org: parentData.org, auditEnabled: parentData.auditEnabled },
+    });
+  });
+
+  app.post('/userdomain/:name', async (req) => {
+    const a = actorOf(auth, req);
+    const leaf = validName('simple', 'user domain name', (req.params as Params).name);
+    const body = asBody(req.body);
+    const bodyName = optString(body, 'name');
+    if (bodyName !== undefined && bodyName.toLowerCase() !== leaf) throw badRequest(`postUserDomain: name in the body (${bodyName}) does not match the path (${leaf})`);
+    const name = `${ctx.config.userDomain}.${leaf}`;
+    authorize(ctx, 'postUserDomain', a.principal, 'create', `${name}:domain`);
+    return createDomain(ctx, a, {
+      name,
+      api: 'postUserDomain',
+      adminUsers: [name],
+      templates: templateNames(body),
+      meta: { description: optString(body, 'description') },
+    });
+  });
+
+  app.get('/domain', async (req) => {
+    callerOf(auth, req);
+    return listDomains(ctx, queryOf(req) as DomainListQuery);
+  });
+
+  app.get('/domain/:domain', async (req) => {
+    callerOf(auth, req);
+    return getDomain(ctx, names(req).domain());
+  });
+
+  app.delete('/domain/:name', async (req, reply) => {
+    const a = actorOf(auth, req);
+    authorize(ctx, 'deleteTopLevelDomain', a.principal, 'delete', `${SYSTEM_DOMAIN}:domain`);
+    const name = validName('simple', 'domain name', (req.params as Params).name);
+    await deleteDomain(ctx, a, name, 'deleteTopLevelDomain');
+    return reply.code(204).send();
+  });
+
+  app.delete('/subdomain/:parent/:name', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const p = req.params as Params;
+    const parent = validName('domain', 'parent domain', p.parent);
+    const full = `${parent}.${validName('simple', 'sub-domain name', p.name)}`;
+    try {
+      authorize(ctx, 'deleteSubDomain', a.principal, 'delete', `${full}:domain`);
+    } catch {
+      authorize(ctx, 'deleteSubDomain', a.principal, 'delete', `${parent}:domain`);
+    }
+    await deleteDomain(ctx, a, full, 'deleteSubDomain');
+    return reply.code(204).send();
+  });
+
+  app.delete('/userdomain/:name', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const name = `${ctx.config.userDomain}.${validName('simple', 'user domain name', (req.params as Params).name)}`;
+    authorize(ctx, 'deleteUserDomain', a.principal, 'delete', `${name}:domain`);
+    await deleteDomain(ctx, a, name, 'deleteUserDomain');
+    return reply.code(204).send();
+  });
+}
+
+/** The templates named in a domain-create body ({templates: {templateNames}} as in Athenz's TopLevelDomain). */
+export function templateNames(body: Record<string, unknown>): string[] {
+  const holder = body.templates === undefined ? body : asBody(body.templates);
+  const list = optArray(holder, 'templateNames') ?? [];
+  return [...new Set(list.map((t, i) => validName('simple', `templateNames[${i}]`, t)))];
+}

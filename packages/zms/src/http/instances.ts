@@ -1,0 +1,33 @@
+/** Tessera extension: a service's instances (ZTS certificate records), and revoking one. */
+import type { FastifyInstance } from 'fastify';
+import { validName } from '@tessera/core/names';
+import { authorize } from '../authorize.ts';
+import { domainData } from '../domain-read.ts';
+import { getService } from '../services.ts';
+import { listInstances, revokeInstance } from '../instances.ts';
+import { actorOf, callerOf, names, type Params } from './request.ts';
+import type { ZmsRouteDeps } from './deps.ts';
+
+export async function instancesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  const { ctx, auth } = deps;
+
+  app.get('/domain/:domain/service/:service/instances', async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const service = names(req).service();
+    getService(ctx, domain, service);
+    return listInstances(ctx, domain, service);
+  });
+
+  app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    const service = names(req).service();
+    domainData(ctx, domain);
+    const p = req.params as Params;
+    authorize(ctx, 'revokeInstance', a.principal, 'delete', `${domain}:instance.${p.instanceId}`);
+    await revokeInstance(ctx, domain, service, validName('service', 'provider', p.provider), p.instanceId);
+    return reply.code(204).send();
+  });
+}

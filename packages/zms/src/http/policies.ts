@@ -1,0 +1,80 @@
+/** Policies and assertions: getPolicyList, getPolicies, getPolicy, putPolicy, deletePolicy, getAssertion, putAssertion, deleteAssertion. */
+import type { FastifyInstance } from 'fastify';
+import { notFound } from '@tessera/core/errors';
+import { policyResourceName } from '@tessera/core/names';
+import { authorize } from '../authorize.ts';
+import { domainData, shortName } from '../domain-read.ts';
+import { deleteAssertion, deletePolicy, getPolicy, parseAssertionId, putAssertion, putPolicy } from '../policies.ts';
+import { actorOf, callerOf, names, queryOf, sendStored, type Params } from './request.ts';
+import type { ZmsRouteDeps } from './deps.ts';
+
+export async function policiesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  const { ctx, auth } = deps;
+
+  app.get('/domain/:domain/policy', async (req) => {
+    callerOf(auth, req);
+    return { names: domainData(ctx, names(req).domain()).policies.contents.policies.map((p) => shortName(p.name)) };
+  });
+
+  app.get('/domain/:domain/policies', async (req) => {
+    callerOf(auth, req);
+    const list = domainData(ctx, names(req).domain()).policies.contents.policies;
+    return { list: queryOf(req).assertions === 'false' ? list.map(({ assertions: _a, ...p }) => ({ ...p, assertions: [] })) : list };
+  });
+
+  app.get('/domain/:domain/policy/:policy', async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    return getPolicy(ctx, domain, names(req).policy());
+  });
+
+  app.put('/domain/:domain/policy/:policy', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    const policy = names(req).policy();
+    domainData(ctx, domain);
+    authorize(ctx, 'putPolicy', a.principal, 'update', policyResourceName(domain, policy));
+    await putPolicy(ctx, a, domain, policy, req.body);
+    return sendStored(req, reply, () => getPolicy(ctx, domain, policy));
+  });
+
+  app.delete('/domain/:domain/policy/:policy', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    const policy = names(req).policy();
+    domainData(ctx, domain);
+    authorize(ctx, 'deletePolicy', a.principal, 'delete', policyResourceName(domain, policy));
+    await deletePolicy(ctx, a, domain, policy);
+    return reply.code(204).send();
+  });
+
+  app.get('/domain/:domain/policy/:policy/assertion/:id', async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const id = parseAssertionId((req.params as Params).id);
+    const found = getPolicy(ctx, domain, names(req).policy()).assertions.find((x) => x.id === id);
+    if (!found) throw notFound(`getAssertion: Assertion not found: ${id}`);
+    return found;
+  });
+
+  app.put('/domain/:domain/policy/:policy/assertion', async (req) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    const policy = names(req).policy();
+    domainData(ctx, domain);
+    authorize(ctx, 'putAssertion', a.principal, 'update', policyResourceName(domain, policy));
+    return putAssertion(ctx, a, domain, policy, req.body);
+  });
+
+  app.delete('/domain/:domain/policy/:policy/assertion/:id', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    const policy = names(req).policy();
+    domainData(ctx, domain);
+    authorize(ctx, 'deleteAssertion', a.principal, 'update', policyResourceName(domain, policy));
+    await deleteAssertion(ctx, a, domain, policy, parseAssertionId((req.params as Params).id));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,91 @@
+/** Templates: getServerTemplateList, getTemplate, getDomainTemplateList, putDomainTemplate(Ext), deleteDomainTemplate. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { badRequest, notFound } from '@tessera/core/errors';
+import { validName } from '@tessera/core/names';
+import { authorize } from '../authorize.ts';
+import { asBody, optArray } from '../body.ts';
+import { domainData } from '../domain-read.ts';
+import { writeDomain } from '../domain-write.ts';
+import { applyTemplates, findTemplate, type TemplateParam } from '../templates/apply-template.ts';
+import { TEMPLATES } from '../templates/catalog.ts';
+import { actorOf, callerOf, names } from './request.ts';
+import { templateNames } from './domains.ts';
+import type { ZmsRouteDeps } from './deps.ts';
+
+export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  const { ctx, auth } = deps;
+
+  app.get('/template', async (req) => {
+    callerOf(auth, req);
+    return { templateNames: Object.keys(TEMPLATES).sort() };
+  });
+
+  app.get('/template/:template', async (req) => {
+    callerOf(auth, req);
+    const t = findTemplate(names(req).simple('template', 'template name'));
+    return {
+      metadata: t.metadata,
+      roles: t.roles.map((r) => ({ name: `_domain_:role.${r.name}`, roleMembers: r.members.map((m) => ({ memberName: m })) })),
+      policies: t.policies.map((p) => ({ name: `_domain_:policy.${p.name}`, assertions: p.assertions })),
+    };
+  });
+
+  app.get('/domain/:domain/template', async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const rows = await ctx.db.selectFrom('domain_templates').select('template').where('domain', '=', domain).orderBy('template').execute();
+    return { templateNames: rows.map((r) => r.template) };
+  });
+
+  const putTemplates = async (req: FastifyRequest, only?: string) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const body = asBody(req.body);
+    const templates = templateNames(body);
+    if (templates.length === 0) throw badRequest('putDomainTemplate: No templates specified');
+    if (only !== undefined && (templates.length !== 1 || templates[0] !== only)) {
+      throw badRequest(`putDomainTemplate: the body must name only the template in the path (${only})`);
+    }
+    authorize(ctx, 'putDomainTemplate', a.principal, 'update', only ? `${domain}:template.${only}` : `${domain}:template`);
+    const params = templateParams(body);
+    await writeDomain(ctx, a, { domain, api: 'putDomainTemplate', kind: 'template' }, async (trx, modified) => ({
+      result: undefined,
+      details: await applyTemplates(trx, domain, templates, params, modified),
+    }));
+  };
+  app.put('/domain/:domain/template', async (req, reply) => {
+    await putTemplates(req);
+    return reply.code(204).send();
+  });
+  app.put('/domain/:domain/template/:template', async (req, reply) => {
+    await putTemplates(req, names(req).simple('template', 'template name'));
+    return reply.code(204).send();
+  });
+
+  app.delete('/domain/:domain/template/:template', async (req, reply) => {
+    const a = actorOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const template = findTemplate(names(req).simple('template', 'template name'));
+    const name = template.metadata.templateName;
+    authorize(ctx, 'deleteDomainTemplate', a.principal, 'delete', `${domain}:template.${name}`);
+    await writeDomain(ctx, a, { domain, api: 'deleteDomainTemplate', kind: 'template' }, async (trx) => {
+      const applied = await trx.deleteFrom('domain_templates').where('domain', '=', domain).where('template', '=', name).executeTakeFirst();
+      if (Number(applied.numDeletedRows) === 0) throw notFound(`deleteDomainTemplate: template ${name} is not applied to ${domain}`);
+      // As in Athenz: the template's roles and policies go, for every service it was applied to.
+      for (const r of template.roles) await trx.deleteFrom('roles').where('domain', '=', domain).where('name', '=', r.name).execute();
+      for (const p of template.policies) await trx.deleteFrom('policies').where('domain', '=', domain).where('name', '=', p.name).execute();
+      return { result: undefined, details: { 'delete-template': name } };
+    });
+    return reply.code(204).send();
+  });
+}
+
+function templateParams(body: Record<string, unknown>): TemplateParam[] {
+  return (optArray(body, 'params') ?? []).map((p, i) => {
+    const o = asBody(p);
+    return { name: validName('simple', `params[${i}].name`, o.name), value: validName('simple', `params[${i}].value`, o.value) };
+  });
+}

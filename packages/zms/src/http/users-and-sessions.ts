@@ -1,0 +1,58 @@
+/** Users and sessions: user tokens (Athenz's getUserToken), the principal, and Tessera's browser sessions and passwords. */
+import type { FastifyInstance } from 'fastify';
+import { badRequest, unauthorized } from '@tessera/core/errors';
+import { isSystemAdmin } from '../authorize.ts';
+import { asBody } from '../body.ts';
+import { checkPassword, setPassword, validUserName } from '../users.ts';
+import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
+import { callerOf, type Params } from './request.ts';
+import type { ZmsRouteDeps } from './deps.ts';
+
+export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  const { ctx, auth } = deps;
+
+  app.get('/user/:name/token', async (req) => {
+    const header = req.headers.authorization ?? '';
+    const failed = () => unauthorized('Invalid user name or password');
+    if (!header.startsWith('Basic ')) throw unauthorized('Send the user name and password with HTTP Basic authentication');
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw failed();
+    const principal = await checkPassword(ctx.db, ctx.config.userDomain, decoded.slice(0, colon), decoded.slice(colon + 1));
+    if (!principal) throw failed();
+    const requested = (req.params as Params).name.toLowerCase();
+    if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
+    return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now()) };
+  });
+
+  // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
+  app.post('/session', async (req, reply) => {
+    const body = asBody(req.body);
+    const user = typeof body.user === 'string' ? body.user : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    if (!user || !password) throw badRequest('user and password are required');
+    const principal = await checkPassword(ctx.db, ctx.config.userDomain, user, password);
+    if (!principal) throw unauthorized('Invalid user name or password');
+    const ttl = ctx.config.userTokenTtlSeconds;
+    const csrfToken = setSessionCookies(reply, deps.tokens.issue(principal, ttl, ctx.now()), ttl);
+    return { principal, systemAdmin: isSystemAdmin(ctx, principal), csrfToken, expires: new Date(ctx.now().getTime() + ttl * 1000).toISOString() };
+  });
+
+  app.delete('/session', async (_req, reply) => {
+    clearSessionCookies(reply);
+    return reply.code(204).send();
+  });
+
+  // Tessera extension: system admins create users; users change their own password.
+  app.put('/user/:name/password', async (req, reply) => {
+    const who = callerOf(auth, req);
+    const user = validUserName(ctx.config.userDomain, (req.params as Params).name, who, isSystemAdmin(ctx, who));
+    await setPassword(ctx.db, user, asBody(req.body).password, ctx.now());
+    return reply.code(204).send();
+  });
+
+  app.get('/principal', async (req) => {
+    const who = callerOf(auth, req);
+    return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
+  });
+}
