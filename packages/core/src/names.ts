@@ -17,6 +17,17 @@ const memberNameRe = new RegExp(
 
 export const DOMAIN_NAME_MAX_LENGTH = 128;
 
+/** The longest name of each kind (Athenz: domain_name_max_len 128; entity names VARCHAR(512) in its schema). */
+const MAX_LENGTH: Record<NameKind, number> = {
+  domain: DOMAIN_NAME_MAX_LENGTH,
+  simple: 128,
+  entity: 512,
+  service: 512,
+  member: 512,
+  action: 512,
+  resource: 1024,
+};
+
 export const isSimpleName = (s: string): boolean => simpleNameRe.test(s);
 export const isCompoundName = (s: string): boolean => compoundNameRe.test(s);
 export const isDomainName = isCompoundName;
@@ -50,11 +61,11 @@ export function validName(kind: NameKind, field: string, value: unknown): string
     throw badRequest(`${field} is required`);
   }
   const name = value.toLowerCase();
+  if (name.length > MAX_LENGTH[kind]) {
+    throw badRequest(`Invalid ${field}: longer than ${MAX_LENGTH[kind]} characters`);
+  }
   if (!checks[kind].test(name)) {
     throw badRequest(`Invalid ${field} "${value}": expected ${checks[kind].pattern}`);
-  }
-  if (kind === 'domain' && name.length > DOMAIN_NAME_MAX_LENGTH) {
-    throw badRequest(`Invalid ${field} "${value}": longer than ${DOMAIN_NAME_MAX_LENGTH} characters`);
   }
   return name;
 }

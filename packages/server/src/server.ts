@@ -10,7 +10,7 @@ import type { ZmsContext } from '@tessera/zms/context';
 import { bootstrapSystem, type BootstrapResult } from '@tessera/zms/bootstrap';
 import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
-import { installErrorHandling } from '@tessera/zms/http/errors';
+import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/errors';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
 import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
@@ -55,6 +55,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         // Clients may present a certificate; it is checked against our CA, and optional.
         https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
         bodyLimit: 1024 * 1024,
+        ...httpFrameworkOptions,
       });
       installErrorHandling(app);
       apps.push(app);

@@ -28,8 +28,9 @@ export function optBool(body: Body, field: string): boolean | undefined {
 export function optNonNegativeInt(body: Body, field: string): number | undefined {
   const v = body[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw badRequest(`${field} must be a whole number of 0 or more`);
+  // Bounded to a 32-bit integer, as in Athenz, and what every store column holds.
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2147483647) {
+    throw badRequest(`${field} must be a whole number from 0 to 2147483647`);
   }
   return v;
 }

@@ -11,11 +11,12 @@ import { listDomains, type DomainListQuery } from '../domain-list.ts';
 import { normalizeAwsAccounts } from '../aws-account.ts';
 import { actorOf, callerOf, names, queryOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.post('/domain', async (req) => {
+  app.post('/domain', { schema: { operationId: 'postTopLevelDomain', tags: ['domains'], body: S.TopLevelDomain, response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     const a = actorOf(auth, req);
     authorize(ctx, 'postTopLevelDomain', a.principal, 'create', `${SYSTEM_DOMAIN}:domain`);
     const body = asBody(req.body);
@@ -36,7 +37,7 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     });
   });
 
-  app.post('/subdomain/:parent', async (req) => {
+  app.post('/subdomain/:parent', { schema: { operationId: 'postSubDomain', tags: ['domains'], params: S.params({ parent: S.domainName }), body: S.SubDomain, response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     const a = actorOf(auth, req);
     const parent = validName('domain', 'parent domain', (req.params as Params).parent);
     const body = asBody(req.body);
@@ -57,7 +58,7 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     });
   });
 
-  app.post('/userdomain/:name', async (req) => {
+  app.post('/userdomain/:name', { schema: { operationId: 'postUserDomain', tags: ['domains'], params: S.params({ name: S.simpleName }), body: S.UserDomain, response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     const a = actorOf(auth, req);
     const leaf = validName('simple', 'user domain name', (req.params as Params).name);
     const body = asBody(req.body);
@@ -74,17 +75,17 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     });
   });
 
-  app.get('/domain', async (req) => {
+  app.get('/domain', { schema: { operationId: 'getDomainList', tags: ['domains'], querystring: S.query({ limit: S.intString, skip: S.anyString(), prefix: S.anyString(), depth: S.intString, account: S.anyString(), ypmid: S.intString, member: S.anyString(), role: S.anyString(), modified: S.anyString(), productId: S.anyString(), tagKey: S.anyString(), tagValue: S.anyString(), businessService: S.anyString() }), response: { 200: S.DomainList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     return listDomains(ctx, queryOf(req) as DomainListQuery);
   });
 
-  app.get('/domain/:domain', async (req) => {
+  app.get('/domain/:domain', { schema: { operationId: 'getDomain', tags: ['domains'], params: S.params({ domain: S.domainName }), response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     return getDomain(ctx, names(req).domain());
   });
 
-  app.delete('/domain/:name', async (req, reply) => {
+  app.delete('/domain/:name', { schema: { operationId: 'deleteTopLevelDomain', tags: ['domains'], params: S.params({ name: S.topLevelDomainName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     authorize(ctx, 'deleteTopLevelDomain', a.principal, 'delete', `${SYSTEM_DOMAIN}:domain`);
     const name = validName('simple', 'domain name', (req.params as Params).name);
@@ -92,7 +93,7 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     return reply.code(204).send();
   });
 
-  app.delete('/subdomain/:parent/:name', async (req, reply) => {
+  app.delete('/subdomain/:parent/:name', { schema: { operationId: 'deleteSubDomain', tags: ['domains'], params: S.params({ parent: S.domainName, name: S.simpleName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const p = req.params as Params;
     const parent = validName('domain', 'parent domain', p.parent);
@@ -106,7 +107,7 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     return reply.code(204).send();
   });
 
-  app.delete('/userdomain/:name', async (req, reply) => {
+  app.delete('/userdomain/:name', { schema: { operationId: 'deleteUserDomain', tags: ['domains'], params: S.params({ name: S.simpleName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const name = `${ctx.config.userDomain}.${validName('simple', 'user domain name', (req.params as Params).name)}`;
     authorize(ctx, 'deleteUserDomain', a.principal, 'delete', `${name}:domain`);

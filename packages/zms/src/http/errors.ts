@@ -1,24 +1,84 @@
-/** Maps every failure to Athenz's ResourceError body: {"code": <status>, "message": "..."}. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+/**
+ * Every failure in Athenz's ResourceError body {"code": <status>, "message": "..."},
+ * including Fastify's own (schema validation, content type, body size, path
+ * length, unknown routes, timeouts); and request framing shared by the ZMS and
+ * ZTS apps (bodiless requests accepted whatever their Content-Type).
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import { STATUS_CODES } from 'node:http';
 import { isApiError } from '@tessera/core/errors';
+import { describeValidationError } from './schema-errors.ts';
+
+const send = (reply: FastifyReply, code: number, message: string) => reply.code(code).send({ code, message });
+
+// Athenz's generic clients send `Content-Type: application/json` on every call, even a DELETE with no body.
+/** Long enough for any valid name (resources are up to 1,024 characters); longer is a 414. */
+const MAX_PARAM_LENGTH = 1100;
+const TOO_LONG = `A path parameter is too long (the limit is ${MAX_PARAM_LENGTH} characters)`;
+
+const BODILESS = new Set(['GET', 'HEAD', 'DELETE']);
 
 export function installErrorHandling(app: FastifyInstance): void {
+  app.addHook('onRequest', async (req) => {
+    const h = req.raw.headers;
+    const noBody = (h['content-length'] === undefined || h['content-length'] === '0') && h['transfer-encoding'] === undefined;
+    if (BODILESS.has(req.method) && noBody) delete h['content-type'];
+  });
+  // Bodies are JSON only: anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+  // Bodies are plain JSON: the route's schema (ajv) checks them; responses are written as they are.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (isApiError(error)) return reply.code(error.status).send({ code: error.status, message: error.message });
-    // Fastify's own client errors: unparseable JSON, wrong content type, too large.
+    if (isApiError(error)) return send(reply, error.status, error.message);
+    if (error.validation) return send(reply, 400, describeValidationError(error.validation, error.validationContext));
     const status = error.statusCode ?? 500;
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // Read (and drop) the rest of the body so the client sees the 413 instead of a reset, then close.
+      reply.header('connection', 'close');
+      req.raw.resume();
+      return send(reply, 413, `Request body too large: the limit is ${req.routeOptions.bodyLimit ?? 1048576} bytes`);
+    }
     if (status >= 400 && status < 500) {
       const message = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
         ? 'Unsupported content type: send application/json'
         : error.code?.startsWith('FST_ERR_CTP') || error instanceof SyntaxError
           ? `Request body is not valid JSON: ${error.message}`
           : error.message;
-      return reply.code(status).send({ code: status, message });
+      return send(reply, status, message);
     }
     req.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ code: 500, message: 'Internal server error' });
+    return send(reply, 500, 'Internal server error');
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ code: 404, message: `No such endpoint: ${req.method} ${req.url.split('?')[0]}` });
+    const path = req.url.split('?')[0]!;
+    // The UI's catch-all route can swallow the router's own over-long-parameter error: answer it here.
+    if (path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH)) return send(reply, 414, TOO_LONG);
+    return send(reply, 404, `No such endpoint: ${req.method} ${path.length > 200 ? `${path.slice(0, 200)}...` : path}`);
   });
 }
+
+/** Fastify constructor options for the same error shape on errors raised before routing, and for strict JSON types. */
+export const httpFrameworkOptions: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler' | 'ajv' | 'routerOptions'> = {
+  frameworkErrors(error: FastifyError, _req: FastifyRequest, reply: FastifyReply) {
+    if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(reply, 414, TOO_LONG);
+    return send(reply, 400, `Malformed request path: ${error.message}`);
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [code, message] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request timeout: the request was not received in time']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'Request headers too large']
+        : [400, 'Malformed HTTP request'];
+    const body = JSON.stringify({ code, message });
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+    socket.destroy();
+  },
+  // JSON bodies keep their types (no "5" → 5); query strings are declared as strings.
+  ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+};

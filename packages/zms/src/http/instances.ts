@@ -7,11 +7,12 @@ import { getService } from '../services.ts';
 import { listInstances, revokeInstance } from '../instances.ts';
 import { actorOf, callerOf, names, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function instancesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/domain/:domain/service/:service/instances', async (req) => {
+  app.get('/domain/:domain/service/:service/instances', { schema: { operationId: 'getServiceInstances', tags: ['instances'], summary: 'Tessera extension: the service\'s instances (certificate records)', params: S.params({ domain: S.domainName, service: S.simpleName }), response: { 200: S.Instances, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);
@@ -20,7 +21,7 @@ export async function instancesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     return listInstances(ctx, domain, service);
   });
 
-  app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', async (req, reply) => {
+  app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', { schema: { operationId: 'revokeInstance', tags: ['instances'], summary: 'Tessera extension: revoke an instance', params: S.params({ domain: S.domainName, service: S.simpleName, provider: S.serviceName, instanceId: S.anyString(256) }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const domain = names(req).domain();
     const service = names(req).service();

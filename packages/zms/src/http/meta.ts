@@ -6,11 +6,12 @@ import { putDomainMeta, putDomainSystemMeta } from '../domain-meta.ts';
 import { domainData } from '../domain-read.ts';
 import { actorOf, names } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function metaRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.put('/domain/:domain/meta', async (req, reply) => {
+  app.put('/domain/:domain/meta', { schema: { operationId: 'putDomainMeta', tags: ['meta'], params: S.params({ domain: S.domainName }), body: S.DomainMeta, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);
@@ -19,7 +20,7 @@ export async function metaRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Prom
     return reply.code(204).send();
   });
 
-  app.put('/domain/:domain/meta/system/:attribute', async (req, reply) => {
+  app.put('/domain/:domain/meta/system/:attribute', { schema: { operationId: 'putDomainSystemMeta', tags: ['meta'], params: S.params({ domain: S.domainName, attribute: S.simpleName }), body: S.DomainMeta, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);

@@ -5,11 +5,12 @@ import { domainData } from '../domain-read.ts';
 import { modifiedDomains, signDomain } from '../signed-domains.ts';
 import { callerOf, names, queryOf } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function signedDataRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/sys/modified_domains', async (req, reply) => {
+  app.get('/sys/modified_domains', { schema: { operationId: 'getSignedDomains', tags: ['signed data'], querystring: S.query({ domain: S.anyString(), metaonly: S.boolString, metaattr: S.anyString(), master: S.boolString, conditions: S.boolString }), response: { 200: S.SignedDomains, ...S.errors } } }, async (req, reply) => {
     const who = callerOf(auth, req);
     const q = queryOf(req);
     const since = (req.headers['if-none-match'] ?? '').replace(/"/g, '') || undefined;
@@ -29,7 +30,7 @@ export async function signedDataRoutes(app: FastifyInstance, deps: ZmsRouteDeps)
     return { domains: q.metaonly === 'true' ? domains : domains.map((d) => ({ domain: ctx.snapshots.get(d.domain.name) })) };
   });
 
-  app.get('/domain/:domain/signed', async (req, reply) => {
+  app.get('/domain/:domain/signed', { schema: { operationId: 'getJWSDomain', tags: ['signed data'], params: S.params({ domain: S.domainName }), querystring: S.query({ signaturep1363format: S.boolString }), response: { 200: S.JWSDomain, ...S.errors } } }, async (req, reply) => {
     callerOf(auth, req);
     const d = domainData(ctx, names(req).domain());
     const since = (req.headers['if-none-match'] ?? '').replace(/"/g, '');

@@ -11,16 +11,17 @@ import { TEMPLATES } from '../templates/catalog.ts';
 import { actorOf, callerOf, names } from './request.ts';
 import { templateNames } from './domains.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/template', async (req) => {
+  app.get('/template', { schema: { operationId: 'getServerTemplateList', tags: ['templates'], response: { 200: S.ServerTemplateList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     return { templateNames: Object.keys(TEMPLATES).sort() };
   });
 
-  app.get('/template/:template', async (req) => {
+  app.get('/template/:template', { schema: { operationId: 'getTemplate', tags: ['templates'], params: S.params({ template: S.simpleName }), response: { 200: S.Template, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const t = findTemplate(names(req).simple('template', 'template name'));
     return {
@@ -30,7 +31,7 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     };
   });
 
-  app.get('/domain/:domain/template', async (req) => {
+  app.get('/domain/:domain/template', { schema: { operationId: 'getDomainTemplateList', tags: ['templates'], params: S.params({ domain: S.domainName }), response: { 200: S.DomainTemplateList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);
@@ -55,16 +56,16 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
       details: await applyTemplates(trx, domain, templates, params, modified),
     }));
   };
-  app.put('/domain/:domain/template', async (req, reply) => {
+  app.put('/domain/:domain/template', { schema: { operationId: 'putDomainTemplate', tags: ['templates'], params: S.params({ domain: S.domainName }), body: S.DomainTemplate, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     await putTemplates(req);
     return reply.code(204).send();
   });
-  app.put('/domain/:domain/template/:template', async (req, reply) => {
+  app.put('/domain/:domain/template/:template', { schema: { operationId: 'putDomainTemplateExt', tags: ['templates'], params: S.params({ domain: S.domainName, template: S.simpleName }), body: S.DomainTemplate, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     await putTemplates(req, names(req).simple('template', 'template name'));
     return reply.code(204).send();
   });
 
-  app.delete('/domain/:domain/template/:template', async (req, reply) => {
+  app.delete('/domain/:domain/template/:template', { schema: { operationId: 'deleteDomainTemplate', tags: ['templates'], params: S.params({ domain: S.domainName, template: S.simpleName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);

@@ -7,11 +7,12 @@ import { checkPassword, setPassword, validUserName } from '../users.ts';
 import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
 import { callerOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
+import * as S from './schemas.ts';
 
 export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/user/:name/token', async (req) => {
+  app.get('/user/:name/token', { schema: { operationId: 'getUserToken', tags: ['users'], params: S.params({ name: S.anyString(S.LIMITS.member) }), querystring: S.query({ services: S.anyString(), header: S.boolString }), response: { 200: S.UserToken, ...S.errors } } }, async (req) => {
     const header = req.headers.authorization ?? '';
     const failed = () => unauthorized('Invalid user name or password');
     if (!header.startsWith('Basic ')) throw unauthorized('Send the user name and password with HTTP Basic authentication');
@@ -26,7 +27,7 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
   });
 
   // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
-  app.post('/session', async (req, reply) => {
+  app.post('/session', { schema: { operationId: 'postSession', tags: ['users'], summary: 'Tessera extension: sign in the UI', body: S.SessionLogin, response: { 200: S.Session, ...S.errors } } }, async (req, reply) => {
     const body = asBody(req.body);
     const user = typeof body.user === 'string' ? body.user : '';
     const password = typeof body.password === 'string' ? body.password : '';
@@ -38,20 +39,20 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     return { principal, systemAdmin: isSystemAdmin(ctx, principal), csrfToken, expires: new Date(ctx.now().getTime() + ttl * 1000).toISOString() };
   });
 
-  app.delete('/session', async (_req, reply) => {
+  app.delete('/session', { schema: { operationId: 'deleteSession', tags: ['users'], summary: 'Tessera extension: sign out', response: { ...S.noContent, ...S.errors } } }, async (_req, reply) => {
     clearSessionCookies(reply);
     return reply.code(204).send();
   });
 
   // Tessera extension: system admins create users; users change their own password.
-  app.put('/user/:name/password', async (req, reply) => {
+  app.put('/user/:name/password', { schema: { operationId: 'putUserPassword', tags: ['users'], summary: 'Tessera extension: create a user or change a password', params: S.params({ name: S.anyString(S.LIMITS.member) }), body: S.Password, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const who = callerOf(auth, req);
     const user = validUserName(ctx.config.userDomain, (req.params as Params).name, who, isSystemAdmin(ctx, who));
     await setPassword(ctx.db, user, asBody(req.body).password, ctx.now());
     return reply.code(204).send();
   });
 
-  app.get('/principal', async (req) => {
+  app.get('/principal', { schema: { operationId: 'getPrincipal', tags: ['users'], response: { 200: S.Session, ...S.errors } } }, async (req) => {
     const who = callerOf(auth, req);
     return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
   });

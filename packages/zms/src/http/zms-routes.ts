@@ -5,6 +5,7 @@
  * the operation itself); reads need an authenticated caller.
  */
 import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
 import type { ZmsRouteDeps } from './deps.ts';
 import { usersAndSessionsRoutes } from './users-and-sessions.ts';
 import { domainsRoutes } from './domains.ts';
@@ -35,5 +36,10 @@ const PLUGINS = [
 ];
 
 export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
+  // Every route's schema, served as OpenAPI so any OpenAPI tool can generate a client.
+  await app.register(swagger, {
+    openapi: { info: { title: 'Tessera ZMS (Athenz ZMS API)', version: '1' }, servers: [{ url: '/' }] },
+  });
   for (const plugin of PLUGINS) await app.register(async (scope) => plugin(scope, deps));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -2,6 +2,8 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import { ztsSchemas } from './zts-schemas.ts';
 import { badRequest, notFound } from '@tessera/core/errors';
 import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
 import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
@@ -45,27 +47,31 @@ function body(req: FastifyRequest): Record<string, unknown> {
 }
 
 export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<void> {
-  app.post('/instance', async (req, reply) => {
+  // Route schemas (zts-schemas.ts), served as OpenAPI.
+  await app.register(swagger, { openapi: { info: { title: 'Tessera ZTS (Athenz ZTS API)', version: '1' } } });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.post('/instance', { schema: ztsSchemas.postInstanceRegisterInformation }, async (req, reply) => {
     const identity = await registerInstance(ctx, callerOf(req), body(req));
     reply.header('Location', `/zts/v1/instance/${identity.provider}/${identity.name.slice(0, identity.name.lastIndexOf('.'))}/${identity.name.slice(identity.name.lastIndexOf('.') + 1)}/${identity.instanceId}`);
     return reply.code(201).send(identity);
   });
 
-  app.post('/instance/:provider/:domain/:service/:instanceId', async (req) => {
+  app.post('/instance/:provider/:domain/:service/:instanceId', { schema: ztsSchemas.postInstanceRefreshInformation }, async (req) => {
     return refreshInstance(ctx, callerOf(req), req.params as Params as never, body(req));
   });
 
-  app.delete('/instance/:provider/:domain/:service/:instanceId', async (req, reply) => {
+  app.delete('/instance/:provider/:domain/:service/:instanceId', { schema: ztsSchemas.deleteInstanceIdentity }, async (req, reply) => {
     await deleteInstance(ctx, callerOf(req), req.params as Params as never);
     return reply.code(204).send();
   });
 
-  app.post('/rolecert', async (req) => {
+  app.post('/rolecert', { schema: ztsSchemas.postRoleCertificateRequestExt }, async (req) => {
     const { certPem } = await issueRoleCertificate(ctx, callerOf(req), body(req));
     return { x509Certificate: certPem };
   });
 
-  app.post('/domain/:domain/role/:role/token', async (req) => {
+  app.post('/domain/:domain/role/:role/token', { schema: ztsSchemas.postRoleCertificateRequest }, async (req) => {
     const p = req.params as Params;
     const { certPem, notAfter } = await issueRoleCertificate(ctx, callerOf(req), body(req), {
       domain: p.domain.toLowerCase(),
@@ -74,11 +80,11 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
     return { token: certPem, expiryTime: Math.floor(notAfter.getTime() / 1000) };
   });
 
-  app.get('/cacerts/:name', async (req) => {
+  app.get('/cacerts/:name', { schema: ztsSchemas.getCertificateAuthorityBundle }, async (req) => {
     const name = (req.params as Params).name;
     if (name !== 'athenz') throw notFound(`getCertificateAuthorityBundle: No such bundle: ${name} (available: athenz)`);
     return { name, certs: ctx.signer.caBundlePem() };
   });
 
-  app.get('/status', async () => ({ code: 200, message: 'OK' }));
+  app.get('/status', { schema: ztsSchemas.getStatus }, async () => ({ code: 200, message: 'OK' }));
 }
