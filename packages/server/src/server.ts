@@ -57,6 +57,11 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         bodyLimit: 1024 * 1024,
       });
       installErrorHandling(app);
+      // Both ports speak only HTTPS: browsers should never try plain HTTP for this host.
+      app.addHook('onRequest', (_req, reply, done) => {
+        reply.header('strict-transport-security', 'max-age=31536000');
+        done();
+      });
       apps.push(app);
       return app;
     };
@@ -66,7 +71,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       async (app) =>
         zmsRoutes(app, {
           ctx,
-          auth: authenticator(tokens, now),
+          auth: authenticator(tokens, store.db, now),
           tokens,
           signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
         }),

@@ -4,7 +4,10 @@ import { isApiError } from '@tessera/core/errors';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (isApiError(error)) return reply.code(error.status).send({ code: error.status, message: error.message });
+    if (isApiError(error)) {
+      if (error.headers) reply.headers(error.headers);
+      return reply.code(error.status).send({ code: error.status, message: error.message });
+    }
     // Fastify's own client errors: unparseable JSON, wrong content type, too large.
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
