@@ -4,11 +4,14 @@
  */
 export class ApiError extends Error {
   readonly status: number;
+  /** Response headers that belong to the error, e.g. Retry-After on a 429. */
+  readonly headers?: Record<string, string>;
 
-  constructor(status: number, message: string) {
+  constructor(status: number, message: string, headers?: Record<string, string>) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
+    if (headers) this.headers = headers;
   }
 }
 
@@ -17,6 +20,8 @@ export const unauthorized = (message: string): ApiError => new ApiError(401, mes
 export const forbidden = (message: string): ApiError => new ApiError(403, message);
 export const notFound = (message: string): ApiError => new ApiError(404, message);
 export const conflict = (message: string): ApiError => new ApiError(409, message);
+export const tooManyRequests = (message: string, retryAfterSeconds: number): ApiError =>
+  new ApiError(429, message, { 'retry-after': String(retryAfterSeconds) });
 
 export function isApiError(e: unknown): e is ApiError {
   return e instanceof ApiError;

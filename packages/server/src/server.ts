@@ -58,6 +58,11 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         ...httpFrameworkOptions,
       });
       installErrorHandling(app);
+      // Both ports speak only HTTPS: browsers should never try plain HTTP for this host.
+      app.addHook('onRequest', (_req, reply, done) => {
+        reply.header('strict-transport-security', 'max-age=31536000');
+        done();
+      });
       apps.push(app);
       return app;
     };
@@ -67,7 +72,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       async (app) =>
         zmsRoutes(app, {
           ctx,
-          auth: authenticator(tokens, now),
+          auth: authenticator(tokens, store.db, now),
           tokens,
           signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
         }),

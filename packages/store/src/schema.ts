@@ -102,6 +102,22 @@ export interface UsersTable {
   password_hash: string;
   created: string;
   modified: string;
+  /** Tokens issued before this time (a password change) are no longer accepted. */
+  tokens_not_before: string | null;
+}
+
+/** Ids of user tokens revoked before they expire (logged-out sessions). */
+export interface RevokedTokensTable {
+  id: string;
+  expires: string;
+}
+
+/** Failed sign-ins per key (`user:<principal>` or `ip:<address>`) and the back-off they earned. */
+export interface SignInFailuresTable {
+  key: string;
+  failures: number;
+  last_failure: string;
+  blocked_until: string | null;
 }
 
 export interface CertRecordsTable {
@@ -135,4 +151,6 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   cert_records: CertRecordsTable;
+  revoked_tokens: RevokedTokensTable;
+  sign_in_failures: SignInFailuresTable;
 }

@@ -1,3 +1,5 @@
+import { defaultSignInThrottle, type SignInThrottleConfig } from './auth/sign-in-throttle.ts';
+
 /** ZMS settings, with the defaults Athenz ships. */
 export interface ZmsConfig {
   /** AWS regions that get an `athenz.aws.<region>` provider service at bootstrap. */
@@ -10,6 +12,8 @@ export interface ZmsConfig {
   userDomain: string;
   /** Lifetime of the user tokens issued for a password. */
   userTokenTtlSeconds: number;
+  /** Back-off after failed sign-ins. */
+  signInThrottle: SignInThrottleConfig;
 }
 
 export const defaultZmsConfig: ZmsConfig = {
@@ -19,6 +23,7 @@ export const defaultZmsConfig: ZmsConfig = {
   serviceNameMinLength: 3,
   userDomain: 'user',
   userTokenTtlSeconds: 3600,
+  signInThrottle: defaultSignInThrottle,
 };
 
 export const SYSTEM_DOMAIN = 'sys.auth';

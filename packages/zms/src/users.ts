@@ -15,18 +15,31 @@ export async function setPassword(db: Kysely<Database>, user: string, password: 
   const at = now.toISOString();
   await db
     .insertInto('users')
-    .values({ name: user, password_hash: hash, created: at, modified: at })
-    .onConflict((oc) => oc.column('name').doUpdateSet({ password_hash: hash, modified: at }))
+    .values({ name: user, password_hash: hash, created: at, modified: at, tokens_not_before: null })
+    // A new password revokes every token issued for the old one.
+    .onConflict((oc) => oc.column('name').doUpdateSet({ password_hash: hash, modified: at, tokens_not_before: at }))
     .execute();
 }
 
-/** The principal for a user name and password, or undefined: callers must not say which part was wrong. */
-export async function checkPassword(db: Kysely<Database>, userDomain: string, name: string, password: string): Promise<string | undefined> {
-  const principal = name.includes('.') ? name.toLowerCase() : `${userDomain}.${name.toLowerCase()}`;
-  const row = await db.selectFrom('users').select('password_hash').where('name', '=', principal).executeTakeFirst();
+/** `jane` or `user.jane` → `user.jane` (lower case). */
+export function userPrincipal(userDomain: string, name: string): string {
+  return name.includes('.') ? name.toLowerCase() : `${userDomain}.${name.toLowerCase()}`;
+}
+
+/**
+ * Whether the password is the user's, and when the user's tokens start to
+ * count (the last password change). Callers must not say which part was wrong.
+ */
+export async function checkPassword(
+  db: Kysely<Database>,
+  principal: string,
+  password: string,
+): Promise<{ ok: boolean; tokensNotBefore?: Date }> {
+  const row = await db.selectFrom('users').select(['password_hash', 'tokens_not_before']).where('name', '=', principal).executeTakeFirst();
   // Hash even for unknown users so the timing does not reveal which names exist.
   const ok = await verifyPassword(password, row?.password_hash ?? 'scrypt$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
-  return row && ok ? principal : undefined;
+  if (!row || !ok) return { ok: false };
+  return { ok: true, ...(row.tokens_not_before ? { tokensNotBefore: new Date(row.tokens_not_before) } : {}) };
 }
 
 export function validUserName(userDomain: string, name: string, caller: string, callerIsSystemAdmin: boolean): string {

@@ -12,11 +12,17 @@ export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
+/** The request's cookies; a value that is not valid percent-encoding is left out (and so counts as absent). */
 export function readCookies(req: FastifyRequest): Map<string, string> {
   const cookies = new Map<string, string>();
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0) cookies.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    if (eq <= 0) continue;
+    try {
+      cookies.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    } catch {
+      // URIError: not ours, or tampered with.
+    }
   }
   return cookies;
 }

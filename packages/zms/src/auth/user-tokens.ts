@@ -4,20 +4,41 @@
  * signed ES256 (or RS256) by the server key. Carried as `Authorization: Bearer`
  * or `Athenz-Principal-Auth`.
  */
-import { createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, createSign, createVerify, randomBytes, type KeyObject } from 'node:crypto';
+
+export interface VerifiedToken {
+  principal: string;
+  /** Stable id of this token (a hash of its signed part): what logout revokes. */
+  id: string;
+  issued: Date;
+  expires: Date;
+}
 
 export interface UserTokenSigner {
-  issue(principal: string, ttlSeconds: number, now: Date): string;
-  /** The principal, or undefined for an expired, malformed or forged token. */
-  verify(token: string, now: Date): string | undefined;
+  /**
+   * A token for `principal`. `notBefore` is the user's last password change:
+   * the token is stamped no earlier than the second after it, so that tokens of
+   * the old password (same second or before) stay revoked and this one does not.
+   */
+  issue(principal: string, ttlSeconds: number, now: Date, notBefore?: Date): string;
+  /** The token's claims, or undefined for an expired, malformed or forged token. */
+  verify(token: string, now: Date): VerifiedToken | undefined;
+}
+
+const FIELD = /^[a-z]=[A-Za-z0-9._-]+$/;
+const SIGNATURE = /^[A-Za-z0-9_-]+$/;
+
+/** True when a token issued at `issued` is older than the user's last password change. */
+export function issuedBefore(issued: Date, notBefore: Date): boolean {
+  return issued.getTime() < Math.ceil(notBefore.getTime() / 1000) * 1000;
 }
 
 export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): UserTokenSigner {
   const algorithm = 'sha256';
   return {
-    issue(principal, ttlSeconds, now) {
+    issue(principal, ttlSeconds, now, notBefore) {
       const dot = principal.lastIndexOf('.');
-      const issued = Math.floor(now.getTime() / 1000);
+      const issued = Math.max(Math.floor(now.getTime() / 1000), notBefore ? Math.ceil(notBefore.getTime() / 1000) : 0);
       const unsigned = [
         'v=U1',
         `d=${principal.slice(0, dot)}`,
@@ -31,10 +52,19 @@ export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): Us
       return `${unsigned};s=${signature}`;
     },
     verify(token, now) {
+      if (token.length > 4096) return undefined;
       const at = token.lastIndexOf(';s=');
       if (at < 0) return undefined;
       const unsigned = token.slice(0, at);
-      const signature = Buffer.from(token.slice(at + 3), 'base64url');
+      const encoded = token.slice(at + 3);
+      // One canonical encoding: unpadded base64url that decodes and re-encodes to itself, nothing after it.
+      if (!SIGNATURE.test(encoded)) return undefined;
+      const signature = Buffer.from(encoded, 'base64url');
+      if (signature.toString('base64url') !== encoded) return undefined;
+      const parts = unsigned.split(';');
+      if (!parts.every((p) => FIELD.test(p))) return undefined;
+      const fields = new Map(parts.map((kv) => [kv[0], kv.slice(2)] as const));
+      if (fields.size !== parts.length) return undefined; // a field given twice
       let valid = false;
       try {
         valid = createVerify(algorithm).update(unsigned).verify(publicKey, signature);
@@ -42,12 +72,20 @@ export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): Us
         return undefined;
       }
       if (!valid) return undefined;
-      const fields = new Map(unsigned.split(';').map((kv) => kv.split('=', 2) as [string, string]));
+      const issued = Number(fields.get('t'));
       const expires = Number(fields.get('e'));
       const domain = fields.get('d');
       const name = fields.get('n');
-      if (fields.get('v') !== 'U1' || !domain || !name || !(expires * 1000 > now.getTime())) return undefined;
-      return `${domain}.${name}`;
+      if (fields.get('v') !== 'U1' || !domain || !name || !Number.isInteger(issued) || !Number.isInteger(expires)) return undefined;
+      if (!(expires * 1000 > now.getTime())) return undefined;
+      return {
+        principal: `${domain}.${name}`,
+        // The signed part carries a random salt, so its hash names this token alone;
+        // hashing the signature instead would let a re-encoded signature dodge revocation.
+        id: createHash('sha256').update(unsigned).digest('hex'),
+        issued: new Date(issued * 1000),
+        expires: new Date(expires * 1000),
+      };
     },
   };
 }

@@ -31,7 +31,10 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (isApiError(error)) return send(reply, error.status, error.message);
+    if (isApiError(error)) {
+      if (error.headers) reply.headers(error.headers);
+      return send(reply, error.status, error.message);
+    }
     if (error.validation) return send(reply, 400, describeValidationError(error.validation, error.validationContext));
     const status = error.statusCode ?? 500;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {

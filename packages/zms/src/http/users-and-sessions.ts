@@ -3,8 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, unauthorized } from '@tessera/core/errors';
 import { isSystemAdmin } from '../authorize.ts';
 import { asBody } from '../body.ts';
-import { checkPassword, setPassword, validUserName } from '../users.ts';
-import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
+import { setPassword, validUserName } from '../users.ts';
+import { clearSessionCookies, readCookies, SESSION_COOKIE, setSessionCookies } from '../auth/browser-session.ts';
+import { signIn } from '../auth/sign-in.ts';
+import { revokeToken } from '../auth/token-revocation.ts';
 import { callerOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
@@ -19,11 +21,10 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw failed();
-    const principal = await checkPassword(ctx.db, ctx.config.userDomain, decoded.slice(0, colon), decoded.slice(colon + 1));
-    if (!principal) throw failed();
+    const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip }, req.log);
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
-    return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now()) };
+    return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore) };
   });
 
   // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
@@ -32,14 +33,16 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const user = typeof body.user === 'string' ? body.user : '';
     const password = typeof body.password === 'string' ? body.password : '';
     if (!user || !password) throw badRequest('user and password are required');
-    const principal = await checkPassword(ctx.db, ctx.config.userDomain, user, password);
-    if (!principal) throw unauthorized('Invalid user name or password');
+    const { principal, tokensNotBefore } = await signIn(ctx, { user, password, clientIp: req.ip }, req.log);
     const ttl = ctx.config.userTokenTtlSeconds;
-    const csrfToken = setSessionCookies(reply, deps.tokens.issue(principal, ttl, ctx.now()), ttl);
+    const csrfToken = setSessionCookies(reply, deps.tokens.issue(principal, ttl, ctx.now(), tokensNotBefore), ttl);
     return { principal, systemAdmin: isSystemAdmin(ctx, principal), csrfToken, expires: new Date(ctx.now().getTime() + ttl * 1000).toISOString() };
   });
 
-  app.delete('/session', { schema: { operationId: 'deleteSession', tags: ['users'], summary: 'Tessera extension: sign out', response: { ...S.noContent, ...S.errors } } }, async (_req, reply) => {
+  app.delete('/session', { schema: { operationId: 'deleteSession', tags: ['users'], summary: 'Tessera extension: sign out', response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
+    // Logging out revokes the session's token (and a bearer token sent along), not just the cookie.
+    const token = auth.token(req) ?? deps.tokens.verify(readCookies(req).get(SESSION_COOKIE) ?? '', ctx.now());
+    if (token) await revokeToken(ctx.db, token, ctx.now());
     clearSessionCookies(reply);
     return reply.code(204).send();
   });

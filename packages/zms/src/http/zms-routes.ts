@@ -40,6 +40,8 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
   await app.register(swagger, {
     openapi: { info: { title: 'Tessera ZMS (Athenz ZMS API)', version: '1' }, servers: [{ url: '/' }] },
   });
+  // Credentials are checked once per request; routes read the outcome.
+  app.addHook('onRequest', deps.auth.authenticate);
   for (const plugin of PLUGINS) await app.register(async (scope) => plugin(scope, deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -1,0 +1,49 @@
+/**
+ * Password sign-in for `GET /user/{name}/token` and the UI's `POST /session`:
+ * throttled per user and per client address, every failure in the user
+ * domain's audit history and the log, a success clearing the counters.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import { unauthorized } from '@tessera/core/errors';
+import type { ZmsContext } from '../context.ts';
+import { checkPassword, userPrincipal } from '../users.ts';
+import { assertNotThrottled, clearFailures, recordFailure } from './sign-in-throttle.ts';
+
+export interface SignInAttempt {
+  user: string;
+  password: string;
+  clientIp: string;
+}
+
+/** The principal and when its tokens start to count; 401 for a wrong name or password, 429 while throttled. */
+export async function signIn(
+  ctx: ZmsContext,
+  attempt: SignInAttempt,
+  log: FastifyBaseLogger,
+): Promise<{ principal: string; tokensNotBefore?: Date }> {
+  // Bounded before it becomes a store key; longer names cannot be users anyway.
+  const principal = userPrincipal(ctx.config.userDomain, attempt.user.slice(0, 256));
+  const keys = { user: principal, address: attempt.clientIp };
+  const now = ctx.now();
+  await assertNotThrottled(ctx.db, keys, now);
+  const checked = await checkPassword(ctx.db, principal, attempt.password);
+  if (!checked.ok) {
+    const { failures, blockedUntil } = await recordFailure(ctx.db, keys, now, ctx.config.signInThrottle);
+    await ctx.db
+      .insertInto('audit_log')
+      .values({
+        domain: ctx.config.userDomain,
+        created: now.toISOString(),
+        principal,
+        api: 'signInFailed',
+        details: JSON.stringify({ clientIp: attempt.clientIp, failures, ...(blockedUntil ? { blockedUntil } : {}) }),
+        audit_ref: null,
+      })
+      .execute();
+    log.warn({ event: 'sign-in-failed', user: principal, clientIp: attempt.clientIp, failures, blockedUntil }, 'sign-in failed');
+    throw unauthorized('Invalid user name or password');
+  }
+  await clearFailures(ctx.db, keys);
+  log.info({ event: 'sign-in', user: principal, clientIp: attempt.clientIp }, 'signed in');
+  return { principal, ...(checked.tokensNotBefore ? { tokensNotBefore: checked.tokensNotBefore } : {}) };
+}
