@@ -4,7 +4,11 @@ import { isApiError } from '@tessera/core/errors';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req, reply) => {
-    if (isApiError(error)) return reply.code(error.status).send({ code: error.status, message: error.message });
+    if (isApiError(error)) {
+      // A temporary refusal says when to come back: siad's backoff waits at least this long.
+      if ((error.status === 503 || error.status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '30');
+      return reply.code(error.status).send({ code: error.status, message: error.message });
+    }
     // Fastify's own client errors: unparseable JSON, wrong content type, too large.
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
