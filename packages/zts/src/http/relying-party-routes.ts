@@ -23,17 +23,19 @@ type Query = Record<string, string | undefined>;
 // Hashing the certificate per token request would cost more than signing: once per TLS connection.
 const thumbprints = new WeakMap<TLSSocket, { raw: Buffer; thumbprint: string; serial: string }>();
 
+/** The verified client certificate's CN, hash and serial (tlsPrincipal's rule, with one read of the peer certificate). */
 function tokenCaller(req: FastifyRequest): TokenCaller & { ip: string } {
   const socket = req.raw.socket as TLSSocket;
-  const principal = tlsPrincipal(socket);
-  if (!principal) return { ip: req.ip };
+  if (!socket.encrypted || !socket.authorized) return { ip: req.ip };
   const peer = socket.getPeerCertificate();
+  const cn = peer?.subject?.CN;
+  if (typeof cn !== 'string' || cn === '') return { ip: req.ip };
   let cached = thumbprints.get(socket);
   if (!cached || !cached.raw.equals(peer.raw)) {
     cached = { raw: peer.raw, thumbprint: createHash('sha256').update(peer.raw).digest('base64url'), serial: peer.serialNumber.toLowerCase().replace(/^0+(?=.)/, '') };
     thumbprints.set(socket, cached);
   }
-  return { principal, certThumbprint: cached.thumbprint, certSerial: cached.serial, ip: req.ip };
+  return { principal: cn.toLowerCase(), certThumbprint: cached.thumbprint, certSerial: cached.serial, ip: req.ip };
 }
 
 function name(kind: 'domain' | 'service', value: string): string {
