@@ -20,6 +20,7 @@ import { createLocalJWKSet, importJWK, jwtVerify, type JSONWebKeySet, type JWTPa
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
+import { createCsr } from '@tessera/core/x509/csr';
 import { freePort } from '@tessera/core/free-port';
 import { ybase64DecodeBytes } from '@tessera/core/ybase64';
 import { startTestServer, type TestServer } from './support/test-server.ts';
@@ -322,6 +323,16 @@ describe('CRL', () => {
     const token = await tokenRequest('grant_type=client_credentials&scope=sports:domain', api);
     assert.equal(token.status, 401, token.text);
     assert.match(token.body.error_description, /is revoked: the instance must register again/);
+    const roleToken = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/token?role=readers', undefined, api);
+    assert.equal(roleToken.status, 401, roleToken.text);
+    const csr = await createCsr({
+      keyPem: api.key,
+      subject: { commonName: 'sports:role.readers' },
+      uris: ['spiffe://sports/ra/readers', 'athenz://principal/sports.api'],
+    });
+    const roleCert = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/rolecert', { csr }, api);
+    assert.equal(roleCert.status, 401, roleCert.text);
+    assert.match(roleCert.body.message, /is revoked: the instance must register again/);
   });
 
   test('replay detection: a replaced certificate that tries to refresh revokes every certificate of the instance', async () => {

@@ -262,11 +262,6 @@ export async function fetchAccessTokens(a: Agent, signal?: AbortSignal): Promise
   return { due, failed };
 }
 
-/** When the token files on disk need fetching again (0 when one is missing or unreadable). */
-export function accessTokensDue(a: Agent): number {
-  return Math.min(...a.config.accessTokens.map((t) => tokenRefreshDue(readIfExists(t.file))));
-}
-
 /** Runs a configured hook (`run_after`...): the first word must be an absolute path; no shell. */
 export function runHook(a: Agent, command: string | undefined, extra?: string): Promise<void> {
   if (!command) return Promise.resolve();
