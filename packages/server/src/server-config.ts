@@ -23,6 +23,8 @@ export interface ServerConfig {
   ca: CaSettings;
   /** The identity providers the web UI's Services tab offers. */
   uiProviders: ProviderConfig[];
+  /** Token signing keys (shared by replicas, like the CA). */
+  tokenKeysDir: string;
   /** From TESSERA_ADMIN_PASSWORD; used on first start only. */
   adminPassword?: string;
 }
@@ -46,6 +48,9 @@ export interface ServeFlags {
   caCert?: string;
   caKey?: string;
   uiProviders?: string;
+  crlUrl?: string;
+  tokenIssuer?: string;
+  tokenKeysDir?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -73,6 +78,18 @@ function readUiProviders(path: string | undefined, region: string): ProviderConf
   } catch (e) {
     throw new Error(`UI providers file ${path}: ${(e as Error).message}`);
   }
+}
+
+function httpsUrl(value: string | undefined, name: string): string | undefined {
+  if (!value) return undefined;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new Error(`${name} must be a URL, got "${value}"`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`${name} must be an http(s) URL, got "${value}"`);
+  return value.replace(/\/+$/, '');
 }
 
 function port(value: string, name: string): number {
@@ -115,7 +132,10 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       awsDocumentCertsPem: readCerts(flags.awsDocumentCert ?? env.TESSERA_AWS_DOCUMENT_CERT),
       refreshRetryGraceSeconds: wholeNumber(flags.refreshRetryGrace ?? env.TESSERA_REFRESH_RETRY_GRACE ?? '0', 'refresh retry grace'),
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
+      crlUrl: httpsUrl(flags.crlUrl ?? env.TESSERA_CRL_URL, '--crl-url'),
+      tokenIssuer: httpsUrl(flags.tokenIssuer ?? env.TESSERA_TOKEN_ISSUER, '--token-issuer'),
     },
+    tokenKeysDir: resolve(flags.tokenKeysDir ?? env.TESSERA_TOKEN_KEYS_DIR ?? join(dataDir, 'token-keys')),
     uiProviders: readUiProviders(flags.uiProviders ?? env.TESSERA_UI_PROVIDERS, awsRegions[0] ?? 'us-west-2'),
     adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined,
   };

@@ -14,6 +14,8 @@ import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/er
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
 import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
+import { deleteExpiredRevocations } from '@tessera/store/revoked-certificates';
+import { loadTokenKeys } from '@tessera/zts/tokens/token-keys';
 import { uiRoutes } from '@tessera/ui/server/ui-routes';
 import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
@@ -38,6 +40,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   const signing = loadOrCreateSigningKey(config.dataDir);
   const apps: FastifyInstance[] = [];
   const store = await openStore(config.db, { onConnectionError: (e) => apps[0]?.log.warn(`database connection lost: ${e.message}`) });
+  let revocations: { stop(): void } | undefined;
   const snapshots = new DomainSnapshots(store.db, { onError: (e) => apps[0]?.log.warn({ err: e }, 'domain snapshot refresh failed') });
   try {
     await snapshots.start();
@@ -81,7 +84,10 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     await zms.register(uiRoutes, { providers: config.uiProviders });
     const zts = httpsApp();
-    const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
+    const tokenKeys = loadTokenKeys(config.tokenKeysDir);
+    const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, tokenKeys, now });
+    revocations = zctx.revocations;
+    await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`));
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
 
     const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
@@ -93,11 +99,14 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     // `--only` runs one of them; the other's routes stay unbound (no listener).
     const zmsPort = config.only === 'zts' ? 0 : await listen(zms, config.zmsPort);
     const ztsPort = config.only === 'zms' ? 0 : await listen(zts, config.ztsPort);
+    // Tokens name the URL ZTS listens on as their issuer unless the operator gives its public URL.
+    config.zts.tokenIssuer ??= `https://${host}:${ztsPort}/zts/v1`;
 
     // Records of instances that stopped refreshing are dropped daily.
     const cleaner = setInterval(() => {
       const before = new Date(now().getTime() - config.zts.certRecordMaxAgeMins * 60_000).toISOString();
       deleteStaleCertRecords(store.db, before).catch((e) => zts.log.warn(`cert record cleanup failed: ${(e as Error).message}`));
+      deleteExpiredRevocations(store.db, now()).catch((e) => zts.log.warn(`revoked certificate cleanup failed: ${(e as Error).message}`));
     }, 86_400_000);
     cleaner.unref();
 
@@ -110,12 +119,14 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       bootstrap,
       async close() {
         clearInterval(cleaner);
+        revocations?.stop();
         snapshots.stop();
         for (const app of apps) await app.close();
         await store.close();
       },
     };
   } catch (e) {
+    revocations?.stop();
     snapshots.stop();
     for (const app of apps) await app.close();
     await store.close();

@@ -10,12 +10,15 @@ import { ProviderRegistry } from '@tessera/zts/providers/registry';
 import { awsProvider } from '@tessera/zts/providers/aws/aws-provider';
 import { stsCallerIdentity } from '@tessera/zts/providers/aws/sts-identity';
 import { AWS_ECS_PROVIDER_ENDPOINT, AWS_PROVIDER_ENDPOINT } from '@tessera/zms/bootstrap';
+import { RevocationList } from '@tessera/zts/crl/revocation-list';
+import type { TokenKeys } from '@tessera/zts/tokens/token-keys';
 
 export function ztsContext(a: {
   db: Kysely<Database>;
   snapshots: DomainSnapshots;
   ca: CertificateAuthority;
   config: ZtsConfig;
+  tokenKeys: TokenKeys;
   now: () => Date;
 }): ZtsContext {
   const callerIdentity = stsCallerIdentity({ region: a.config.awsRegion, endpoint: a.config.stsEndpoint, timeoutMs: a.config.stsTimeoutMs });
@@ -29,12 +32,15 @@ export function ztsContext(a: {
       callerIdentity,
       now: a.now,
     });
+  const signer = pemFileSigner(a.ca, { crlUrl: a.config.crlUrl });
   return {
     db: a.db,
     snapshots: a.snapshots,
-    signer: pemFileSigner(a.ca),
+    signer,
     providers: new ProviderRegistry(a.snapshots, { [AWS_PROVIDER_ENDPOINT]: aws('ec2'), [AWS_ECS_PROVIDER_ENDPOINT]: aws('ecs') }),
     config: a.config,
+    tokenKeys: a.tokenKeys,
+    revocations: new RevocationList({ db: a.db, signer, now: a.now }),
     now: a.now,
   };
 }

@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,4 +58,31 @@ test('ZTS sees a domain created through ZMS within seconds', async () => {
     if (!seen) await new Promise((done) => setTimeout(done, 100));
   }
   assert.ok(seen, 'ZTS learned about the new domain from the shared store');
+});
+
+test('a revocation through the ZMS process is on the ZTS process\'s CRL at once', async () => {
+  const ca = zms.tls.caCertPem;
+  const login = await httpsJson<{ token: string }>({
+    url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+  });
+  const auth = { authorization: `Bearer ${login.body.token}` };
+  for (const [m, p, b] of [['POST', '/domain', { name: 'crl', adminUsers: ['user.admin'] }], ['PUT', '/domain/crl/service/api', { name: 'crl.api' }]] as const) {
+    const r = await httpsJson({ method: m, url: `${zms.zmsUrl}${p}`, ca, body: b, headers: auth });
+    assert.ok(r.status < 300, r.text);
+  }
+  // The record a register would have written (the register path is covered in zts-instances.test.ts).
+  const now = Date.now();
+  await zms.store.db.insertInto('cert_records').values({
+    provider: 'athenz.aws.us-west-2', instance_id: 'task-1', service: 'crl.api', current_serial: '7abc01', current_ip: '10.0.0.1',
+    current_time: new Date(now).toISOString(), prev_serial: '7abc00', prev_ip: '10.0.0.1', prev_time: new Date(now - 1000).toISOString(),
+    expiry_time: new Date(now + 86_400_000).toISOString(), issued_time: new Date(now).toISOString(), hostname: null, client_cert: 0, sia_provider: null,
+  }).execute();
+  const crl = async () => (await httpsJson({ url: `${zts.ztsUrl}/crl?format=pem`, ca })).text;
+  const serials = (pem: string) => execFileSync('openssl', ['crl', '-noout', '-text'], { input: pem, encoding: 'utf8' });
+  assert.doesNotMatch(serials(await crl()), /7ABC01/);
+  const del = await httpsJson({ method: 'DELETE', url: `${zms.zmsUrl}/domain/crl/service/api/instance/athenz.aws.us-west-2/task-1`, ca, headers: auth });
+  assert.equal(del.status, 204, del.text);
+  const text = serials(await crl());
+  assert.match(text, /Serial Number: 7ABC01/);
+  assert.match(text, /Serial Number: 7ABC00/);
 });

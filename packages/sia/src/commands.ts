@@ -12,6 +12,7 @@ import type { AwsIdentity, Workload } from './aws-identity.ts';
 import { buildCsr, k8sDnsNames, roleCsrNames, serviceCsrNames } from './csr.ts';
 import { CERT_MODE, KEY_MODE, commitFiles, readIfExists, resolveOwner, touchDone, type FileWrite, type Owner } from './files.ts';
 import { ZtsRefusal, type InstanceIdentity, type ZtsClient } from './zts-client.ts';
+import { tokenFileContent, tokenRefreshDue, tokenRequestBody, type AccessTokenConfig, type TokenResponse } from './access-tokens.ts';
 
 export interface Agent {
   config: SiaConfig;
@@ -228,6 +229,39 @@ export async function fetchRoleCert(a: Agent, role: RoleConfig, signal?: AbortSi
   return { name: role.name, notAfter: parseCertificate(res.x509Certificate).notAfter };
 }
 
+/** Athenz's token file mode: owner and group read. */
+export const TOKEN_MODE = 0o440;
+
+/** Fetches one access token with the service certificate and writes its file; returns when it is due again (ms). */
+export async function fetchAccessToken(a: Agent, t: AccessTokenConfig, signal?: AbortSignal): Promise<number> {
+  const svc = a.config.services.find((s) => s.name === t.service) ?? a.config.services[0];
+  const current = inspectService(a, svc);
+  if (!current.usable) throw new CommandError(`cannot fetch the access token ${t.name}: the service certificate of ${nameOf(a, svc)} is not usable (${current.reason}); register first (-cmd post)`);
+  const res = await a.zts.accessToken<TokenResponse>(tokenRequestBody(t), { cert: current.certPem, key: current.keyPem }, signal)
+    .catch((e) => refusal(`the access token ${t.name}`, e));
+  if (typeof res.access_token !== 'string') throw new Error(`ZTS answered the token request for ${t.name} without an access_token: nothing was written`);
+  const content = tokenFileContent(res, a.config.storeTokenOption);
+  commit(a, [{ path: t.file, content, mode: TOKEN_MODE }], t);
+  a.log(`${t.name}: wrote ${t.file}${res.expires_in ? `, valid for ${res.expires_in}s` : ''}`);
+  return tokenRefreshDue(content);
+}
+
+/** Every configured access token; failed names are returned, not thrown. */
+export async function fetchAccessTokens(a: Agent, signal?: AbortSignal): Promise<{ due: number; failed: { name: string; error: Error }[] }> {
+  let due = Number.POSITIVE_INFINITY;
+  const failed: { name: string; error: Error }[] = [];
+  for (const t of a.config.accessTokens) {
+    try {
+      due = Math.min(due, await fetchAccessToken(a, t, signal));
+    } catch (e) {
+      if (signal?.aborted) break;
+      a.log(`${t.name}: ${(e as Error).message}`);
+      failed.push({ name: t.name, error: e as Error });
+    }
+  }
+  return { due, failed };
+}
+
 /** Runs a configured hook (`run_after`...): the first word must be an absolute path; no shell. */
 export function runHook(a: Agent, command: string | undefined, extra?: string): Promise<void> {
   if (!command) return Promise.resolve();
@@ -302,9 +336,19 @@ export async function runCommand(a: Agent, part: string): Promise<void> {
       await roleCertsCommand(a, skipErrors);
       touchDone(a.siaDir, 'init', a.now());
       return;
-    case 'token':
-      throw new CommandError('access tokens are not supported by this siad');
+    case 'token': {
+      if (a.config.accessTokens.length === 0) {
+        a.log('no access tokens configured (sia_config access_tokens, or ATHENZ_SIA_ACCESS_TOKENS)');
+        return;
+      }
+      const { failed } = await fetchAccessTokens(a);
+      if (failed.length > 0 && !skipErrors) {
+        throw new CommandError(failed.length === 1 ? failed[0].error.message : `${failed.length} access tokens failed: ${failed.map((f) => f.name).join(', ')}`);
+      }
+      touchDone(a.siaDir, 'token', a.now());
+      return;
+    }
     default:
-      throw new CommandError(`unknown -cmd ${cmd} (post, register, rotate, refresh, rolecert, init; none for the daemon)`);
+      throw new CommandError(`unknown -cmd ${cmd} (post, register, rotate, refresh, rolecert, token, init; none for the daemon)`);
   }
 }

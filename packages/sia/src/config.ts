@@ -6,6 +6,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { KeyAlgorithm } from '@tessera/core/x509/keys';
+import { parseAccessTokens, parseStoreTokenOption, TokenConfigError, type AccessTokenConfig, type StoreTokenOption } from './access-tokens.ts';
 
 /** A configuration that cannot work; retrying does not help (the daemon exits). */
 export class ConfigError extends Error {}
@@ -65,6 +66,11 @@ export interface SiaConfig {
   keyDir: string;
   certDir: string;
   backupDir: string;
+  /** Access tokens to keep fresh (`access_tokens`), under tokenDir. */
+  accessTokens: AccessTokenConfig[];
+  tokenDir: string;
+  /** What a token file holds (Athenz's store_token_option). */
+  storeTokenOption: StoreTokenOption;
   /** Where the identity came from, for the log. */
   source: string;
   /** Settings that were given but that this siad does not act on. */
@@ -173,15 +179,16 @@ type Settings = Pick<
   | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
   | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr' | 'warnings'
 > &
-  Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir'>> & {
+  Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir' | 'tokenDir'>> & {
     services?: Raw;
     roles?: Raw;
+    accessTokens?: unknown;
+    storeTokenOption: StoreTokenOption;
     /** The requested lifetime each service inherits, in minutes. */
     expiryMins: number;
   };
 
 const UNSUPPORTED_FILE_KEYS: Record<string, string> = {
-  access_tokens: 'access tokens',
   sds_uds_path: 'Envoy SDS',
   drop_privileges: 'dropping privileges (run siad as the user that should own the files instead)',
   aws_web_identity: 'web-identity attestation',
@@ -225,12 +232,24 @@ function settingsFromFile(c: Raw, source: string): Settings {
     keyDir: str(c, 'sia_key_dir', source),
     certDir: str(c, 'sia_cert_dir', source),
     backupDir: str(c, 'sia_backup_dir', source),
+    tokenDir: str(c, 'sia_token_dir', source),
+    accessTokens: c.access_tokens,
+    storeTokenOption: tokenSetting(() => parseStoreTokenOption(c.store_token_option, source)),
     warnings,
   };
 }
 
+/** A token setting that cannot work ends siad like any other configuration error. */
+function tokenSetting<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof TokenConfigError) throw new ConfigError(e.message);
+    throw e;
+  }
+}
+
 const UNSUPPORTED_ENV: Record<string, string> = {
-  ATHENZ_SIA_ACCESS_TOKENS: 'access tokens',
   ATHENZ_SIA_SDS_UDS_PATH: 'Envoy SDS',
   ATHENZ_SIA_DROP_PRIVILEGES: 'dropping privileges',
   ATHENZ_SIA_AWS_WEB_IDENTITY: 'web-identity attestation',
@@ -282,8 +301,20 @@ function settingsFromEnv(env: Record<string, string | undefined>): Settings {
     keyDir: e('KEY_DIR'),
     certDir: e('CERT_DIR'),
     backupDir: e('BACKUP_DIR'),
+    tokenDir: e('TOKEN_DIR'),
+    accessTokens: envJson(e('ACCESS_TOKENS'), 'ATHENZ_SIA_ACCESS_TOKENS', '{"<domain>/<file name>": {"roles": ["<role>"]}}'),
+    storeTokenOption: tokenSetting(() => parseStoreTokenOption(e('STORE_TOKEN_OPTION'), 'ATHENZ_SIA_STORE_TOKEN_OPTION')),
     warnings,
   };
+}
+
+function envJson(v: string | undefined, name: string, example: string): unknown {
+  if (v === undefined) return undefined;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (err) {
+    throw new ConfigError(`${name} is not valid JSON (${(err as Error).message}); expected ${example}`);
+  }
 }
 
 function inDir(dir: string, file: string | undefined, fallback: string): string {
@@ -301,6 +332,7 @@ function assemble(
   const keyDir = s.keyDir ?? join(siaDir, 'keys');
   const certDir = s.certDir ?? join(siaDir, 'certs');
   const backupDir = s.backupDir ?? join(siaDir, 'backup');
+  const tokenDir = s.tokenDir ?? join(siaDir, 'tokens');
   const warnings = [...s.warnings];
 
   const serviceEntries: [string, Raw][] = [[id.service, (s.services?.[id.service] as Raw | undefined) ?? {}]];
@@ -322,6 +354,8 @@ function assemble(
       expiryMins: num(v, 'expiry_time', where) || s.expiryMins,
     };
   });
+
+  const accessTokens = tokenSetting(() => parseAccessTokens(s.accessTokens, source, tokenDir, services, id.service));
 
   let absoluteRoleFile = false;
   const roles: RoleConfig[] = Object.entries(id.roles ?? s.roles ?? {}).map(([name, raw]) => {
@@ -387,6 +421,9 @@ function assemble(
     keyDir,
     certDir,
     backupDir,
+    accessTokens,
+    tokenDir,
+    storeTokenOption: s.storeTokenOption,
     source,
     warnings,
   };

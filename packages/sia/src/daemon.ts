@@ -7,10 +7,14 @@
  * retries, never the workload's current certificate, and never a crash loop.
  * Files that cannot refresh (missing, expired, another instance's, refused)
  * lead to a fresh registration instead of waiting for an interval.
+ * Scheduled refreshes come a little early at random (backoff.ts
+ * SCHEDULE_JITTER) so that a fleet spreads out; a retry never comes sooner
+ * than the Retry-After ZTS sent with a 503 or 429.
  */
-import { backoffDelay, backoffPolicy } from './backoff.ts';
+import { backoffDelay, backoffPolicy, jitteredDelay, retryDelay, SCHEDULE_JITTER } from './backoff.ts';
 import { ConfigError } from './config.ts';
-import { ensureService, fetchRoleCerts, inspectService, runHook, type Agent } from './commands.ts';
+import { ensureService, fetchAccessTokens, fetchRoleCerts, inspectService, runHook, type Agent } from './commands.ts';
+import { ZtsUnavailable } from './zts-client.ts';
 import { HealthState, startHealthServer, type HealthServer } from './health.ts';
 import { readIfExists } from './files.ts';
 import { parseCertificate } from '@tessera/core/x509/certificate';
@@ -39,6 +43,8 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+const retryAfterOf = (e: unknown) => (e instanceof ZtsUnavailable ? e.retryAfterMs : undefined);
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
 
@@ -97,7 +103,12 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
 
   const jobs = new Map(a.config.services.map((s) => [s.name, { due: 0, failures: 0 }]));
   const roles = { due: Number.POSITIVE_INFINITY, failures: 0 };
-  a.log(`daemon: refreshing every ${seconds(intervalMs)}; retries back off from ${seconds(policy.initialMs)} to ${seconds(policy.maxMs)}`);
+  // Access tokens follow each new service certificate (they are bound to it), then half way through their lifetime.
+  const tokens = { due: Number.POSITIVE_INFINITY, failures: 0 };
+  a.log(
+    `daemon: refreshing every ${seconds(intervalMs)} (up to ${SCHEDULE_JITTER * 100}% early, at random); ` +
+      `retries back off from ${seconds(policy.initialMs)} to ${seconds(policy.maxMs)}`,
+  );
 
   try {
     while (!signal.aborted) {
@@ -111,7 +122,7 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
           const at = deps.now();
           health.refreshed(st.name, st.notAfter, at);
           job.failures = 0;
-          const next = nextRefreshMs(intervalMs, at, st.notAfter);
+          const next = jitteredDelay(nextRefreshMs(intervalMs, at, st.notAfter), deps.random);
           job.due = at.getTime() + next;
           changed = true;
           a.log(`${st.name}: certificate valid until ${st.notAfter.toISOString()}; next refresh in ${seconds(next)}`);
@@ -119,7 +130,7 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
           if (signal.aborted) break;
           const at = deps.now();
           job.failures++;
-          const delay = backoffDelay(job.failures, policy, deps.random);
+          const delay = retryDelay(job.failures, policy, deps.random, retryAfterOf(e));
           job.due = at.getTime() + delay;
           health.failed(serviceName(svc.name), (e as Error).message, at);
           const current = inspectService(a, svc);
@@ -132,6 +143,7 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
       // New service certificates: role certificates follow right away (they are capped at the service certificate's expiry).
       if (changed && a.config.roles.length > 0) roles.due = 0;
       if (changed && a.config.roles.length === 0) void runHook(a, a.config.runAfter);
+      if (changed && a.config.accessTokens.length > 0) tokens.due = 0;
 
       if (a.config.roles.length > 0 && deps.now().getTime() >= roles.due) {
         const { certs, failed } = await fetchRoleCerts(a, signal);
@@ -141,18 +153,33 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
         for (const f of failed) health.failed(f.role, f.error.message, at);
         if (failed.length > 0) {
           roles.failures++;
-          const delay = backoffDelay(roles.failures, policy, deps.random);
+          const delay = retryDelay(roles.failures, policy, deps.random, Math.max(0, ...failed.map((f) => retryAfterOf(f.error) ?? 0)));
           roles.due = at.getTime() + delay;
           a.log(`role certificates: ${failed.length} failed; retrying in ${seconds(delay)}`);
           void runHook(a, a.config.runAfterCertsErr, failed.map((f) => f.role).join(','));
         } else {
           roles.failures = 0;
-          roles.due = at.getTime() + intervalMs;
+          roles.due = at.getTime() + jitteredDelay(intervalMs, deps.random);
         }
         void runHook(a, a.config.runAfter);
       }
 
-      const next = Math.min(...[...jobs.values()].map((j) => j.due), roles.due);
+      if (a.config.accessTokens.length > 0 && deps.now().getTime() >= tokens.due) {
+        const { due, failed } = await fetchAccessTokens(a, signal);
+        if (signal.aborted) break;
+        const at = deps.now().getTime();
+        if (failed.length > 0) {
+          tokens.failures++;
+          const delay = retryDelay(tokens.failures, policy, deps.random, Math.max(0, ...failed.map((f) => retryAfterOf(f.error) ?? 0)));
+          tokens.due = at + delay;
+          a.log(`access tokens: ${failed.length} failed; retrying in ${seconds(delay)}`);
+        } else {
+          tokens.failures = 0;
+          tokens.due = at + Math.max(1_000, jitteredDelay(Math.min(due - at, intervalMs), deps.random));
+        }
+      }
+
+      const next = Math.min(...[...jobs.values()].map((j) => j.due), roles.due, tokens.due);
       await deps.sleep(next - deps.now().getTime(), signal);
     }
   } finally {

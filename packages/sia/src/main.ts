@@ -63,7 +63,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     if (!daemon) {
       for (const p of parts) {
         if (!(ONE_SHOT as readonly string[]).includes(p.split(':')[0])) {
-          throw new ConfigError(`unknown -cmd ${p.split(':')[0]} (post, register, rotate, refresh, rolecert, init; none for the daemon)`);
+          throw new ConfigError(`unknown -cmd ${p.split(':')[0]} (post, register, rotate, refresh, rolecert, token, init; none for the daemon)`);
         }
       }
     }

@@ -33,8 +33,23 @@ export class ZtsRefusal extends Error {
   }
 }
 
-/** ZTS could not be reached or did not answer: worth retrying. */
-export class ZtsUnavailable extends Error {}
+/** ZTS could not be reached or did not answer: worth retrying (not before `retryAfterMs` when ZTS said so). */
+export class ZtsUnavailable extends Error {
+  readonly retryAfterMs?: number;
+  constructor(message: string, retryAfterMs?: number) {
+    super(message);
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Retry-After (RFC 9110): seconds, or an HTTP date. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 export interface Mtls {
   cert: string;
@@ -65,7 +80,12 @@ export class ZtsClient {
     return this.post<{ x509Certificate: string }>('/rolecert', body, 200, mtls, signal);
   }
 
-  private async post<T>(path: string, body: unknown, expect: number, mtls: Mtls | undefined, signal?: AbortSignal): Promise<T> {
+  /** `POST /oauth2/token`: `form` is the urlencoded request (grant_type, scope, expires_in). */
+  accessToken<T>(form: string, mtls: Mtls, signal?: AbortSignal): Promise<T> {
+    return this.post<T>('/oauth2/token', form, 200, mtls, signal, { 'content-type': 'application/x-www-form-urlencoded' });
+  }
+
+  private async post<T>(path: string, body: unknown, expect: number, mtls: Mtls | undefined, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<T> {
     let res: HttpsResponse;
     try {
       res = await httpsJson({
@@ -75,7 +95,7 @@ export class ZtsClient {
         ...(this.o.ca ? { ca: this.o.ca } : {}),
         ...(this.o.servername ? { servername: this.o.servername } : {}),
         ...(mtls ?? {}),
-        headers: { 'user-agent': this.o.userAgent },
+        headers: { 'user-agent': this.o.userAgent, ...headers },
         timeoutMs: this.o.timeoutMs ?? 30_000,
         ...(signal ? { signal } : {}),
       });
@@ -88,7 +108,7 @@ export class ZtsClient {
     if (res.status === expect && res.body && typeof res.body === 'object') return res.body as T;
     const message = (res.body as { message?: unknown } | undefined)?.message;
     const detail = typeof message === 'string' ? message : res.text.slice(0, 300) || '(no body)';
-    if (res.status >= 500 || res.status === 429) throw new ZtsUnavailable(`ZTS answered ${res.status}: ${detail}`);
+    if (res.status >= 500 || res.status === 429) throw new ZtsUnavailable(`ZTS answered ${res.status}: ${detail}`, retryAfterMs(res.headers['retry-after']));
     throw new ZtsRefusal(res.status, res.status === expect ? `ZTS answered ${res.status} without a JSON body` : detail);
   }
 }

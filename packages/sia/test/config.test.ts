@@ -133,8 +133,37 @@ test('file settings: services, file names, owners, roles, and Athenz\'s key-opti
   assert.equal(c.httpPort, 8181);
   assert.equal(c.roles[0].service, 'api', 'an unknown service falls back to the primary');
   assert.equal(c.rotateKey, false, 'rotate_key would orphan role certificates issued for the service key');
-  assert.ok(c.warnings.some((w) => /access_tokens is set but not supported/.test(w)));
   assert.ok(c.warnings.some((w) => /service nope is not configured/.test(w)));
   assert.ok(c.warnings.some((w) => /rotate_key is off/.test(w)));
   await assert.rejects(resolveConfig(inputs({ fileText: JSON.stringify({ ...file, services: { web: {} } }) })), /"services" must include the primary service "api"/);
+});
+
+test('access tokens: Athenz\'s access_tokens keys, defaults, token dir and store option; mistakes named', async () => {
+  const file = {
+    service: 'api',
+    services: { api: { user: 'svc', group: 'athenz' }, web: {} },
+    accounts: [{ domain: 'sports', account: '123456789012' }],
+    access_tokens: { 'sports/readers': {}, 'media/all': { roles: ['*'], expires_in: 3600, service: 'web' }, 'sports/two': { roles: ['a', 'b'], service: 'nope' } },
+  };
+  const c = await resolveConfig(inputs({ fileText: JSON.stringify(file) }));
+  assert.equal(c.tokenDir, '/var/lib/sia/tokens');
+  assert.equal(c.storeTokenOption, 1, 'Athenz\'s default: the token as a JSON string');
+  assert.deepEqual(c.accessTokens.map((t) => [t.name, t.domain, t.roles, t.service, t.expiresIn, t.file, t.user, t.group]), [
+    ['sports/readers', 'sports', ['readers'], 'api', 28_800, '/var/lib/sia/tokens/sports/readers', 'svc', 'athenz'],
+    ['media/all', 'media', ['*'], 'web', 3600, '/var/lib/sia/tokens/media/all', undefined, undefined],
+    ['sports/two', 'sports', ['a', 'b'], 'api', 28_800, '/var/lib/sia/tokens/sports/two', 'svc', 'athenz'],
+  ]);
+  const dir = await resolveConfig(inputs({ fileText: JSON.stringify({ ...file, sia_token_dir: '/run/tokens', store_token_option: 0 }) }));
+  assert.equal(dir.accessTokens[0].file, '/run/tokens/sports/readers');
+  assert.equal(dir.storeTokenOption, 0);
+  const env = await resolveConfig(inputs({ env: { ATHENZ_SIA_ACCESS_TOKENS: '{"sports/readers": {}}', ATHENZ_SIA_TOKEN_DIR: '/t', ATHENZ_SIA_STORE_TOKEN_OPTION: '2' } }));
+  assert.deepEqual(env.accessTokens.map((t) => t.file), ['/t/sports/readers']);
+  assert.equal(env.storeTokenOption, 2);
+
+  const bad = (over: Record<string, unknown>) => resolveConfig(inputs({ fileText: JSON.stringify({ ...file, ...over }) }));
+  await assert.rejects(bad({ access_tokens: { readers: {} } }), (e: unknown) => e instanceof ConfigError && /access_tokens "readers": the key is <domain>\/<file name>/.test(e.message));
+  await assert.rejects(bad({ access_tokens: { 'sports/r': { roles: 'readers' } } }), /roles must be a list of role names/);
+  await assert.rejects(bad({ access_tokens: { 'sports/r': { expires_in: 'long' } } }), /expires_in must be whole seconds/);
+  await assert.rejects(bad({ store_token_option: 5 }), /store_token_option must be 0 \(the whole ZTS response\), 1/);
+  await assert.rejects(resolveConfig(inputs({ env: { ATHENZ_SIA_ACCESS_TOKENS: '{sports' } })), /ATHENZ_SIA_ACCESS_TOKENS is not valid JSON/);
 });

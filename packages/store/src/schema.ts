@@ -139,6 +139,18 @@ export interface CertRecordsTable {
   sia_provider: string | null;
 }
 
+export interface RevokedCertificatesTable {
+  /** Lower-case hex. */
+  serial: string;
+  /** `<domain>.<service>` the certificate was issued to. */
+  service: string;
+  revoked_time: string;
+  /** An RFC 5280 reason name: keyCompromise, cessationOfOperation, ... */
+  reason: string;
+  /** When the certificate expires; the entry can be dropped after. */
+  expiry_time: string;
+}
+
 export interface Database {
   domains: DomainsTable;
   roles: RolesTable;
@@ -153,4 +165,5 @@ export interface Database {
   cert_records: CertRecordsTable;
   revoked_tokens: RevokedTokensTable;
   sign_in_failures: SignInFailuresTable;
+  revoked_certificates: RevokedCertificatesTable;
 }

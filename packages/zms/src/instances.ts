@@ -3,6 +3,7 @@
  * same store (a Tessera extension for the UI), and revoking one.
  */
 import { notFound } from '@tessera/core/errors';
+import { revokeCertRecord } from '@tessera/store/revoked-certificates';
 import type { ZmsContext } from './context.ts';
 
 export async function listInstances(ctx: ZmsContext, domain: string, service: string) {
@@ -25,13 +26,8 @@ export async function listInstances(ctx: ZmsContext, domain: string, service: st
   };
 }
 
-/** Deleting the record revokes the instance: its certificate can no longer refresh. */
+/** Deleting the record revokes the instance: its certificate can no longer refresh, and ZTS's CRL lists it. */
 export async function revokeInstance(ctx: ZmsContext, domain: string, service: string, provider: string, instanceId: string): Promise<void> {
-  const res = await ctx.db
-    .deleteFrom('cert_records')
-    .where('service', '=', `${domain}.${service}`)
-    .where('provider', '=', provider)
-    .where('instance_id', '=', instanceId)
-    .executeTakeFirst();
-  if (Number(res.numDeletedRows) === 0) throw notFound(`no instance ${instanceId} of ${domain}.${service} from ${provider}`);
+  const found = await revokeCertRecord(ctx.db, { provider, instanceId, service: `${domain}.${service}` }, 'privilegeWithdrawn', ctx.now());
+  if (!found) throw notFound(`no instance ${instanceId} of ${domain}.${service} from ${provider}`);
 }

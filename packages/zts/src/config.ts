@@ -25,6 +25,16 @@ export interface ZtsConfig {
   refreshRetryGraceSeconds: number;
   /** Records not refreshed for this long are removed by the cleaner. */
   certRecordMaxAgeMins: number;
+  /** `iss` of access and ID tokens; the URL ZTS listens on when unset. */
+  tokenIssuer?: string;
+  /** Access token and role token lifetime without `expires_in` (Athenz: 2 hours). */
+  tokenDefaultSeconds: number;
+  /** The longest lifetime a caller may ask for (Athenz: 30 days). */
+  tokenMaxSeconds: number;
+  /** ID tokens live at most this long (Athenz: 12 hours). */
+  idTokenMaxSeconds: number;
+  /** Public URL of GET /zts/v1/crl, written into certificates as their CRL distribution point. */
+  crlUrl?: string;
 }
 
 export const defaultZtsConfig: ZtsConfig = {
@@ -37,4 +47,7 @@ export const defaultZtsConfig: ZtsConfig = {
   maxCertMins: 30 * 24 * 60,
   refreshRetryGraceSeconds: 0,
   certRecordMaxAgeMins: 30 * 24 * 60,
+  tokenDefaultSeconds: 2 * 3600,
+  tokenMaxSeconds: 30 * 86_400,
+  idTokenMaxSeconds: 12 * 3600,
 };

@@ -6,6 +6,8 @@ import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { ZtsConfig } from './config.ts';
 import type { CertSigner } from './signer.ts';
 import type { ProviderRegistry } from './providers/registry.ts';
+import type { TokenKeys } from './tokens/token-keys.ts';
+import type { RevocationList } from './crl/revocation-list.ts';
 
 export interface ZtsContext {
   db: Kysely<Database>;
@@ -13,6 +15,10 @@ export interface ZtsContext {
   signer: CertSigner;
   providers: ProviderRegistry;
   config: ZtsConfig;
+  /** Signing keys of access, ID and role tokens. */
+  tokenKeys: TokenKeys;
+  /** The CRL and the revoked serials. */
+  revocations: RevocationList;
   now: () => Date;
 }
 

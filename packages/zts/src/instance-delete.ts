@@ -2,7 +2,7 @@
 import { evaluateAccess } from '@tessera/core/authz/evaluate-access';
 import { forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import type { Caller, ZtsContext } from './context.ts';
-import { deleteCertRecord } from './cert-records.ts';
+import { revokeCertRecord } from '@tessera/store/revoked-certificates';
 import { requestNames } from './instance-request.ts';
 
 export async function deleteInstance(
@@ -18,7 +18,8 @@ export async function deleteInstance(
   if (!allowed) {
     throw forbidden(`principal not authorized to delete the requested instance record (needs delete on ${domain}:instance.${path.instanceId})`);
   }
-  if (!(await deleteCertRecord(ctx.db, { provider, instanceId: path.instanceId, service: `${domain}.${service}` }))) {
+  // The instance is gone: its certificates go on the CRL.
+  if (!(await revokeCertRecord(ctx.db, { provider, instanceId: path.instanceId, service: `${domain}.${service}` }, 'cessationOfOperation', ctx.now()))) {
     throw notFound(`no instance ${path.instanceId} of ${domain}.${service} registered by ${provider}`);
   }
 }

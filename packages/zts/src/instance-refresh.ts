@@ -9,6 +9,7 @@ import type { Caller, ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { instanceIdOf, validateServiceCsr } from './service-csr.ts';
 import { findCertRecord, REVOKED, updateCertRecord } from './cert-records.ts';
+import { recordRevocations, recordSerials } from '@tessera/store/revoked-certificates';
 import { callProvider, optMinutes, requestNames, signServiceCert, tenantDomain } from './instance-request.ts';
 import type { InstanceIdentity } from './instance-register.ts';
 
@@ -47,6 +48,12 @@ export async function refreshInstance(
   } else if (serial === record.prev_serial && serial !== REVOKED && ctx.now().getTime() <= retryUntil) {
     // A retry: the client may not have received the last certificate. Keep prev as is.
   } else {
+    // A copy: every certificate of the instance, and the one presented, goes on the CRL.
+    const at = ctx.now();
+    await recordRevocations(ctx.db, [
+      ...recordSerials(record, 'keyCompromise', at),
+      { serial, service: full, revoked_time: at.toISOString(), reason: 'keyCompromise', expiry_time: current.notAfter.toISOString() },
+    ]);
     record.current_serial = REVOKED;
     record.prev_serial = REVOKED;
     await updateCertRecord(ctx.db, record);

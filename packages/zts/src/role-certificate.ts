@@ -25,6 +25,9 @@ export async function issueRoleCertificate(
 ): Promise<RoleCertResult> {
   if (!caller.principal || !caller.cert) throw unauthorized('role certificates need a service certificate as the TLS client certificate');
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
+  if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
+    throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
+  }
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('csr is required: a PEM CSR with CN <domain>:role.<role>');
   const requestMins = optMinutes(body.expiryTime, 'expiryTime');
 

@@ -17,6 +17,8 @@ export interface IssueRequest extends SanValues {
   notBefore: Date;
   notAfter: Date;
   usage: CertificateUsage;
+  /** A URL written as the CRL distribution point, where relying parties fetch the CA's revocation list. */
+  crlDistributionPoint?: string;
 }
 
 export interface IssuedCertificate {
@@ -68,6 +70,9 @@ function prepareCa(ca: CertificateAuthority): Promise<PreparedCa> {
   return p;
 }
 
+/** The CA's decoded certificate, key and AKI, shared with the CRL writer. */
+export const preparedCa = (ca: CertificateAuthority): Promise<PreparedCa> => prepareCa(ca);
+
 export async function issueCertificate(r: IssueRequest): Promise<IssuedCertificate> {
   const ca = await prepareCa(r.ca);
   let subjectKey: KeyObject;
@@ -106,6 +111,7 @@ export async function issueCertificate(r: IssueRequest): Promise<IssuedCertifica
       ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, !r.subject.commonName && !r.subject.organizationalUnit && !r.subject.organization && !r.subject.country)] : []),
       ca.authorityKeyId,
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
+      ...(r.crlDistributionPoint ? [new x509.CRLDistributionPointsExtension([r.crlDistributionPoint])] : []),
     ],
   });
   return { certPem: cert.toString('pem') + '\n', serialHex, notBefore, notAfter };

@@ -24,6 +24,9 @@ export function serveCommand(): Command {
     .option('--ec2-boot-window <seconds>', 'EC2 instances register within this long of boot (env TESSERA_EC2_BOOT_WINDOW; default 1800)')
     .option('--ui-providers <file>', 'JSON list of the identity providers the UI offers: [{"template","label","principal"}] (env TESSERA_UI_PROVIDERS)')
     .option('--refresh-retry-grace <seconds>', 'how long a replaced certificate may still refresh, for clients that lost a response (env TESSERA_REFRESH_RETRY_GRACE; default 0)')
+    .option('--crl-url <url>', 'public URL of ZTS\'s CRL (https://<zts-host>:8443/zts/v1/crl), written into certificates as their CRL distribution point (env TESSERA_CRL_URL)')
+    .option('--token-issuer <url>', 'iss of access and ID tokens, ZTS\'s public URL (env TESSERA_TOKEN_ISSUER; default the URL ZTS listens on)')
+    .option('--token-keys-dir <dir>', 'token signing keys: current.key.pem signs, other *.key.pem stay published (env TESSERA_TOKEN_KEYS_DIR; default <data-dir>/token-keys)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
       const stop = async () => {

@@ -33,6 +33,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req, reply) => {
     if (isApiError(error)) {
       if (error.headers) reply.headers(error.headers);
+      // A temporary refusal says when to come back: siad's backoff waits at least this long.
+      if ((error.status === 503 || error.status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '30');
       return send(reply, error.status, error.message);
     }
     if (error.validation) return send(reply, 400, describeValidationError(error.validation, error.validationContext));

@@ -12,6 +12,7 @@ import { registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
+import { relyingPartyRoutes } from './relying-party-routes.ts';
 
 type Params = Record<string, string>;
 
@@ -86,5 +87,6 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
     return { name, certs: ctx.signer.caBundlePem() };
   });
 
-  app.get('/status', { schema: ztsSchemas.getStatus }, async () => ({ code: 200, message: 'OK' }));
+  // Tokens, keys, role tokens, service reads, the CRL and /status.
+  await app.register(async (scoped) => relyingPartyRoutes(scoped, ctx));
 }

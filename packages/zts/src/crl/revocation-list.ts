@@ -1,0 +1,96 @@
+/**
+ * The CA's revocation list as ZTS serves it (GET /crl), and the revoked
+ * serials ZTS itself refuses for token requests.
+ *
+ * The CRL is read from the store, so every replica lists every revocation.
+ * It is regenerated when the revocations change (a cheap count/latest query
+ * per request) or when it is half an hour old, so `nextUpdate` (one hour
+ * after `thisUpdate`) is never in the past. The CRL number is `thisUpdate`
+ * in seconds: it grows with each CRL on every replica without coordination.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '@tessera/store/schema';
+import { listRevocations, revocationsVersion } from '@tessera/store/revoked-certificates';
+import type { RevocationReason } from '@tessera/core/x509/crl';
+import type { CertSigner } from '../signer.ts';
+
+export const CRL_VALIDITY_MS = 60 * 60_000;
+const REGENERATE_AFTER_MS = 30 * 60_000;
+/** How often the in-memory set of revoked serials is reread from the store (other replicas' revocations). */
+const SERIALS_REFRESH_MS = 15_000;
+
+export interface PublishedCrl {
+  der: Buffer;
+  thisUpdate: Date;
+  nextUpdate: Date;
+}
+
+export class RevocationList {
+  private readonly db: Kysely<Database>;
+  private readonly signer: CertSigner;
+  private readonly now: () => Date;
+  private cached?: { version: string; crl: PublishedCrl };
+  private building?: Promise<PublishedCrl>;
+  private lastNumber = 0n;
+  private serials = new Set<string>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(a: { db: Kysely<Database>; signer: CertSigner; now: () => Date }) {
+    this.db = a.db;
+    this.signer = a.signer;
+    this.now = a.now;
+  }
+
+  /** Loads the revoked serials and keeps them fresh until stop(). */
+  async start(onError: (e: Error) => void): Promise<void> {
+    await this.reloadSerials();
+    this.timer = setInterval(() => this.reloadSerials().catch(onError), SERIALS_REFRESH_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  isRevoked(serialHex: string): boolean {
+    return this.serials.has(serialHex.toLowerCase());
+  }
+
+  private async reloadSerials(): Promise<void> {
+    const rows = await listRevocations(this.db, this.now());
+    this.serials = new Set(rows.map((r) => r.serial));
+  }
+
+  /** The current CRL, regenerated when the revocations changed or it is getting old. */
+  async current(): Promise<PublishedCrl> {
+    const version = await revocationsVersion(this.db);
+    const c = this.cached;
+    if (c && c.version === version && this.now().getTime() - c.crl.thisUpdate.getTime() < REGENERATE_AFTER_MS) return c.crl;
+    // Concurrent requests share one generation.
+    this.building ??= this.build(version).finally(() => {
+      this.building = undefined;
+    });
+    return this.building;
+  }
+
+  private async build(version: string): Promise<PublishedCrl> {
+    const now = this.now();
+    const rows = await listRevocations(this.db, now);
+    this.serials = new Set(rows.map((r) => r.serial));
+    const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
+    // Never repeat a number, even for two CRLs within the same second.
+    let crlNumber = BigInt(thisUpdate.getTime() / 1000);
+    if (crlNumber <= this.lastNumber) crlNumber = this.lastNumber + 1n;
+    this.lastNumber = crlNumber;
+    const der = await this.signer.signCrl({
+      entries: rows.map((r) => ({ serialHex: r.serial, revoked: new Date(r.revoked_time), reason: r.reason as RevocationReason })),
+      thisUpdate,
+      nextUpdate,
+      crlNumber,
+    });
+    const crl = { der, thisUpdate, nextUpdate };
+    this.cached = { version, crl };
+    return crl;
+  }
+}
