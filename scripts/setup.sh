@@ -52,6 +52,9 @@ else
   say "Chromium present"
 fi
 
+# nginx: a real relying party in the tests (mTLS with Tessera's CA and CRL).
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+
 # cfssl: the peer the signing benchmark measures next to Tessera.
 if $bench && ! command -v cfssl >/dev/null; then
   apt_install golang-cfssl
