@@ -137,15 +137,15 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   assert.ok(details.includes('123456789012'), `header shows the AWS account: ${details.join(' | ')}`);
   assert.ok(details.includes('PRD-1234'));
 
-  await page.getByRole('button', { name: 'Add Service' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
   await dialog.waitFor();
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   await dialog.getByLabel('Service name').fill('api');
   await dialog.getByLabel('Description').fill('The public scores API');
   await dialog.getByLabel('Public key id').fill('v0');
   await dialog.getByLabel('Public key (PEM)').fill(pem);
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.api added' }).waitFor();
   assert.equal(await dialog.isVisible(), false);
 
@@ -166,10 +166,10 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   assert.equal(access.body.granted, true);
 
   // A second service, so the table is a table; it is deleted (after a confirmation) below.
-  await page.getByRole('button', { name: 'Add Service' }).click();
+  await page.getByRole('button', { name: 'Add a Service' }).click();
   await dialog.getByLabel('Service name').fill('batch');
   await dialog.getByLabel('Description').fill('Nightly score imports');
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.batch added' }).waitFor();
 
   await page.reload();
@@ -196,13 +196,13 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   assert.equal((await t.admin.call('GET', '/domain/sports/service/batch')).status, 404);
 
   // Keyboard: Escape closes a dialog and focus returns to the button that opened it.
-  await page.getByRole('button', { name: 'Add Service' }).focus();
+  await page.getByRole('button', { name: 'Add a Service' }).focus();
   await page.keyboard.press('Enter');
   await dialog.waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'focus moves into the dialog');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add Service');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add a Service');
 });
 
 test('roles: add a role and a member with an expiry; policies: add and remove an assertion; history shows it all', async () => {
@@ -323,10 +323,10 @@ test('a user without rights is refused in words, next to what they tried', async
   const { context, page } = await open();
   await login(page, 'bob', 'bob-password');
   await page.goto(`${origin}/domain/sports/services`);
-  await page.getByRole('button', { name: 'Add Service' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
   await dialog.getByLabel('Service name').fill('web');
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   const refused = await alertText(dialog);
   assert.match(refused, /user\.bob is not authorized: needs update on sports:service\.web.*\(HTTP 403\)/);
   await shot(page, 'refused-add-service');
@@ -369,6 +369,97 @@ test('personal domain and sub-domain, as a user who may not create top-level dom
   assert.match(await alertText(page.locator('form')), /user\.alice is not authorized: needs create on sports:domain/);
   await context.close();
 });
+
+const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'desktop', width: 1280, height: 800 },
+];
+
+/** No page may scroll sideways: wide tables scroll inside their own box instead. */
+async function assertNoSideScroll(page: Page, where: string): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(scrollWidth <= innerWidth, `${where}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
+}
+
+/** Every table sits inside its box: a wider table scrolls there, never past it. */
+async function tablesInTheirBoxes(page: Page): Promise<{ table: number; box: number }[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('.table-wrap'), (w) => ({ table: (w.querySelector('table') as HTMLElement).offsetWidth, box: (w as HTMLElement).clientWidth })),
+  );
+}
+
+for (const viewport of VIEWPORTS) {
+  test(`every page at ${viewport.width}×${viewport.height}: no sideways scroll, tables scroll inside their cards, the dialog covers the screen`, async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: viewport.width, height: viewport.height } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await putCertRecord(t.server.store.db, {
+      provider: 'athenz.aws.us-west-2',
+      instance_id: `sports-api-7d9f8c6b5-${viewport.name}`,
+      service: 'sports.api',
+      current_serial: `2${viewport.width}`,
+      current_ip: '10.0.12.34',
+      current_time: iso(now - 3_600_000),
+      prev_serial: `2${viewport.width}`,
+      prev_ip: '10.0.12.34',
+      prev_time: iso(now - 3_600_000),
+      expiry_time: iso(now + 6 * 86_400_000),
+      issued_time: iso(now - 3_600_000),
+      hostname: null,
+      client_cert: 0,
+      sia_provider: null,
+    });
+
+    await page.goto(`${origin}/`);
+    await page.waitForURL(/\/login/);
+    await assertNoSideScroll(page, 'login');
+    await login(page, 'admin', ADMIN_PASSWORD);
+    const pages: [string, string, string][] = [
+      ['/', 'My domains', 'home'],
+      ['/create-domain', 'Create domain', 'create-domain'],
+      ['/domain/sports/roles', 'Roles', 'roles'],
+      ['/domain/sports/services', 'Services', 'services'],
+      ['/domain/sports/policies', 'Policies', 'policies'],
+      ['/domain/sports/history', 'History', 'history'],
+      ['/domain/sports/services/api/instances', 'Instances of sports.api', 'instances'],
+      ['/no/such/page', 'Page not found', 'not-found'],
+    ];
+    for (const [path, heading, name] of pages) {
+      await page.goto(`${origin}${path}`);
+      await page.getByRole('heading', { name: heading }).first().waitFor();
+      await page.locator('[role="status"]', { hasText: 'Loading' }).waitFor({ state: 'detached' });
+      await assertNoSideScroll(page, path);
+      for (const { table, box } of await tablesInTheirBoxes(page)) {
+        assert.ok(box <= viewport.width, `${path}: a table box is ${box} px wide`);
+        if (viewport.width >= 1280) assert.ok(table <= box, `${path}: at ${viewport.width} px the table (${table} px) fits its card (${box} px)`);
+      }
+      await shot(page, `${name}-${viewport.width}`);
+    }
+
+    // The top bar wraps: Log out stays on screen.
+    const logout = await page.getByRole('button', { name: 'Log out' }).boundingBox();
+    assert.ok(logout && logout.x + logout.width <= viewport.width, 'Log out is on screen');
+
+    // A dialog: inside the screen, its backdrop covers all of it.
+    await page.goto(`${origin}/domain/sports/services`);
+    await page.getByRole('button', { name: 'Add a Service' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
+    await dialog.waitFor();
+    const box = await dialog.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= viewport.width, `the dialog fits the screen: ${JSON.stringify(box)}`);
+    await assertNoSideScroll(page, 'Add a Service dialog');
+    const backdrop = await page.evaluate(() => {
+      const el = document.elementFromPoint(2, window.innerHeight - 2);
+      return el?.tagName;
+    });
+    assert.equal(backdrop, 'DIALOG', 'a click at the screen corner lands on the dialog backdrop, not the page');
+    await shot(page, `add-service-${viewport.width}`);
+    await context.close();
+  });
+}
 
 test('an invalid or expired session shows the reason on the login page; logging in again returns to the page', async () => {
   const { context, page } = await open();

@@ -1,5 +1,5 @@
 /**
- * "Add Service": name, optional description, optional public key (id + PEM).
+ * "Add a Service": name, optional description, optional public key (id + PEM).
  * Unlike Athenz, a key with only one half filled in is an error rather than
  * silently dropped, and an existing name is refused rather than overwritten.
  */
@@ -47,7 +47,7 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
   };
 
   return (
-    <Modal title={`Add Service to ${domain}`} onClose={onClose}>
+    <Modal title={`Add a Service to ${domain}`} onClose={onClose}>
       <form onSubmit={submit} noValidate>
         <TextField label="Service name" required value={name} onChange={(e) => setName(e.target.value)} hint={`Letters, digits and -; the identity is ${domain}.${name.trim().toLowerCase() || '<name>'}`} />
         <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
@@ -57,7 +57,7 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
         <TextField label="Public key id" value={keyId} onChange={(e) => setKeyId(e.target.value)} hint="e.g. 0 or v1" />
         <TextArea label="Public key (PEM)" value={pem} onChange={(e) => setPem(e.target.value)} rows={5} spellCheck={false} placeholder={'-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----'} />
         <ErrorMessage error={error} />
-        <AddActions label="Add Service" busy={busy} onCancel={onClose} />
+        <AddActions label="Add a Service" busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );

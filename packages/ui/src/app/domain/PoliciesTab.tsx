@@ -177,44 +177,46 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
       {policy.assertions.length === 0 ? (
         <p className="muted">No assertions: this policy grants nothing.</p>
       ) : (
-        <table className="table compact" aria-label={`Assertions of ${name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Effect</th>
-              <th scope="col">Action</th>
-              <th scope="col">Role</th>
-              <th scope="col">Resource</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {policy.assertions.map((a) => (
-              <tr key={a.id ?? `${a.role} ${a.action} ${a.resource}`}>
-                <td>
-                  <span className={`badge ${a.effect === 'DENY' ? 'deny' : 'allow'}`}>{a.effect ?? 'ALLOW'}</span>
-                </td>
-                <td>
-                  <code>{a.action}</code>
-                </td>
-                <td>
-                  <code>{a.role}</code>
-                </td>
-                <td>
-                  <code>{a.resource}</code>
-                </td>
-                <td className="actions">
-                  {a.id !== undefined && (
-                    <button type="button" className="button small danger-outline" aria-label={`Remove assertion ${a.action} on ${a.resource} from ${name}`} onClick={() => onRemove(a)}>
-                      Remove
-                    </button>
-                  )}
-                </td>
+        <div className="table-wrap">
+          <table className="table compact" aria-label={`Assertions of ${name}`}>
+            <thead>
+              <tr>
+                <th scope="col">Effect</th>
+                <th scope="col">Action</th>
+                <th scope="col">Role</th>
+                <th scope="col">Resource</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {policy.assertions.map((a) => (
+                <tr key={a.id ?? `${a.role} ${a.action} ${a.resource}`}>
+                  <td>
+                    <span className={`badge ${a.effect === 'DENY' ? 'deny' : 'allow'}`}>{a.effect ?? 'ALLOW'}</span>
+                  </td>
+                  <td>
+                    <code>{a.action}</code>
+                  </td>
+                  <td>
+                    <code>{a.role}</code>
+                  </td>
+                  <td>
+                    <code>{a.resource}</code>
+                  </td>
+                  <td className="actions">
+                    {a.id !== undefined && (
+                      <button type="button" className="button small danger-outline" aria-label={`Remove assertion ${a.action} on ${a.resource} from ${name}`} onClick={() => onRemove(a)}>
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <form className="inline-form" onSubmit={add} aria-label={`Add an assertion to ${name}`}>
         <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} />

@@ -54,48 +54,50 @@ export function ProvidersPanel({ domain, service, onChanged }: { domain: string;
   return (
     <div className="panel">
       <h3>Identity providers for {service}</h3>
-      <table className="table providers" aria-label={`Identity providers for ${service}`}>
-        <thead>
-          <tr>
-            <th scope="col">Provider</th>
-            <th scope="col">Status</th>
-          </tr>
-        </thead>
-        <tbody>
-          {providers.map((p) => {
-            const s = status[p.template] ?? { state: 'checking' };
-            return (
-              <tr key={p.template} data-provider={p.template}>
-                <th scope="row">
-                  {p.label}
-                  <span className="sub">
-                    <code>{p.principal}</code> · template <code>{p.template}</code>
-                  </span>
-                </th>
-                <td className="status">
-                  {s.state === 'checking' && <span className="muted">Checking…</span>}
-                  {s.state === 'allowed' && (
-                    <span className="allowed" role="img" aria-label={`Allowed: ${p.principal} may launch ${service}`} title="Allowed">
-                      <span aria-hidden="true">✓</span> Allowed
+      <div className="table-wrap">
+        <table className="table providers" aria-label={`Identity providers for ${service}`}>
+          <thead>
+            <tr>
+              <th scope="col">Provider</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {providers.map((p) => {
+              const s = status[p.template] ?? { state: 'checking' };
+              return (
+                <tr key={p.template} data-provider={p.template}>
+                  <th scope="row">
+                    {p.label}
+                    <span className="sub">
+                      <code>{p.principal}</code> · template <code>{p.template}</code>
                     </span>
-                  )}
-                  {(s.state === 'not-allowed' || s.state === 'allowing') && (
-                    <button type="button" className="button small primary" disabled={s.state === 'allowing'} onClick={() => void allow(p)} aria-label={`Allow ${p.label}`}>
-                      {s.state === 'allowing' ? 'Allowing…' : 'Allow'}
-                    </button>
-                  )}
-                  {s.state === 'unknown' && (
-                    <button type="button" className="button small" onClick={() => void check(p)}>
-                      Check again
-                    </button>
-                  )}
-                  {(s.state === 'not-allowed' || s.state === 'unknown') && s.error && <ErrorMessage error={s.error} prefix={s.state === 'unknown' ? 'Could not check' : undefined} />}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                  </th>
+                  <td className="status">
+                    {s.state === 'checking' && <span className="muted">Checking…</span>}
+                    {s.state === 'allowed' && (
+                      <span className="allowed" role="img" aria-label={`Allowed: ${p.principal} may launch ${service}`} title="Allowed">
+                        <span aria-hidden="true">✓</span> Allowed
+                      </span>
+                    )}
+                    {(s.state === 'not-allowed' || s.state === 'allowing') && (
+                      <button type="button" className="button small primary" disabled={s.state === 'allowing'} onClick={() => void allow(p)} aria-label={`Allow ${p.label}`}>
+                        {s.state === 'allowing' ? 'Allowing…' : 'Allow'}
+                      </button>
+                    )}
+                    {s.state === 'unknown' && (
+                      <button type="button" className="button small" onClick={() => void check(p)}>
+                        Check again
+                      </button>
+                    )}
+                    {(s.state === 'not-allowed' || s.state === 'unknown') && s.error && <ErrorMessage error={s.error} prefix={s.state === 'unknown' ? 'Could not check' : undefined} />}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

@@ -147,35 +147,37 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
       {members.length === 0 ? (
         <p className="muted">{role.trust ? `Members are managed in ${role.trust}.` : 'No members.'}</p>
       ) : (
-        <table className="table compact" aria-label={`Members of ${name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.memberName}>
-                <th scope="row">
-                  <code>{m.memberName}</code>
+        <div className="table-wrap">
+          <table className="table compact" aria-label={`Members of ${name}`}>
+            <thead>
+              <tr>
+                <th scope="col">Member</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
                 </th>
-                <td>
-                  {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
-                  {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
-                </td>
-                <td className="actions">
-                  <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
-                    Remove
-                  </button>
-                </td>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {members.map((m) => (
+                <tr key={m.memberName}>
+                  <th scope="row">
+                    <code>{m.memberName}</code>
+                  </th>
+                  <td>
+                    {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
+                    {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
+                  </td>
+                  <td className="actions">
+                    <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {!role.trust && (
         <form className="inline-form" onSubmit={add} aria-label={`Add a member to ${name}`}>

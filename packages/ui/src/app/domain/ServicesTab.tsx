@@ -1,5 +1,5 @@
 /**
- * Services of a domain: Add Service, and a table with modified date, public
+ * Services of a domain: Add a Service, and a table with modified date, public
  * keys, the identity providers allowed to launch it, its instances, delete.
  */
 import { Fragment, useState } from 'react';
@@ -41,7 +41,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       <div className="section-head">
         <h2 id="services-title">Services</h2>
         <button type="button" className="button primary" onClick={() => setAdding(true)}>
-          Add Service
+          Add a Service
         </button>
       </div>
       <p className="muted">
@@ -51,79 +51,81 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       <LoadStatus loaded={services} what="services" failure="Could not list the services" />
       {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
       {list.length > 0 && (
-        <table className="table services">
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              <th scope="col">Modified</th>
-              <th scope="col">Public keys</th>
-              <th scope="col">Providers</th>
-              <th scope="col">Instances</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((s) => {
-              const name = serviceName(s.name);
-              const keys = s.publicKeys ?? [];
-              const keysOpen = open.has(`${name}:keys`);
-              const providersOpen = open.has(`${name}:providers`);
-              return (
-                <Fragment key={s.name}>
-                  <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
-                    <th scope="row">
-                      <span className="service-name">{name}</span>
-                      {s.description && <span className="sub">{s.description}</span>}
-                    </th>
-                    <td>
-                      <Time value={s.modified} />
-                    </td>
-                    <td>
-                      {keys.length === 0 ? (
-                        <span className="muted">none</span>
-                      ) : (
-                        <button type="button" className="link-button" aria-expanded={keysOpen} onClick={() => toggle(name, 'keys')}>
-                          {keys.length} key{keys.length === 1 ? '' : 's'} ({keys.map((k) => k.id).join(', ')})
+        <div className="table-wrap">
+          <table className="table services">
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
+                <th scope="col">Modified</th>
+                <th scope="col">Public keys</th>
+                <th scope="col">Providers</th>
+                <th scope="col">Instances</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((s) => {
+                const name = serviceName(s.name);
+                const keys = s.publicKeys ?? [];
+                const keysOpen = open.has(`${name}:keys`);
+                const providersOpen = open.has(`${name}:providers`);
+                return (
+                  <Fragment key={s.name}>
+                    <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
+                      <th scope="row">
+                        <span className="service-name">{name}</span>
+                        {s.description && <span className="sub">{s.description}</span>}
+                      </th>
+                      <td>
+                        <Time value={s.modified} />
+                      </td>
+                      <td>
+                        {keys.length === 0 ? (
+                          <span className="muted">none</span>
+                        ) : (
+                          <button type="button" className="link-button" aria-expanded={keysOpen} onClick={() => toggle(name, 'keys')}>
+                            {keys.length} key{keys.length === 1 ? '' : 's'} ({keys.map((k) => k.id).join(', ')})
+                          </button>
+                        )}
+                      </td>
+                      <td>
+                        <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
+                          {providersOpen ? 'Hide providers' : 'Providers'}
                         </button>
-                      )}
-                    </td>
-                    <td>
-                      <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
-                        {providersOpen ? 'Hide providers' : 'Providers'}
-                      </button>
-                    </td>
-                    <td>
-                      <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}`}>
-                        Instances
-                      </Link>
-                    </td>
-                    <td className="actions">
-                      <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                  {keysOpen && (
-                    <tr className="detail">
-                      <td colSpan={6}>
-                        <KeysPanel service={s} />
+                      </td>
+                      <td>
+                        <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}`}>
+                          Instances
+                        </Link>
+                      </td>
+                      <td className="actions">
+                        <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
+                          Delete
+                        </button>
                       </td>
                     </tr>
-                  )}
-                  {providersOpen && (
-                    <tr className="detail">
-                      <td colSpan={6}>
-                        <ProvidersPanel domain={d} service={name} onChanged={onChanged} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              );
-            })}
-          </tbody>
-        </table>
+                    {keysOpen && (
+                      <tr className="detail">
+                        <td colSpan={6}>
+                          <KeysPanel service={s} />
+                        </td>
+                      </tr>
+                    )}
+                    {providersOpen && (
+                      <tr className="detail">
+                        <td colSpan={6}>
+                          <ProvidersPanel domain={d} service={name} onChanged={onChanged} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
       {adding && (
         <AddServiceDialog
