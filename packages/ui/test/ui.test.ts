@@ -159,9 +159,44 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   const ecs = page.locator('[data-provider="aws_ecs_instance_launch_provider"]');
   await ec2.getByRole('button', { name: /^Allow/ }).waitFor();
   await ecs.getByRole('button', { name: /^Allow/ }).waitFor();
-  await ec2.getByRole('button', { name: /^Allow/ }).click();
+  // Labelled so a Fargate or EKS user knows which is theirs.
+  assert.match((await ec2.getByRole('rowheader').textContent()) ?? '', /^AWS EC2, EKS or Fargate \(siad with an IAM role\)athenz\.aws\.us-west-2/);
+  assert.match((await ecs.getByRole('rowheader').textContent()) ?? '', /^AWS ECS on EC2 \(container instances\)athenz\.aws-ecs\.us-west-2/);
+  assert.equal(await page.getByRole('region', { name: 'Next steps in AWS' }).count(), 0, 'no next steps before anything is allowed');
+  await page.getByRole('button', { name: 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)' }).click();
   await ec2.locator('.allowed').waitFor();
   assert.equal(await ecs.getByRole('button', { name: /^Allow/ }).isVisible(), true, 'ECS stays not allowed');
+
+  // After Allow: the banner says what is next, and Next steps shows the roles, trust policies and siad command.
+  await page.getByRole('status').filter({ hasText: 'AWS EC2, EKS or Fargate (siad with an IAM role) may now launch sports.api. The next steps in AWS are below.' }).waitFor();
+  assert.equal(await page.getByText('Open its providers').count(), 0, 'the old banner is gone');
+  const next = page.getByRole('region', { name: 'Next steps in AWS' });
+  await next.waitFor();
+  const json = async (label: string) => JSON.parse((await next.getByLabel(label, { exact: true }).textContent()) ?? '') as { Statement: Record<string, unknown>[] };
+  assert.deepEqual((await json('Trust policy of sports.api')).Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/sports.api-service' }, Action: 'sts:AssumeRole' }]);
+  assert.equal(await next.getByRole('radio', { name: 'ECS on Fargate' }).isChecked(), true, 'Fargate is the first platform');
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+  await next.getByRole('radio', { name: 'EKS, Pod Identity' }).check();
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]);
+  assert.match((await next.textContent()) ?? '', /create-pod-identity-association .*--role-arn arn:aws:iam::123456789012:role\/sports\.api-service/s);
+  await next.getByRole('radio', { name: 'EKS, IRSA' }).check();
+  await next.getByLabel('Cluster OIDC issuer').fill('https://oidc.eks.us-west-2.amazonaws.com/id/ABC123');
+  const issuer = 'oidc.eks.us-west-2.amazonaws.com/id/ABC123';
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${issuer}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${issuer}:sub`]: 'system:serviceaccount:sports:sports-api', [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+    },
+  ]);
+  const ztsPort = new URL(t.server.ztsUrl).port;
+  assert.equal(
+    (await next.getByLabel('siad command').textContent())?.replace(/\\\n\s*/g, ''),
+    `siad -cmd post -zts localhost -ztsport ${ztsPort} -ztscacert ca.cert.pem -dnsdomains aws.athenz.cloud -providerprefix athenz.aws -siadir /var/lib/sia`,
+  );
+  assert.match((await next.textContent()) ?? '', /docs\/examples\/.*fargate-task-definition\.json.*eks-pod\.yaml/);
+  await next.getByRole('radio', { name: 'ECS on Fargate' }).check();
   const access = await t.admin.call<{ granted: boolean }>('GET', '/access/launch?resource=sports:service.api&domain=sports&principal=athenz.aws.us-west-2');
   assert.equal(access.body.granted, true);
 
@@ -431,6 +466,13 @@ for (const viewport of VIEWPORTS) {
       await page.goto(`${origin}${path}`);
       await page.getByRole('heading', { name: heading }).first().waitFor();
       await page.locator('[role="status"]', { hasText: 'Loading' }).waitFor({ state: 'detached' });
+      if (name === 'services') {
+        // The widest part of the page: the providers of a service with their Next steps.
+        await page.getByRole('button', { name: 'Providers of api' }).click();
+        await page.getByRole('region', { name: 'Next steps in AWS' }).waitFor();
+        await page.locator('[data-provider="aws_instance_launch_provider"] .allowed').waitFor();
+        await page.getByRole('region', { name: 'Next steps in AWS' }).screenshot({ path: join(SHOTS, `next-steps-${viewport.width}.png`) });
+      }
       await assertNoSideScroll(page, path);
       for (const { table, box } of await tablesInTheirBoxes(page)) {
         assert.ok(box <= viewport.width, `${path}: a table box is ${box} px wide`);

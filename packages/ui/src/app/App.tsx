@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApi, type ApiError } from './api.ts';
 import { AppContext, type AppContextValue } from './app-context.tsx';
-import { DEFAULT_PROVIDERS, providersFrom, type ProviderConfig } from './providers.ts';
+import { DEFAULT_PROVIDERS, uiConfigFrom, type UiConfig } from './providers.ts';
 import { matchRoute, navigate, paths, useLocation } from './router.tsx';
 import { toApiError } from './use-load.ts';
 import { zms, type Session } from './zms-client.ts';
@@ -36,7 +36,7 @@ export function App() {
   const [session, setSession] = useState<Session | null>();
   const [notice, setNotice] = useState<string>();
   const [bootError, setBootError] = useState<ApiError>();
-  const [providers, setProviders] = useState<ProviderConfig[]>(DEFAULT_PROVIDERS);
+  const [config, setConfig] = useState<UiConfig>({ providers: DEFAULT_PROVIDERS });
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -59,8 +59,8 @@ export function App() {
     setBootError(undefined);
     fetch('/ui-config.json', { cache: 'no-store' })
       .then((r) => (r.ok ? r.json() : null))
-      .then((c: unknown) => setProviders(providersFrom(c)))
-      .catch(() => setProviders(DEFAULT_PROVIDERS));
+      .then((c: unknown) => setConfig(uiConfigFrom(c)))
+      .catch(() => setConfig({ providers: DEFAULT_PROVIDERS }));
     try {
       setSession(await zms.principal(api));
     } catch (e) {
@@ -117,7 +117,7 @@ export function App() {
     );
   }
 
-  const context: AppContextValue = { api, session, providers };
+  const context: AppContextValue = { api, session, providers: config.providers, config };
   return (
     <AppContext.Provider value={context}>
       <Layout onLogout={logout}>

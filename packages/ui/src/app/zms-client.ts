@@ -35,6 +35,8 @@ const audit = (auditRef?: string): Record<string, string> => (auditRef ? { 'y-au
 
 /** The part after `<domain>:role.` / `<domain>:policy.` */
 export const entityName = (full: string): string => full.slice(full.indexOf('.', full.indexOf(':')) + 1);
+/** The domain's AWS account ids (ZMS keeps them comma-separated in `account`). */
+export const domainAccounts = (domain: Domain): string[] => (domain.account ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
 /** The part after `<domain>.` */
 export const serviceName = (full: string): string => full.slice(full.lastIndexOf('.') + 1);
 

@@ -10,10 +10,21 @@ import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import type { ProviderConfig } from '../providers.ts';
 import { toApiError } from '../use-load.ts';
 import { zms } from '../zms-client.ts';
+import { NextSteps } from './NextSteps.tsx';
 
 type Status = { state: 'checking' } | { state: 'allowed' } | { state: 'not-allowed'; error?: ApiError | string } | { state: 'allowing' } | { state: 'unknown'; error: ApiError };
 
-export function ProvidersPanel({ domain, service, onChanged }: { domain: string; service: string; onChanged(): void }) {
+interface ProvidersPanelProps {
+  domain: string;
+  /** The domain's AWS accounts, for the trust policies of Next steps. */
+  accounts: string[];
+  service: string;
+  onChanged(): void;
+  /** After Allow, once ZMS confirms the provider may launch the service. */
+  onAllowed(p: ProviderConfig): void;
+}
+
+export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed }: ProvidersPanelProps) {
   const { api, providers } = useApp();
   const [status, setStatus] = useState<Record<string, Status>>({});
   const set = (p: ProviderConfig, s: Status) => setStatus((prev) => ({ ...prev, [p.template]: s }));
@@ -45,7 +56,12 @@ export function ProvidersPanel({ domain, service, onChanged }: { domain: string;
     }
     try {
       // Confirm with ZMS instead of assuming: a template that grants another principal must not show a check mark.
-      set(p, (await granted(p)) ? { state: 'allowed' } : { state: 'not-allowed', error: `Template ${p.template} was applied, but ZMS still does not let ${p.principal} launch ${domain}.${service}: the provider list names a principal the template's role does not match.` });
+      if (await granted(p)) {
+        set(p, { state: 'allowed' });
+        onAllowed(p);
+      } else {
+        set(p, { state: 'not-allowed', error: `Template ${p.template} was applied, but ZMS still does not let ${p.principal} launch ${domain}.${service}: the provider list names a principal the template's role does not match.` });
+      }
     } catch (e) {
       set(p, { state: 'unknown', error: toApiError(e) });
     }
@@ -98,6 +114,7 @@ export function ProvidersPanel({ domain, service, onChanged }: { domain: string;
           </tbody>
         </table>
       </div>
+      <NextSteps domain={domain} accounts={accounts} service={service} allowed={providers.filter((p) => status[p.template]?.state === 'allowed')} />
     </div>
   );
 }

@@ -10,7 +10,7 @@ import { Time } from '../components/Time.tsx';
 import { ybase64Decode } from '../format.ts';
 import { Link, paths } from '../router.tsx';
 import { useLoad } from '../use-load.ts';
-import { serviceName, zms, type Domain, type ServiceIdentity } from '../zms-client.ts';
+import { domainAccounts, serviceName, zms, type Domain, type ServiceIdentity } from '../zms-client.ts';
 import { AddServiceDialog } from './AddServiceDialog.tsx';
 import { ProvidersPanel } from './ProvidersPanel.tsx';
 
@@ -19,6 +19,7 @@ type Panel = 'providers' | 'keys';
 export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged(): void }) {
   const { api } = useApp();
   const d = domain.name;
+  const accounts = domainAccounts(domain);
   const services = useLoad(() => zms.services(api, d), [d]);
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<string>();
@@ -116,7 +117,13 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                     {providersOpen && (
                       <tr className="detail">
                         <td colSpan={6}>
-                          <ProvidersPanel domain={d} service={name} onChanged={onChanged} />
+                          <ProvidersPanel
+                          domain={d}
+                          accounts={accounts}
+                          service={name}
+                          onChanged={onChanged}
+                          onAllowed={(p) => setStatus(`${p.label} may now launch ${d}.${name}. The next steps in AWS are below.`)}
+                        />
                         </td>
                       </tr>
                     )}
@@ -134,7 +141,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
           onClose={() => setAdding(false)}
           onAdded={async (name) => {
             setAdding(false);
-            setStatus(`Service ${d}.${name} added. Open its providers to allow an identity provider to launch it.`);
+            setStatus(`Service ${d}.${name} added. Allow the identity provider that launches its workloads, below.`);
             setFresh(name);
             setOpen((prev) => new Set(prev).add(`${name}:providers`));
             await services.reload();
