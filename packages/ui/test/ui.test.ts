@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { putCertRecord } from '@tessera/zts/cert-records';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
+import { serviceCsr, ztsCall } from '@tessera/server/test/support/workload';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SHOTS = join(ROOT, 'artifacts/screenshots');
@@ -206,6 +207,7 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   await dialog.getByLabel('Description').fill('Nightly score imports');
   await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.batch added' }).waitFor();
+  await page.locator('[data-service="batch"]').getByText('not allowed').waitFor();
 
   await page.reload();
   await page.getByRole('button', { name: 'Providers of api' }).click();
@@ -335,6 +337,62 @@ test('instances of a service: listed from the certificate records, revoked after
   await page.getByText('No instances yet').waitFor();
   const left = await t.admin.call<{ instances: unknown[] }>('GET', '/domain/sports/service/api/instances');
   assert.equal(left.body.instances.length, 0);
+});
+
+test('the Services row: ✓ allowed, the instance count, and the last refused attempt when newer than the last certificate', async () => {
+  const { page } = admin;
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await putCertRecord(t.server.store.db, {
+    provider: 'athenz.aws.us-west-2',
+    instance_id: 'i-0feed000000000001',
+    service: 'sports.api',
+    current_serial: '3001',
+    current_ip: '10.0.12.40',
+    current_time: iso(now - 3_600_000),
+    prev_serial: '3000',
+    prev_ip: '10.0.12.40',
+    prev_time: iso(now - 3_600_000),
+    expiry_time: iso(now + 6 * 86_400_000),
+    issued_time: iso(now - 3_600_000),
+    hostname: null,
+    client_cert: 0,
+    sia_provider: null,
+  });
+  // A workload tries the ECS provider, which sports.api does not allow: ZTS refuses it.
+  const { csr } = await serviceCsr({ domain: 'sports', service: 'api', provider: 'athenz.aws-ecs.us-west-2', instanceId: 'task-refused-1' });
+  const refused = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/instance', {
+    provider: 'athenz.aws-ecs.us-west-2',
+    domain: 'sports',
+    service: 'api',
+    csr,
+    attestationData: JSON.stringify({ role: 'sports.api', access: 'AKIA0000000000000000', secret: 'x', token: 'x' }),
+  });
+  assert.equal(refused.status, 403, `ZTS refuses a provider the service does not allow: ${JSON.stringify(refused.body)}`);
+
+  await page.goto(`${origin}/domain/sports/services`);
+  const row = page.locator('[data-service="api"]');
+  await row.getByTestId('launch-status').waitFor();
+  assert.match((await row.getByTestId('launch-status').textContent()) ?? '', /^✓ allowed: AWS EC2, EKS or Fargate \(siad with an IAM role\)$/);
+
+  const status = await t.admin.call<{ services: { name: string; instances: number; lastIssued?: string; lastFailure?: { message: string } }[] }>('GET', '/domain/sports/service-status');
+  if (status.status === 404) {
+    // A server without the endpoint: no count, no failure line, nothing broken.
+    await row.getByRole('link', { name: 'Instances of api', exact: true }).waitFor();
+    assert.equal(await row.getByRole('link', { name: 'Instances of api', exact: true }).textContent(), 'Instances');
+    assert.equal(await page.locator('[data-attempt-for="api"]').count(), 0);
+    return;
+  }
+  assert.equal(status.status, 200);
+  const api = status.body.services.find((s) => s.name === 'api');
+  assert.ok(api?.lastFailure, `service-status keeps the refusal: ${JSON.stringify(status.body)}`);
+  await row.getByRole('link', { name: `Instances of api: ${api.instances}` }).waitFor();
+  assert.equal(await row.getByRole('link', { name: /^Instances of api/ }).textContent(), `${api.instances} instance${api.instances === 1 ? '' : 's'}`);
+  const attempt = page.locator('[data-attempt-for="api"]');
+  await attempt.waitFor();
+  const line = (await attempt.textContent()) ?? '';
+  assert.ok(line.includes(`last attempt just now: ${api.lastFailure.message}`), `the row shows the refusal as ZTS sent it: ${line}`);
+  assert.match(line, /athenz\.aws-ecs\.us-west-2/);
 });
 
 test('home: my domains and the search over domains and services', async () => {

@@ -29,6 +29,17 @@ export interface Instance {
   expires: string;
   clientIp: string;
   revoked: boolean;
+  /** Present when this record replaced a live record of the same instance id from another address or attestation. */
+  takeover?: { time: string; previousIp: string; currentIp: string; detail: string };
+}
+
+/** A service's readiness from ZTS's records (GET /domain/{d}/service-status). */
+export interface ServiceStatus {
+  name: string;
+  instances: number;
+  lastIssued?: string;
+  /** The most recent refused registration or refresh, as ZTS told the workload. */
+  lastFailure?: { time: string; provider: string; message: string; clientIp: string };
 }
 
 const audit = (auditRef?: string): Record<string, string> => (auditRef ? { 'y-audit-ref': auditRef } : {});
@@ -64,6 +75,7 @@ export const zms = {
   deleteService: (api: Api, d: string, s: string) => api.send('DELETE', `/domain/${seg(d)}/service/${seg(s)}`),
   instances: async (api: Api, d: string, s: string) =>
     (await api.get<{ instances: Instance[] }>(`/domain/${seg(d)}/service/${seg(s)}/instances`)).instances,
+  serviceStatus: async (api: Api, d: string) => (await api.get<{ services: ServiceStatus[] }>(`/domain/${seg(d)}/service-status`)).services,
   revokeInstance: (api: Api, d: string, s: string, provider: string, id: string) =>
     api.send('DELETE', `/domain/${seg(d)}/service/${seg(s)}/instance/${seg(provider)}/${seg(id)}`),
 

@@ -1,26 +1,49 @@
 /**
  * Services of a domain: Add a Service, and a table with modified date, public
- * keys, the identity providers allowed to launch it, its instances, delete.
+ * keys, whether an identity provider may launch it (✓ allowed), how many
+ * instances hold its identity, the last refused attempt when it is newer than
+ * the last certificate, and delete.
  */
 import { Fragment, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
-import { ybase64Decode } from '../format.ts';
+import { timeAgo, ybase64Decode } from '../format.ts';
 import { Link, paths } from '../router.tsx';
-import { useLoad } from '../use-load.ts';
-import { domainAccounts, serviceName, zms, type Domain, type ServiceIdentity } from '../zms-client.ts';
+import type { ProviderConfig } from '../providers.ts';
+import { toApiError, useLoad } from '../use-load.ts';
+import { domainAccounts, serviceName, zms, type Domain, type ServiceIdentity, type ServiceStatus } from '../zms-client.ts';
 import { AddServiceDialog } from './AddServiceDialog.tsx';
 import { ProvidersPanel } from './ProvidersPanel.tsx';
 
 type Panel = 'providers' | 'keys';
 
 export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged(): void }) {
-  const { api } = useApp();
+  const { api, providers } = useApp();
   const d = domain.name;
   const accounts = domainAccounts(domain);
   const services = useLoad(() => zms.services(api, d), [d]);
+  const names = (services.data ?? []).map((s) => serviceName(s.name));
+  // Which providers may launch each service: asked of ZMS, like the Providers panel does.
+  const launch = useLoad(async () => {
+    const entries = await Promise.all(
+      names.map(async (n) => {
+        const granted = await Promise.all(providers.map((p) => zms.access(api, 'launch', `${d}:service.${n}`, d, p.principal)));
+        return [n, providers.filter((_, i) => granted[i])] as const;
+      }),
+    );
+    return new Map<string, ProviderConfig[]>(entries);
+  }, [d, names.join(','), providers]);
+  // Instance counts and the last refusal, from ZTS's records; a server without the endpoint shows neither.
+  const readiness = useLoad(async () => {
+    try {
+      return new Map((await zms.serviceStatus(api, d)).map((s) => [s.name, s] as const));
+    } catch (e) {
+      if (toApiError(e).status === 404) return new Map<string, ServiceStatus>();
+      throw e;
+    }
+  }, [d, names.join(',')]);
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<string>();
   const [open, setOpen] = useState<Set<string>>(new Set());
@@ -50,6 +73,8 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       </p>
       <Done message={status} />
       <LoadStatus loaded={services} what="services" failure="Could not list the services" />
+      {services.data && <LoadStatus loaded={launch} what="provider status" failure="Could not check which providers may launch the services" />}
+      {services.data && <LoadStatus loaded={readiness} what="instance counts" failure="Could not read the instance counts" />}
       {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
       {list.length > 0 && (
         <div className="table-wrap">
@@ -72,6 +97,9 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                 const keys = s.publicKeys ?? [];
                 const keysOpen = open.has(`${name}:keys`);
                 const providersOpen = open.has(`${name}:providers`);
+                const allowedBy = launch.data?.get(name);
+                const state = readiness.data?.get(name);
+                const failure = state?.lastFailure && (!state.lastIssued || Date.parse(state.lastFailure.time) > Date.parse(state.lastIssued)) ? state.lastFailure : undefined;
                 return (
                   <Fragment key={s.name}>
                     <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
@@ -92,13 +120,25 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                         )}
                       </td>
                       <td>
-                        <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
-                          {providersOpen ? 'Hide providers' : 'Providers'}
-                        </button>
+                        <div className="provider-cell">
+                          {allowedBy && allowedBy.length > 0 && (
+                            <span className="allowed compact" title={allowedBy.map((p) => p.label).join('; ')} data-testid="launch-status">
+                              <span aria-hidden="true">✓</span> allowed<span className="visually-hidden">: {allowedBy.map((p) => p.label).join('; ')}</span>
+                            </span>
+                          )}
+                          {allowedBy && allowedBy.length === 0 && (
+                            <span className="muted" data-testid="launch-status">
+                              not allowed
+                            </span>
+                          )}
+                          <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
+                            {providersOpen ? 'Hide providers' : 'Providers'}
+                          </button>
+                        </div>
                       </td>
                       <td>
-                        <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}`}>
-                          Instances
+                        <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}${state ? `: ${state.instances}` : ''}`}>
+                          {state ? `${state.instances} instance${state.instances === 1 ? '' : 's'}` : 'Instances'}
                         </Link>
                       </td>
                       <td className="actions">
@@ -107,6 +147,22 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                         </button>
                       </td>
                     </tr>
+                    {failure && (
+                      <tr className="attempt" data-attempt-for={name}>
+                        <td colSpan={6}>
+                          <span className="badge warn">refused</span> last attempt <time dateTime={failure.time} title={failure.time}>{timeAgo(failure.time)}</time>: {failure.message}
+                          <span className="sub">
+                            provider <code>{failure.provider}</code>
+                            {failure.clientIp && (
+                              <>
+                                {' '}
+                                · from <code>{failure.clientIp}</code>
+                              </>
+                            )}
+                          </span>
+                        </td>
+                      </tr>
+                    )}
                     {keysOpen && (
                       <tr className="detail">
                         <td colSpan={6}>
@@ -118,12 +174,15 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                       <tr className="detail">
                         <td colSpan={6}>
                           <ProvidersPanel
-                          domain={d}
-                          accounts={accounts}
-                          service={name}
-                          onChanged={onChanged}
-                          onAllowed={(p) => setStatus(`${p.label} may now launch ${d}.${name}. The next steps in AWS are below.`)}
-                        />
+                            domain={d}
+                            accounts={accounts}
+                            service={name}
+                            onChanged={onChanged}
+                            onAllowed={(p) => {
+                              setStatus(`${p.label} may now launch ${d}.${name}. The next steps in AWS are below.`);
+                              void launch.reload();
+                            }}
+                          />
                         </td>
                       </tr>
                     )}

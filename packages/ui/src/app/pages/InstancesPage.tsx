@@ -1,7 +1,8 @@
 /**
  * The instances of a service, from the certificate records ZTS keeps: which
  * workloads hold its identity now. Revoking deletes the record, so that
- * instance's certificate can no longer be refreshed.
+ * instance's certificate can no longer be refreshed. A record that replaced a
+ * live one of the same instance id from elsewhere is marked "taken over".
  */
 import { useState } from 'react';
 import { useApp } from '../app-context.tsx';
@@ -60,6 +61,11 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
                   <th scope="row">
                     <code>{i.instanceId}</code>
                     {i.revoked && <span className="badge warn">revoked</span>}
+                    {i.takeover && (
+                      <span className="sub takeover" data-testid="takeover">
+                        <span className="badge warn">taken over</span> <Time value={i.takeover.time} />: now from <code>{i.takeover.currentIp}</code>, before from <code>{i.takeover.previousIp}</code>. {i.takeover.detail}
+                      </span>
+                    )}
                   </th>
                   <td>
                     <code>{i.provider}</code>
