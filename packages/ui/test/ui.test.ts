@@ -463,6 +463,88 @@ test('personal domain and sub-domain, as a user who may not create top-level dom
   await context.close();
 });
 
+test('one validation style on every form: the problem under the field, aria-invalid + aria-describedby, focus on the first invalid field; input quoted as typed', async () => {
+  const { page } = admin;
+  /** The focused element's name and its error, read through aria-describedby as a screen reader would. */
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLInputElement;
+      const described = (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '');
+      return { label: el.labels?.[0]?.textContent?.replace(' *', '') ?? '', invalid: el.getAttribute('aria-invalid'), described };
+    });
+
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  let f = await focused();
+  assert.equal(f.label, 'Service name', 'after an empty submit focus moves to the first invalid field');
+  assert.equal(f.invalid, 'true');
+  assert.equal(f.described[0], 'Enter a service name.');
+  await dialog.getByLabel('Service name').fill('Bad Name!');
+  await dialog.getByLabel('Public key id').fill('v1');
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  f = await focused();
+  assert.equal(f.label, 'Service name');
+  assert.equal(f.described[0], 'Service name "Bad Name!" is not valid: use letters, digits, "_" and "-", not starting with "-".', 'the input is quoted as typed');
+  assert.equal(await dialog.getByLabel('Public key (PEM)').getAttribute('aria-invalid'), 'true', 'a key id without its PEM is marked too');
+  await dialog.getByLabel('Service name').fill('API');
+  await dialog.getByLabel('Public key id').fill('');
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  f = await focused();
+  assert.equal(f.described[0], '"API" is already a service of sports: choose another name.');
+  await shot(page, 'validation');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  // The same on the Roles tab (dialog and inline form) and on Create domain.
+  await page.getByRole('tab', { name: 'Roles' }).click();
+  await page.getByRole('button', { name: 'Add role' }).click();
+  const role = page.getByRole('dialog', { name: 'Add role to sports' });
+  await role.getByLabel('Role name').fill('writers');
+  await role.getByLabel('Members').fill('user.jane, User.Joe!');
+  await role.getByRole('button', { name: 'Add role' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['Members', 'true', '"User.Joe!" is not a member name: use user.<name>, <domain>.<service> or <domain>.*.']);
+  await role.getByRole('button', { name: 'Cancel' }).click();
+  const readers = page.locator('[data-role="readers"]');
+  await readers.getByRole('button', { name: 'Add member' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['New member', 'true', 'Enter the member to add, e.g. user.jane or sports.api.']);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  await page.getByLabel('Domain name').fill('Weather');
+  await page.getByLabel('AWS account id(s)').fill('123456789012, 12345');
+  await page.getByRole('button', { name: 'Create domain' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['AWS account id(s)', 'true', '"12345" is not an AWS account id: 12 digits, several separated by commas.']);
+  assert.equal((await t.admin.call('GET', '/domain/weather')).status, 404, 'nothing was sent');
+});
+
+test('a list that fails to load says why and offers Retry; My domains keeps the system domains apart', async () => {
+  const { page, context } = admin;
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.locator('[data-service="api"]').waitFor();
+  await context.setOffline(true);
+  await page.getByRole('tab', { name: 'History' }).click();
+  const failure = await alertText(page.locator('.load-failure'));
+  assert.match(failure, /^Could not read the history: Cannot reach the server/);
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.getByRole('table').getByText('Removed an assertion').first().waitFor();
+  assert.equal(await page.locator('.load-failure').count(), 0);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
+  const mine = page.getByRole('list', { name: 'My domains' });
+  await mine.getByRole('link', { name: 'sports' }).waitFor();
+  const own = await mine.getByRole('link').allTextContents();
+  assert.ok(!own.some((d) => d === 'sys.auth' || d === 'user' || d.startsWith('athenz')), `no system domain among mine: ${own.join(', ')}`);
+  const system = page.locator('details.system-domains');
+  await system.locator('summary').click();
+  const sys = await system.getByRole('list', { name: 'System domains' }).getByRole('link').allTextContents();
+  assert.ok(sys.includes('sys.auth'), `sys.auth is listed apart: ${sys.join(', ')}`);
+  assert.ok(!sys.includes('sports'));
+});
+
 const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
   { name: 'desktop', width: 1280, height: 800 },
@@ -523,7 +605,7 @@ for (const viewport of VIEWPORTS) {
     for (const [path, heading, name] of pages) {
       await page.goto(`${origin}${path}`);
       await page.getByRole('heading', { name: heading }).first().waitFor();
-      await page.locator('[role="status"]', { hasText: 'Loading' }).waitFor({ state: 'detached' });
+      await page.waitForFunction(() => !Array.from(document.querySelectorAll('[role="status"]')).some((e) => e.textContent?.startsWith('Loading')));
       if (name === 'services') {
         // The widest part of the page: the providers of a service with their Next steps.
         await page.getByRole('button', { name: 'Providers of api' }).click();
@@ -571,17 +653,40 @@ test('an invalid or expired session shows the reason on the login page; logging 
   await shot(page, 'session-expired');
   await context.close();
 
-  // Mid-session: the admin's session stops being valid; the next action lands on the login page.
+  // Mid-session: the admin's session stops being valid; the next action asks to log in again over the page.
   const { page: adminPage, context: adminContext } = admin;
+  await adminPage.goto(`${origin}/domain/sports/services`);
+  await adminPage.getByRole('button', { name: 'Add a Service' }).click();
+  const addDialog = adminPage.getByRole('dialog', { name: 'Add a Service to sports' });
+  await addDialog.getByLabel('Service name').fill('kept');
+  await addDialog.getByLabel('Description').fill('Typed before the session ran out');
+  await adminContext.addCookies([forged]);
+  await addDialog.getByRole('button', { name: 'Add a Service' }).click();
+  const relogin = adminPage.getByRole('dialog', { name: 'Log in again' });
+  await relogin.getByText('Your session has expired: log in again. What you were doing is kept.').waitFor();
+  assert.equal(new URL(adminPage.url()).pathname, '/domain/sports/services', 'the page stays');
+  assert.equal(await relogin.getByLabel('User name').inputValue(), 'admin', 'the user name is filled in');
+  assert.equal(await adminPage.evaluate(() => document.activeElement?.getAttribute('name')), 'password', 'focus is on the password');
+  await shot(adminPage, 'relogin');
+  await adminPage.keyboard.type(ADMIN_PASSWORD);
+  await adminPage.keyboard.press('Enter');
+  await relogin.waitFor({ state: 'hidden' });
+  // The dialog and what was typed in it are still there: send it again.
+  assert.equal(await addDialog.getByLabel('Service name').inputValue(), 'kept');
+  assert.equal(await addDialog.getByLabel('Description').inputValue(), 'Typed before the session ran out');
+  assert.equal(await addDialog.getByRole('alert').count(), 0, 'the expired-session error is gone once logged in again');
+  await addDialog.getByRole('button', { name: 'Add a Service' }).click();
+  await adminPage.getByRole('status').filter({ hasText: 'Service sports.kept added' }).waitFor();
+  assert.equal((await t.admin.call('GET', '/domain/sports/service/kept')).status, 200);
+
+  // A list that failed because the session ran out loads again after logging in again.
   await adminContext.addCookies([forged]);
   await adminPage.getByRole('tab', { name: 'History' }).click();
-  await adminPage.waitForURL(/\/login\?next=%2Fdomain%2Fsports%2Fhistory/);
-  await adminPage.getByText('Your session has expired: log in again.').waitFor();
-  await adminPage.getByLabel('User name').fill('admin');
-  await adminPage.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await adminPage.getByRole('button', { name: 'Log in' }).click();
-  await adminPage.waitForURL(/\/domain\/sports\/history$/);
+  await relogin.waitFor();
+  await relogin.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await relogin.getByRole('button', { name: 'Log in' }).click();
   await adminPage.getByRole('table').getByText('Removed an assertion').first().waitFor();
+  assert.equal(new URL(adminPage.url()).pathname, '/domain/sports/history');
 
   // The browser dropped the expired cookie, then the page is reloaded: still told why.
   await adminContext.clearCookies();

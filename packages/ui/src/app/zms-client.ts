@@ -55,7 +55,15 @@ export const zms = {
   login: (api: Api, user: string, password: string) =>
     api.send<Session & { csrfToken: string; expires: string }>('POST', '/session', { user, password }, { ownUnauthorized: true }),
   logout: (api: Api) => api.send('DELETE', '/session'),
-  principal: (api: Api) => api.get<Session>('/principal'),
+  /** Who is logged in. Servers from before GET /session answer 404 there: they said it at GET /principal. */
+  session: async (api: Api) => {
+    try {
+      return await api.get<Session>('/session');
+    } catch (e) {
+      if ((e as { status?: number }).status !== 404) throw e;
+      return api.get<Session>('/principal');
+    }
+  },
 
   domainNames: async (api: Api, query: Record<string, string>) =>
     (await api.get<{ names: string[] }>(`/domain?${new URLSearchParams(query).toString()}`)).names,
