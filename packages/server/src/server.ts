@@ -74,8 +74,8 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     );
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
-    let ztsListening: number | undefined;
-    await zms.register(uiRoutes, { providers: config.uiProviders, dnsSuffix: config.zms.awsDnsSuffix, ztsPort: () => ztsListening || config.ztsPort });
+    const listening: { zts?: number } = {};
+    await zms.register(uiRoutes, { providers: config.uiProviders, dnsSuffix: config.zms.awsDnsSuffix, ztsPort: () => listening.zts || config.ztsPort });
     const zts = httpsApp();
     const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
@@ -89,7 +89,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     // `--only` runs one of them; the other's routes stay unbound (no listener).
     const zmsPort = config.only === 'zts' ? 0 : await listen(zms, config.zmsPort);
     const ztsPort = config.only === 'zms' ? 0 : await listen(zts, config.ztsPort);
-    ztsListening = ztsPort;
+    listening.zts = ztsPort;
 
     // Records of instances that stopped refreshing are dropped daily.
     const cleaner = setInterval(() => {

@@ -94,6 +94,8 @@ export const zms = {
         `/access/${seg(action)}?${new URLSearchParams({ resource, domain, principal }).toString()}`,
       )
     ).granted,
+  /** Whether the provider service `principal` may launch `<d>.<service>` (what ZTS checks before issuing). */
+  mayLaunch: (api: Api, d: string, service: string, principal: string) => zms.access(api, 'launch', `${d}:service.${service}`, d, principal),
   applyTemplate: (api: Api, d: string, template: string, params: Record<string, string>) =>
     api.send('PUT', `/domain/${seg(d)}/template`, {
       templateNames: [template],

@@ -28,8 +28,7 @@ export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed
   const { api, providers } = useApp();
   const [status, setStatus] = useState<Record<string, Status>>({});
   const set = (p: ProviderConfig, s: Status) => setStatus((prev) => ({ ...prev, [p.template]: s }));
-  const resource = `${domain}:service.${service}`;
-  const granted = (p: ProviderConfig) => zms.access(api, 'launch', resource, domain, p.principal);
+  const granted = (p: ProviderConfig) => zms.mayLaunch(api, domain, service, p.principal);
 
   const check = async (p: ProviderConfig) => {
     set(p, { state: 'checking' });

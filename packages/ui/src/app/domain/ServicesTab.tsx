@@ -29,7 +29,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
   const launch = useLoad(async () => {
     const entries = await Promise.all(
       names.map(async (n) => {
-        const granted = await Promise.all(providers.map((p) => zms.access(api, 'launch', `${d}:service.${n}`, d, p.principal)));
+        const granted = await Promise.all(providers.map((p) => zms.mayLaunch(api, d, n, p.principal)));
         return [n, providers.filter((_, i) => granted[i])] as const;
       }),
     );
