@@ -215,8 +215,8 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
           onClose={() => setDeleting(undefined)}
           onConfirm={async () => {
             await zms.deleteService(api, d, deleting);
-            setStatus(`Service ${d}.${deleting} deleted.`);
             await services.reload();
+            setStatus(`Service ${d}.${deleting} deleted.`);
             onChanged();
           }}
         >
