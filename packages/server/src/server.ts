@@ -82,7 +82,9 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       { prefix: '/zms/v1' },
     );
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
-    await zms.register(uiRoutes, { providers: config.uiProviders });
+    // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
+    const listening: { zts?: number } = {};
+    await zms.register(uiRoutes, { providers: config.uiProviders, dnsSuffix: config.zms.awsDnsSuffix, ztsPort: () => listening.zts || config.ztsPort });
     const zts = httpsApp();
     const tokenKeys = loadTokenKeys(config.tokenKeysDir);
     const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, tokenKeys, now });
@@ -101,6 +103,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     const ztsPort = config.only === 'zms' ? 0 : await listen(zts, config.ztsPort);
     // Tokens name the URL ZTS listens on as their issuer unless the operator gives its public URL.
     config.zts.tokenIssuer ??= `https://${host}:${ztsPort}/zts/v1`;
+    listening.zts = ztsPort;
 
     // Records of instances that stopped refreshing are dropped daily.
     const cleaner = setInterval(() => {

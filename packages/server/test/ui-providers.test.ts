@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import { serverConfig, type ServeFlags } from '../src/server-config.ts';
 import { startServer } from '../src/server.ts';
 
-async function servedProviders(dir: string, flags: ServeFlags): Promise<unknown> {
+/** /ui-config.json, and the port ZTS really listens on (the UI shows it in the siad command). */
+async function servedProviders(dir: string, flags: ServeFlags): Promise<{ config: unknown; ztsPort: number }> {
   const server = await startServer(serverConfig({ dataDir: join(dir, 'data'), zmsPort: '0', ztsPort: '0', logLevel: 'error', ...flags }, { TESSERA_ADMIN_PASSWORD: 'ui-test-password' }));
   try {
-    return await getJson(new URL('/ui-config.json', server.zmsUrl), server.tls.caCertPem);
+    return { config: await getJson(new URL('/ui-config.json', server.zmsUrl), server.tls.caCertPem), ztsPort: Number(new URL(server.ztsUrl).port) };
   } finally {
     await server.close();
   }
@@ -31,7 +32,7 @@ function getJson(url: URL, ca: string): Promise<unknown> {
 test('by default the providers are checked against the first configured region', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-'));
   try {
-    const config = (await servedProviders(dir, { awsRegions: 'eu-west-1,us-east-1' })) as { providers: { principal: string; template: string }[] };
+    const config = (await servedProviders(dir, { awsRegions: 'eu-west-1,us-east-1' })).config as { providers: { principal: string; template: string }[] };
     assert.deepEqual(config.providers.map((p) => [p.template, p.principal]), [
       ['aws_instance_launch_provider', 'athenz.aws.eu-west-1'],
       ['aws_ecs_instance_launch_provider', 'athenz.aws-ecs.eu-west-1'],
@@ -47,7 +48,8 @@ test('--ui-providers replaces the list; a broken file stops the start with the r
     const file = join(dir, 'providers.json');
     const list = [{ template: 'aws_instance_launch_provider', label: 'EKS in Frankfurt', principal: 'athenz.aws.eu-central-1' }];
     writeFileSync(file, JSON.stringify(list));
-    assert.deepEqual(await servedProviders(dir, { uiProviders: file }), { providers: list });
+    const served = await servedProviders(dir, { uiProviders: file, awsDnsSuffix: 'aws.example.net' });
+    assert.deepEqual(served.config, { providers: list, ztsPort: served.ztsPort, dnsSuffix: 'aws.example.net' });
 
     writeFileSync(file, JSON.stringify([{ template: 'aws_instance_launch_provider', label: 'no principal' }]));
     assert.throws(() => serverConfig({ uiProviders: file }, {}), /UI providers file .*providers\.json: entry 1 lacks principal/);

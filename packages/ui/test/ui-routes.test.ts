@@ -18,8 +18,15 @@ before(async () => {
   writeFileSync(join(dir, 'secret.txt'), 'outside the dist dir');
   app = Fastify();
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 404, message: 'No such endpoint' }));
-  await app.register(uiRoutes, { distDir: join(dir, 'dist'), providers: [{ template: 't1', label: 'Provider one', principal: 'p.one' }] });
+  await app.register(uiRoutes, {
+    distDir: join(dir, 'dist'),
+    providers: [{ template: 't1', label: 'Provider one', principal: 'p.one' }],
+    dnsSuffix: 'zts.example.net',
+    ztsPort: () => ztsPort,
+  });
 });
+/** Known only once ZTS listens: /ui-config.json asks each time. */
+let ztsPort: number | undefined;
 
 after(async () => {
   await app.close();
@@ -57,12 +64,14 @@ test('paths cannot leave the dist directory', async () => {
   }
 });
 
-test('unknown API paths stay JSON 404s; the provider list is served as configured', async () => {
+test('unknown API paths stay JSON 404s; the provider list, ZTS port and DNS suffix are served as configured', async () => {
   const api = await app.inject({ url: '/zms/v1/nothing-here' });
   assert.equal(api.statusCode, 404);
   assert.deepEqual(api.json(), { code: 404, message: 'No such endpoint' });
   const config = await app.inject({ url: '/ui-config.json' });
-  assert.deepEqual(config.json(), { providers: [{ template: 't1', label: 'Provider one', principal: 'p.one' }] });
+  assert.deepEqual(config.json(), { providers: [{ template: 't1', label: 'Provider one', principal: 'p.one' }], dnsSuffix: 'zts.example.net' });
+  ztsPort = 18443;
+  assert.equal((await app.inject({ url: '/ui-config.json' })).json().ztsPort, 18443);
 });
 
 test('without a build, / answers 503 saying how to build the UI', async () => {

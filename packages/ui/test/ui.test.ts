@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { putCertRecord } from '@tessera/zts/cert-records';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
+import { serviceCsr, ztsCall } from '@tessera/server/test/support/workload';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SHOTS = join(ROOT, 'artifacts/screenshots');
@@ -137,15 +138,15 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   assert.ok(details.includes('123456789012'), `header shows the AWS account: ${details.join(' | ')}`);
   assert.ok(details.includes('PRD-1234'));
 
-  await page.getByRole('button', { name: 'Add Service' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
   await dialog.waitFor();
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
   await dialog.getByLabel('Service name').fill('api');
   await dialog.getByLabel('Description').fill('The public scores API');
   await dialog.getByLabel('Public key id').fill('v0');
   await dialog.getByLabel('Public key (PEM)').fill(pem);
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.api added' }).waitFor();
   assert.equal(await dialog.isVisible(), false);
 
@@ -159,18 +160,54 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   const ecs = page.locator('[data-provider="aws_ecs_instance_launch_provider"]');
   await ec2.getByRole('button', { name: /^Allow/ }).waitFor();
   await ecs.getByRole('button', { name: /^Allow/ }).waitFor();
-  await ec2.getByRole('button', { name: /^Allow/ }).click();
+  // Labelled so a Fargate or EKS user knows which is theirs.
+  assert.match((await ec2.getByRole('rowheader').textContent()) ?? '', /^AWS EC2, EKS or Fargate \(siad with an IAM role\)athenz\.aws\.us-west-2/);
+  assert.match((await ecs.getByRole('rowheader').textContent()) ?? '', /^AWS ECS on EC2 \(container instances\)athenz\.aws-ecs\.us-west-2/);
+  assert.equal(await page.getByRole('region', { name: 'Next steps in AWS' }).count(), 0, 'no next steps before anything is allowed');
+  await page.getByRole('button', { name: 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)' }).click();
   await ec2.locator('.allowed').waitFor();
   assert.equal(await ecs.getByRole('button', { name: /^Allow/ }).isVisible(), true, 'ECS stays not allowed');
+
+  // After Allow: the banner says what is next, and Next steps shows the roles, trust policies and siad command.
+  await page.getByRole('status').filter({ hasText: 'AWS EC2, EKS or Fargate (siad with an IAM role) may now launch sports.api. The next steps in AWS are below.' }).waitFor();
+  assert.equal(await page.getByText('Open its providers').count(), 0, 'the old banner is gone');
+  const next = page.getByRole('region', { name: 'Next steps in AWS' });
+  await next.waitFor();
+  const json = async (label: string) => JSON.parse((await next.getByLabel(label, { exact: true }).textContent()) ?? '') as { Statement: Record<string, unknown>[] };
+  assert.deepEqual((await json('Trust policy of sports.api')).Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/sports.api-service' }, Action: 'sts:AssumeRole' }]);
+  assert.equal(await next.getByRole('radio', { name: 'ECS on Fargate' }).isChecked(), true, 'Fargate is the first platform');
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+  await next.getByRole('radio', { name: 'EKS, Pod Identity' }).check();
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]);
+  assert.match((await next.textContent()) ?? '', /create-pod-identity-association .*--role-arn arn:aws:iam::123456789012:role\/sports\.api-service/s);
+  await next.getByRole('radio', { name: 'EKS, IRSA' }).check();
+  await next.getByLabel('Cluster OIDC issuer').fill('https://oidc.eks.us-west-2.amazonaws.com/id/ABC123');
+  const issuer = 'oidc.eks.us-west-2.amazonaws.com/id/ABC123';
+  assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${issuer}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${issuer}:sub`]: 'system:serviceaccount:sports:sports-api', [`${issuer}:aud`]: 'sts.amazonaws.com' } },
+    },
+  ]);
+  const ztsPort = new URL(t.server.ztsUrl).port;
+  assert.equal(
+    (await next.getByLabel('siad command').textContent())?.replace(/\\\n\s*/g, ''),
+    `siad -cmd post -zts localhost -ztsport ${ztsPort} -ztscacert ca.cert.pem -dnsdomains aws.athenz.cloud -providerprefix athenz.aws -siadir /var/lib/sia`,
+  );
+  assert.match((await next.textContent()) ?? '', /docs\/examples\/.*fargate-task-definition\.json.*eks-pod\.yaml/);
+  await next.getByRole('radio', { name: 'ECS on Fargate' }).check();
   const access = await t.admin.call<{ granted: boolean }>('GET', '/access/launch?resource=sports:service.api&domain=sports&principal=athenz.aws.us-west-2');
   assert.equal(access.body.granted, true);
 
   // A second service, so the table is a table; it is deleted (after a confirmation) below.
-  await page.getByRole('button', { name: 'Add Service' }).click();
+  await page.getByRole('button', { name: 'Add a Service' }).click();
   await dialog.getByLabel('Service name').fill('batch');
   await dialog.getByLabel('Description').fill('Nightly score imports');
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.batch added' }).waitFor();
+  await page.locator('[data-service="batch"]').getByText('not allowed').waitFor();
 
   await page.reload();
   await page.getByRole('button', { name: 'Providers of api' }).click();
@@ -196,13 +233,13 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   assert.equal((await t.admin.call('GET', '/domain/sports/service/batch')).status, 404);
 
   // Keyboard: Escape closes a dialog and focus returns to the button that opened it.
-  await page.getByRole('button', { name: 'Add Service' }).focus();
+  await page.getByRole('button', { name: 'Add a Service' }).focus();
   await page.keyboard.press('Enter');
   await dialog.waitFor();
   assert.equal(await page.evaluate(() => document.activeElement?.closest('dialog') !== null), true, 'focus moves into the dialog');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'hidden' });
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add Service');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Add a Service');
 });
 
 test('roles: add a role and a member with an expiry; policies: add and remove an assertion; history shows it all', async () => {
@@ -302,6 +339,62 @@ test('instances of a service: listed from the certificate records, revoked after
   assert.equal(left.body.instances.length, 0);
 });
 
+test('the Services row: ✓ allowed, the instance count, and the last refused attempt when newer than the last certificate', async () => {
+  const { page } = admin;
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  await putCertRecord(t.server.store.db, {
+    provider: 'athenz.aws.us-west-2',
+    instance_id: 'i-0feed000000000001',
+    service: 'sports.api',
+    current_serial: '3001',
+    current_ip: '10.0.12.40',
+    current_time: iso(now - 3_600_000),
+    prev_serial: '3000',
+    prev_ip: '10.0.12.40',
+    prev_time: iso(now - 3_600_000),
+    expiry_time: iso(now + 6 * 86_400_000),
+    issued_time: iso(now - 3_600_000),
+    hostname: null,
+    client_cert: 0,
+    sia_provider: null,
+  });
+  // A workload tries the ECS provider, which sports.api does not allow: ZTS refuses it.
+  const { csr } = await serviceCsr({ domain: 'sports', service: 'api', provider: 'athenz.aws-ecs.us-west-2', instanceId: 'task-refused-1' });
+  const refused = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/instance', {
+    provider: 'athenz.aws-ecs.us-west-2',
+    domain: 'sports',
+    service: 'api',
+    csr,
+    attestationData: JSON.stringify({ role: 'sports.api', access: 'AKIA0000000000000000', secret: 'x', token: 'x' }),
+  });
+  assert.equal(refused.status, 403, `ZTS refuses a provider the service does not allow: ${JSON.stringify(refused.body)}`);
+
+  await page.goto(`${origin}/domain/sports/services`);
+  const row = page.locator('[data-service="api"]');
+  await row.getByTestId('launch-status').waitFor();
+  assert.match((await row.getByTestId('launch-status').textContent()) ?? '', /^✓ allowed: AWS EC2, EKS or Fargate \(siad with an IAM role\)$/);
+
+  const status = await t.admin.call<{ services: { name: string; instances: number; lastIssued?: string; lastFailure?: { message: string } }[] }>('GET', '/domain/sports/service-status');
+  if (status.status === 404) {
+    // A server without the endpoint: no count, no failure line, nothing broken.
+    await row.getByRole('link', { name: 'Instances of api', exact: true }).waitFor();
+    assert.equal(await row.getByRole('link', { name: 'Instances of api', exact: true }).textContent(), 'Instances');
+    assert.equal(await page.locator('[data-attempt-for="api"]').count(), 0);
+    return;
+  }
+  assert.equal(status.status, 200);
+  const api = status.body.services.find((s) => s.name === 'api');
+  assert.ok(api?.lastFailure, `service-status keeps the refusal: ${JSON.stringify(status.body)}`);
+  await row.getByRole('link', { name: `Instances of api: ${api.instances}` }).waitFor();
+  assert.equal(await row.getByRole('link', { name: /^Instances of api/ }).textContent(), `${api.instances} instance${api.instances === 1 ? '' : 's'}`);
+  const attempt = page.locator('[data-attempt-for="api"]');
+  await attempt.waitFor();
+  const line = (await attempt.textContent()) ?? '';
+  assert.ok(line.includes(`last attempt just now: ${api.lastFailure.message}`), `the row shows the refusal as ZTS sent it: ${line}`);
+  assert.match(line, /athenz\.aws-ecs\.us-west-2/);
+});
+
 test('home: my domains and the search over domains and services', async () => {
   const { page } = admin;
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
@@ -323,10 +416,10 @@ test('a user without rights is refused in words, next to what they tried', async
   const { context, page } = await open();
   await login(page, 'bob', 'bob-password');
   await page.goto(`${origin}/domain/sports/services`);
-  await page.getByRole('button', { name: 'Add Service' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Add Service to sports' });
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
   await dialog.getByLabel('Service name').fill('web');
-  await dialog.getByRole('button', { name: 'Add Service' }).click();
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
   const refused = await alertText(dialog);
   assert.match(refused, /user\.bob is not authorized: needs update on sports:service\.web.*\(HTTP 403\)/);
   await shot(page, 'refused-add-service');
@@ -370,6 +463,186 @@ test('personal domain and sub-domain, as a user who may not create top-level dom
   await context.close();
 });
 
+test('one validation style on every form: the problem under the field, aria-invalid + aria-describedby, focus on the first invalid field; input quoted as typed', async () => {
+  const { page } = admin;
+  /** The focused element's name and its error, read through aria-describedby as a screen reader would. */
+  const focused = () =>
+    page.evaluate(() => {
+      const el = document.activeElement as HTMLInputElement;
+      const described = (el.getAttribute('aria-describedby') ?? '').split(' ').map((id) => document.getElementById(id)?.textContent ?? '');
+      return { label: el.labels?.[0]?.textContent?.replace(' *', '') ?? '', invalid: el.getAttribute('aria-invalid'), described };
+    });
+
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Add a Service' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  let f = await focused();
+  assert.equal(f.label, 'Service name', 'after an empty submit focus moves to the first invalid field');
+  assert.equal(f.invalid, 'true');
+  assert.equal(f.described[0], 'Enter a service name.');
+  await dialog.getByLabel('Service name').fill('Bad Name!');
+  await dialog.getByLabel('Public key id').fill('v1');
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  f = await focused();
+  assert.equal(f.label, 'Service name');
+  assert.equal(f.described[0], 'Service name "Bad Name!" is not valid: use letters, digits, "_" and "-", not starting with "-".', 'the input is quoted as typed');
+  assert.equal(await dialog.getByLabel('Public key (PEM)').getAttribute('aria-invalid'), 'true', 'a key id without its PEM is marked too');
+  await dialog.getByLabel('Service name').fill('API');
+  await dialog.getByLabel('Public key id').fill('');
+  await dialog.getByRole('button', { name: 'Add a Service' }).click();
+  f = await focused();
+  assert.equal(f.described[0], '"API" is already a service of sports: choose another name.');
+  await shot(page, 'validation');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  // The same on the Roles tab (dialog and inline form) and on Create domain.
+  await page.getByRole('tab', { name: 'Roles' }).click();
+  await page.getByRole('button', { name: 'Add role' }).click();
+  const role = page.getByRole('dialog', { name: 'Add role to sports' });
+  await role.getByLabel('Role name').fill('writers');
+  await role.getByLabel('Members').fill('user.jane, User.Joe!');
+  await role.getByRole('button', { name: 'Add role' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['Members', 'true', '"User.Joe!" is not a member name: use user.<name>, <domain>.<service> or <domain>.*.']);
+  await role.getByRole('button', { name: 'Cancel' }).click();
+  const readers = page.locator('[data-role="readers"]');
+  await readers.getByRole('button', { name: 'Add member' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['New member', 'true', 'Enter the member to add, e.g. user.jane or sports.api.']);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Create domain' }).click();
+  await page.getByLabel('Domain name').fill('Weather');
+  await page.getByLabel('AWS account id(s)').fill('123456789012, 12345');
+  await page.getByRole('button', { name: 'Create domain' }).click();
+  f = await focused();
+  assert.deepEqual([f.label, f.invalid, f.described[0]], ['AWS account id(s)', 'true', '"12345" is not an AWS account id: 12 digits, several separated by commas.']);
+  assert.equal((await t.admin.call('GET', '/domain/weather')).status, 404, 'nothing was sent');
+});
+
+test('a list that fails to load says why and offers Retry; My domains keeps the system domains apart', async () => {
+  const { page, context } = admin;
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.locator('[data-service="api"]').waitFor();
+  await context.setOffline(true);
+  await page.getByRole('tab', { name: 'History' }).click();
+  const failure = await alertText(page.locator('.load-failure'));
+  assert.match(failure, /^Could not read the history: Cannot reach the server/);
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.getByRole('table').getByText('Removed an assertion').first().waitFor();
+  assert.equal(await page.locator('.load-failure').count(), 0);
+
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
+  const mine = page.getByRole('list', { name: 'My domains' });
+  await mine.getByRole('link', { name: 'sports' }).waitFor();
+  const own = await mine.getByRole('link').allTextContents();
+  assert.ok(!own.some((d) => d === 'sys.auth' || d === 'user' || d.startsWith('athenz')), `no system domain among mine: ${own.join(', ')}`);
+  const system = page.locator('details.system-domains');
+  await system.locator('summary').click();
+  const sys = await system.getByRole('list', { name: 'System domains' }).getByRole('link').allTextContents();
+  assert.ok(sys.includes('sys.auth'), `sys.auth is listed apart: ${sys.join(', ')}`);
+  assert.ok(!sys.includes('sports'));
+});
+
+const VIEWPORTS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'desktop', width: 1280, height: 800 },
+];
+
+/** No page may scroll sideways: wide tables scroll inside their own box instead. */
+async function assertNoSideScroll(page: Page, where: string): Promise<void> {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(scrollWidth <= innerWidth, `${where}: the page is ${scrollWidth} px wide in a ${innerWidth} px window`);
+}
+
+/** Every table sits inside its box: a wider table scrolls there, never past it. */
+async function tablesInTheirBoxes(page: Page): Promise<{ table: number; box: number }[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll('.table-wrap'), (w) => ({ table: (w.querySelector('table') as HTMLElement).offsetWidth, box: (w as HTMLElement).clientWidth })),
+  );
+}
+
+for (const viewport of VIEWPORTS) {
+  test(`every page at ${viewport.width}×${viewport.height}: no sideways scroll, tables scroll inside their cards, the dialog covers the screen`, async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: viewport.width, height: viewport.height } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    const now = Date.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    await putCertRecord(t.server.store.db, {
+      provider: 'athenz.aws.us-west-2',
+      instance_id: `sports-api-7d9f8c6b5-${viewport.name}`,
+      service: 'sports.api',
+      current_serial: `2${viewport.width}`,
+      current_ip: '10.0.12.34',
+      current_time: iso(now - 3_600_000),
+      prev_serial: `2${viewport.width}`,
+      prev_ip: '10.0.12.34',
+      prev_time: iso(now - 3_600_000),
+      expiry_time: iso(now + 6 * 86_400_000),
+      issued_time: iso(now - 3_600_000),
+      hostname: null,
+      client_cert: 0,
+      sia_provider: null,
+    });
+
+    await page.goto(`${origin}/`);
+    await page.waitForURL(/\/login/);
+    await assertNoSideScroll(page, 'login');
+    await login(page, 'admin', ADMIN_PASSWORD);
+    const pages: [string, string, string][] = [
+      ['/', 'My domains', 'home'],
+      ['/create-domain', 'Create domain', 'create-domain'],
+      ['/domain/sports/roles', 'Roles', 'roles'],
+      ['/domain/sports/services', 'Services', 'services'],
+      ['/domain/sports/policies', 'Policies', 'policies'],
+      ['/domain/sports/history', 'History', 'history'],
+      ['/domain/sports/services/api/instances', 'Instances of sports.api', 'instances'],
+      ['/no/such/page', 'Page not found', 'not-found'],
+    ];
+    for (const [path, heading, name] of pages) {
+      await page.goto(`${origin}${path}`);
+      await page.getByRole('heading', { name: heading }).first().waitFor();
+      await page.waitForFunction(() => !Array.from(document.querySelectorAll('[role="status"]')).some((e) => e.textContent?.startsWith('Loading')));
+      if (name === 'services') {
+        // The widest part of the page: the providers of a service with their Next steps.
+        await page.getByRole('button', { name: 'Providers of api' }).click();
+        await page.getByRole('region', { name: 'Next steps in AWS' }).waitFor();
+        await page.locator('[data-provider="aws_instance_launch_provider"] .allowed').waitFor();
+        await page.getByRole('region', { name: 'Next steps in AWS' }).screenshot({ path: join(SHOTS, `next-steps-${viewport.width}.png`) });
+      }
+      await assertNoSideScroll(page, path);
+      for (const { table, box } of await tablesInTheirBoxes(page)) {
+        assert.ok(box <= viewport.width, `${path}: a table box is ${box} px wide`);
+        if (viewport.width >= 1280) assert.ok(table <= box, `${path}: at ${viewport.width} px the table (${table} px) fits its card (${box} px)`);
+      }
+      await shot(page, `${name}-${viewport.width}`);
+    }
+
+    // The top bar wraps: Log out stays on screen.
+    const logout = await page.getByRole('button', { name: 'Log out' }).boundingBox();
+    assert.ok(logout && logout.x + logout.width <= viewport.width, 'Log out is on screen');
+
+    // A dialog: inside the screen, its backdrop covers all of it.
+    await page.goto(`${origin}/domain/sports/services`);
+    await page.getByRole('button', { name: 'Add a Service' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a Service to sports' });
+    await dialog.waitFor();
+    const box = await dialog.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= viewport.width, `the dialog fits the screen: ${JSON.stringify(box)}`);
+    await assertNoSideScroll(page, 'Add a Service dialog');
+    const backdrop = await page.evaluate(() => {
+      const el = document.elementFromPoint(2, window.innerHeight - 2);
+      return el?.tagName;
+    });
+    assert.equal(backdrop, 'DIALOG', 'a click at the screen corner lands on the dialog backdrop, not the page');
+    await shot(page, `add-service-${viewport.width}`);
+    await context.close();
+  });
+}
+
 test('an invalid or expired session shows the reason on the login page; logging in again returns to the page', async () => {
   const { context, page } = await open();
   const forged = { name: 'tessera_session', value: 'v%3DU1%3Bd%3Duser%3Bn%3Dadmin%3Bs%3Dforged', domain: 'localhost', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' as const };
@@ -380,17 +653,40 @@ test('an invalid or expired session shows the reason on the login page; logging 
   await shot(page, 'session-expired');
   await context.close();
 
-  // Mid-session: the admin's session stops being valid; the next action lands on the login page.
+  // Mid-session: the admin's session stops being valid; the next action asks to log in again over the page.
   const { page: adminPage, context: adminContext } = admin;
+  await adminPage.goto(`${origin}/domain/sports/services`);
+  await adminPage.getByRole('button', { name: 'Add a Service' }).click();
+  const addDialog = adminPage.getByRole('dialog', { name: 'Add a Service to sports' });
+  await addDialog.getByLabel('Service name').fill('kept');
+  await addDialog.getByLabel('Description').fill('Typed before the session ran out');
+  await adminContext.addCookies([forged]);
+  await addDialog.getByRole('button', { name: 'Add a Service' }).click();
+  const relogin = adminPage.getByRole('dialog', { name: 'Log in again' });
+  await relogin.getByText('Your session has expired: log in again. What you were doing is kept.').waitFor();
+  assert.equal(new URL(adminPage.url()).pathname, '/domain/sports/services', 'the page stays');
+  assert.equal(await relogin.getByLabel('User name').inputValue(), 'admin', 'the user name is filled in');
+  assert.equal(await adminPage.evaluate(() => document.activeElement?.getAttribute('name')), 'password', 'focus is on the password');
+  await shot(adminPage, 'relogin');
+  await adminPage.keyboard.type(ADMIN_PASSWORD);
+  await adminPage.keyboard.press('Enter');
+  await relogin.waitFor({ state: 'hidden' });
+  // The dialog and what was typed in it are still there: send it again.
+  assert.equal(await addDialog.getByLabel('Service name').inputValue(), 'kept');
+  assert.equal(await addDialog.getByLabel('Description').inputValue(), 'Typed before the session ran out');
+  assert.equal(await addDialog.getByRole('alert').count(), 0, 'the expired-session error is gone once logged in again');
+  await addDialog.getByRole('button', { name: 'Add a Service' }).click();
+  await adminPage.getByRole('status').filter({ hasText: 'Service sports.kept added' }).waitFor();
+  assert.equal((await t.admin.call('GET', '/domain/sports/service/kept')).status, 200);
+
+  // A list that failed because the session ran out loads again after logging in again.
   await adminContext.addCookies([forged]);
   await adminPage.getByRole('tab', { name: 'History' }).click();
-  await adminPage.waitForURL(/\/login\?next=%2Fdomain%2Fsports%2Fhistory/);
-  await adminPage.getByText('Your session has expired: log in again.').waitFor();
-  await adminPage.getByLabel('User name').fill('admin');
-  await adminPage.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await adminPage.getByRole('button', { name: 'Log in' }).click();
-  await adminPage.waitForURL(/\/domain\/sports\/history$/);
+  await relogin.waitFor();
+  await relogin.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await relogin.getByRole('button', { name: 'Log in' }).click();
   await adminPage.getByRole('table').getByText('Removed an assertion').first().waitFor();
+  assert.equal(new URL(adminPage.url()).pathname, '/domain/sports/history');
 
   // The browser dropped the expired cookie, then the page is reloaded: still told why.
   await adminContext.clearCookies();

@@ -1,17 +1,19 @@
 /**
  * The app shell: finds out who is logged in, sends everyone else to the login
  * page (with the reason when a session ran out), and picks the page for the URL.
+ * A session that runs out while someone works is renewed in a dialog over the
+ * page, so nothing on it (an open dialog's input included) is lost.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApi, type ApiError } from './api.ts';
 import { AppContext, type AppContextValue } from './app-context.tsx';
-import { DEFAULT_PROVIDERS, providersFrom, type ProviderConfig } from './providers.ts';
+import { DEFAULT_PROVIDERS, uiConfigFrom, type UiConfig } from './providers.ts';
 import { matchRoute, navigate, paths, useLocation } from './router.tsx';
-import { toApiError } from './use-load.ts';
+import { RELOGGED_IN, toApiError } from './use-load.ts';
 import { zms, type Session } from './zms-client.ts';
 import { Layout } from './components/Layout.tsx';
 import { ErrorMessage } from './components/ErrorMessage.tsx';
-import { LoginPage } from './pages/LoginPage.tsx';
+import { LoginPage, ReloginDialog } from './pages/LoginPage.tsx';
 import { HomePage } from './pages/HomePage.tsx';
 import { CreateDomainPage } from './pages/CreateDomainPage.tsx';
 import { DomainPage } from './pages/DomainPage.tsx';
@@ -35,8 +37,10 @@ export function App() {
   // undefined while we ask the server; null when nobody is logged in.
   const [session, setSession] = useState<Session | null>();
   const [notice, setNotice] = useState<string>();
+  // Set when the session ran out under a page that is still shown: the reason, for the re-login dialog.
+  const [expired, setExpired] = useState<string>();
   const [bootError, setBootError] = useState<ApiError>();
-  const [providers, setProviders] = useState<ProviderConfig[]>(DEFAULT_PROVIDERS);
+  const [config, setConfig] = useState<UiConfig>({ providers: DEFAULT_PROVIDERS });
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -44,12 +48,17 @@ export function App() {
     () =>
       createApi({
         onUnauthorized(message) {
+          const reason = /session has expired/i.test(message) ? (message.endsWith('.') ? message : `${message}.`) : EXPIRED;
+          if (sessionRef.current) {
+            // Mid-work: keep the page, log in again over it.
+            setExpired(reason);
+            return;
+          }
           // The browser drops the cookie when it expires: then the server cannot tell, but we can.
-          const hadSession = !!sessionRef.current || tabStore()?.getItem(HAD_SESSION) === '1';
+          const hadSession = tabStore()?.getItem(HAD_SESSION) === '1';
           tabStore()?.removeItem(HAD_SESSION);
           setSession(null);
-          if (/session has expired/i.test(message)) setNotice(message.endsWith('.') ? message : `${message}.`);
-          else if (hadSession) setNotice(EXPIRED);
+          if (/session has expired/i.test(message) || hadSession) setNotice(reason);
         },
       }),
     [],
@@ -59,10 +68,10 @@ export function App() {
     setBootError(undefined);
     fetch('/ui-config.json', { cache: 'no-store' })
       .then((r) => (r.ok ? r.json() : null))
-      .then((c: unknown) => setProviders(providersFrom(c)))
-      .catch(() => setProviders(DEFAULT_PROVIDERS));
+      .then((c: unknown) => setConfig(uiConfigFrom(c)))
+      .catch(() => setConfig({ providers: DEFAULT_PROVIDERS }));
     try {
-      setSession(await zms.principal(api));
+      setSession(await zms.session(api));
     } catch (e) {
       const error = toApiError(e);
       if (error.status === 401) setSession(null);
@@ -88,6 +97,20 @@ export function App() {
     tabStore()?.removeItem(HAD_SESSION);
     setSession(null);
     setNotice('You have logged out.');
+  };
+
+  const relogged = (s: Session) => {
+    setExpired(undefined);
+    setSession(s);
+    // Lists that failed because the session had run out load again.
+    window.dispatchEvent(new Event(RELOGGED_IN));
+  };
+
+  const giveUp = () => {
+    tabStore()?.removeItem(HAD_SESSION);
+    setNotice(expired);
+    setExpired(undefined);
+    setSession(null);
   };
 
   if (bootError) {
@@ -117,9 +140,10 @@ export function App() {
     );
   }
 
-  const context: AppContextValue = { api, session, providers };
+  const context: AppContextValue = { api, session, providers: config.providers, config };
   return (
     <AppContext.Provider value={context}>
+      {expired && <ReloginDialog api={api} notice={expired} user={session.principal.replace(/^user\./, '')} onLogin={relogged} onGiveUp={giveUp} />}
       <Layout onLogout={logout}>
         {route.page === 'home' && <HomePage />}
         {route.page === 'create-domain' && <CreateDomainPage />}

@@ -11,6 +11,17 @@ export function formatTime(iso: string | undefined): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())} ${zone}`.trim();
 }
 
+/** "just now", "5 min ago", "3 h ago", "2 days ago": how long before `now` the ISO time was. */
+export function timeAgo(iso: string, now: number = Date.now()): string {
+  const minutes = Math.floor((now - Date.parse(iso)) / 60_000);
+  if (Number.isNaN(minutes)) return iso;
+  if (minutes < 1) return 'just now';
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}
+
 /** Athenz YBase64: base64 with + → . , / → _ , = → - (how ZMS expects public keys). */
 export function ybase64Encode(text: string): string {
   const bytes = new TextEncoder().encode(text);

@@ -13,17 +13,21 @@ export interface ProviderConfig {
   principal: string;
 }
 
-/** Athenz's two AWS providers, checked against the provider service of `region` (the templates grant every region). */
+/**
+ * Athenz's two AWS providers, checked against the provider service of `region` (the templates grant every region).
+ * athenz.aws is for siad holding an IAM role: EC2 instances, EKS pods and Fargate tasks. athenz.aws-ecs is Athenz's
+ * provider for containers on ECS container instances (ECS on EC2, siad given the ECS metadata file).
+ */
 export function defaultProviders(region = 'us-west-2'): ProviderConfig[] {
   return [
     {
       template: 'aws_instance_launch_provider',
-      label: 'AWS EC2/EKS/Fargate launches instances for the service',
+      label: 'AWS EC2, EKS or Fargate (siad with an IAM role)',
       principal: `athenz.aws.${region}`,
     },
     {
       template: 'aws_ecs_instance_launch_provider',
-      label: 'AWS ECS launches containers for the service',
+      label: 'AWS ECS on EC2 (container instances)',
       principal: `athenz.aws-ecs.${region}`,
     },
   ];
@@ -49,4 +53,26 @@ export function providersFrom(config: unknown): ProviderConfig[] {
   } catch {
     return DEFAULT_PROVIDERS;
   }
+}
+
+/** What the server tells the app besides the providers: where ZTS listens, for the siad command in Next steps. */
+export interface UiConfig {
+  providers: ProviderConfig[];
+  /** ZTS's port on the same host as the UI; absent when the server did not say (then 8443, Tessera's default). */
+  ztsPort?: number;
+  /** The DNS suffix ZTS puts in certificates (siad -dnsdomains). */
+  dnsSuffix?: string;
+}
+
+export const DEFAULT_ZTS_PORT = 8443;
+export const DEFAULT_DNS_SUFFIX = 'aws.athenz.cloud';
+
+/** GET /ui-config.json, checked: anything missing or malformed falls back to the defaults. */
+export function uiConfigFrom(config: unknown): UiConfig {
+  const c = (config ?? {}) as { ztsPort?: unknown; dnsSuffix?: unknown };
+  return {
+    providers: providersFrom(config),
+    ...(Number.isInteger(c.ztsPort) && (c.ztsPort as number) > 0 ? { ztsPort: c.ztsPort as number } : {}),
+    ...(typeof c.dnsSuffix === 'string' && c.dnsSuffix ? { dnsSuffix: c.dnsSuffix } : {}),
+  };
 }

@@ -9,6 +9,9 @@ export interface Loaded<T> {
   reload(): Promise<void>;
 }
 
+/** Fired on window after logging in again over a page: loads that failed with 401 try again. */
+export const RELOGGED_IN = 'tessera:relogged-in';
+
 export function toApiError(e: unknown): ApiError {
   return e instanceof ApiError ? e : new ApiError(0, (e as Error)?.message ?? String(e));
 }
@@ -44,6 +47,14 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
     // The caller's deps decide when to load again.
   }, deps);
 
+  const failedUnauthorized = error?.status === 401;
+  useEffect(() => {
+    if (!failedUnauthorized) return;
+    const again = () => void reload();
+    window.addEventListener(RELOGGED_IN, again);
+    return () => window.removeEventListener(RELOGGED_IN, again);
+  }, [failedUnauthorized, reload]);
+
   return { data, error, loading, reload };
 }
 
@@ -60,6 +71,14 @@ export interface Action {
 export function useAction(): Action {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | string>();
+  // "Your session has expired" is over once the user has logged in again over the page.
+  const expired = typeof error !== 'string' && error?.status === 401;
+  useEffect(() => {
+    if (!expired) return;
+    const clear = () => setError(undefined);
+    window.addEventListener(RELOGGED_IN, clear);
+    return () => window.removeEventListener(RELOGGED_IN, clear);
+  }, [expired]);
   const run = async (work: () => Promise<void>) => {
     setBusy(true);
     setError(undefined);

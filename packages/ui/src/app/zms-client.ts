@@ -29,12 +29,25 @@ export interface Instance {
   expires: string;
   clientIp: string;
   revoked: boolean;
+  /** Present when this record replaced a live record of the same instance id from another address or attestation. */
+  takeover?: { time: string; previousIp: string; currentIp: string; detail: string };
+}
+
+/** A service's readiness from ZTS's records (GET /domain/{d}/service-status). */
+export interface ServiceStatus {
+  name: string;
+  instances: number;
+  lastIssued?: string;
+  /** The most recent refused registration or refresh, as ZTS told the workload. */
+  lastFailure?: { time: string; provider: string; message: string; clientIp: string };
 }
 
 const audit = (auditRef?: string): Record<string, string> => (auditRef ? { 'y-audit-ref': auditRef } : {});
 
 /** The part after `<domain>:role.` / `<domain>:policy.` */
 export const entityName = (full: string): string => full.slice(full.indexOf('.', full.indexOf(':')) + 1);
+/** The domain's AWS account ids (ZMS keeps them comma-separated in `account`). */
+export const domainAccounts = (domain: Domain): string[] => (domain.account ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
 /** The part after `<domain>.` */
 export const serviceName = (full: string): string => full.slice(full.lastIndexOf('.') + 1);
 
@@ -42,7 +55,15 @@ export const zms = {
   login: (api: Api, user: string, password: string) =>
     api.send<Session & { csrfToken: string; expires: string }>('POST', '/session', { user, password }, { ownUnauthorized: true }),
   logout: (api: Api) => api.send('DELETE', '/session'),
-  principal: (api: Api) => api.get<Session>('/principal'),
+  /** Who is logged in. Servers from before GET /session answer 404 there: they said it at GET /principal. */
+  session: async (api: Api) => {
+    try {
+      return await api.get<Session>('/session');
+    } catch (e) {
+      if ((e as { status?: number }).status !== 404) throw e;
+      return api.get<Session>('/principal');
+    }
+  },
 
   domainNames: async (api: Api, query: Record<string, string>) =>
     (await api.get<{ names: string[] }>(`/domain?${new URLSearchParams(query).toString()}`)).names,
@@ -62,6 +83,7 @@ export const zms = {
   deleteService: (api: Api, d: string, s: string) => api.send('DELETE', `/domain/${seg(d)}/service/${seg(s)}`),
   instances: async (api: Api, d: string, s: string) =>
     (await api.get<{ instances: Instance[] }>(`/domain/${seg(d)}/service/${seg(s)}/instances`)).instances,
+  serviceStatus: async (api: Api, d: string) => (await api.get<{ services: ServiceStatus[] }>(`/domain/${seg(d)}/service-status`)).services,
   revokeInstance: (api: Api, d: string, s: string, provider: string, id: string) =>
     api.send('DELETE', `/domain/${seg(d)}/service/${seg(s)}/instance/${seg(provider)}/${seg(id)}`),
 
@@ -72,6 +94,8 @@ export const zms = {
         `/access/${seg(action)}?${new URLSearchParams({ resource, domain, principal }).toString()}`,
       )
     ).granted,
+  /** Whether the provider service `principal` may launch `<d>.<service>` (what ZTS checks before issuing). */
+  mayLaunch: (api: Api, d: string, service: string, principal: string) => zms.access(api, 'launch', `${d}:service.${service}`, d, principal),
   applyTemplate: (api: Api, d: string, template: string, params: Record<string, string>) =>
     api.send('PUT', `/domain/${seg(d)}/template`, {
       templateNames: [template],

@@ -15,6 +15,10 @@ export interface UiRoutesOptions {
   distDir?: string;
   /** The identity providers offered in the Services tab (default: EC2/EKS/Fargate and ECS in us-west-2). */
   providers?: ProviderConfig[];
+  /** ZTS's port, asked on each request (it is known once ZTS listens); shown in the siad command of Next steps. */
+  ztsPort?: () => number | undefined;
+  /** The DNS suffix of AWS workload certificates (siad -dnsdomains). */
+  dnsSuffix?: string;
 }
 
 export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../../dist', import.meta.url));
@@ -68,7 +72,7 @@ const NOT_BUILT_PAGE = `<!doctype html>
 
 export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions = {}): Promise<void> {
   const dist = resolve(opts.distDir ?? DEFAULT_DIST_DIR);
-  const config = JSON.stringify({ providers: opts.providers ?? DEFAULT_PROVIDERS });
+  const config = (): string => JSON.stringify({ providers: opts.providers ?? DEFAULT_PROVIDERS, ztsPort: opts.ztsPort?.(), dnsSuffix: opts.dnsSuffix });
 
   const secure = (reply: FastifyReply) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
@@ -76,7 +80,7 @@ export async function uiRoutes(app: FastifyInstance, opts: UiRoutesOptions = {})
   };
 
   app.get('/ui-config.json', async (_req, reply) =>
-    secure(reply).type(CONTENT_TYPES['.json']).header('cache-control', 'no-cache').send(config),
+    secure(reply).type(CONTENT_TYPES['.json']).header('cache-control', 'no-cache').send(config()),
   );
 
   app.get('/*', async (req, reply) => {

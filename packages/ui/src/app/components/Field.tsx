@@ -1,20 +1,30 @@
-/** A labelled form field; the hint is tied to the input with aria-describedby. */
-import { useId, type InputHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+/**
+ * A labelled form field. Every form checks its input the same way (useValidation):
+ * a field's error shows right under it, the field is marked aria-invalid and
+ * names the error (and its hint) in aria-describedby.
+ */
+import { useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from 'react';
 
 interface Common {
   label: string;
   hint?: string;
+  /** What is wrong with the value, in words; shown under the field. */
+  error?: string;
 }
 
-export function TextField({ label, hint, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
+function FieldFrame({ id, label, required, hint, error, children }: Common & { id: string; required?: boolean; children: ReactNode }) {
   return (
-    <div className="field">
+    <div className={error ? 'field invalid' : 'field'}>
       <label htmlFor={id}>
         {label}
-        {input.required && <span className="required" aria-hidden="true"> *</span>}
+        {required && <span className="required" aria-hidden="true"> *</span>}
       </label>
-      <input id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+      {children}
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}
@@ -24,17 +34,26 @@ export function TextField({ label, hint, ...input }: Common & InputHTMLAttribute
   );
 }
 
-export function TextArea({ label, hint, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+/** The aria attributes tying a field to its error and hint. */
+function described(id: string, { hint, error }: Common) {
+  const ids = [error ? `${id}-error` : '', hint ? `${id}-hint` : ''].filter(Boolean).join(' ');
+  return { 'aria-invalid': error ? true : undefined, 'aria-describedby': ids || undefined };
+}
+
+export function TextField({ label, hint, error, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
   const id = useId();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea id={id} aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
-      {hint && (
-        <small id={`${id}-hint`} className="hint">
-          {hint}
-        </small>
-      )}
-    </div>
+    <FieldFrame id={id} label={label} required={input.required} hint={hint} error={error}>
+      <input id={id} {...described(id, { label, hint, error })} {...input} />
+    </FieldFrame>
+  );
+}
+
+export function TextArea({ label, hint, error, ...input }: Common & TextareaHTMLAttributes<HTMLTextAreaElement>) {
+  const id = useId();
+  return (
+    <FieldFrame id={id} label={label} required={input.required} hint={hint} error={error}>
+      <textarea id={id} {...described(id, { label, hint, error })} {...input} />
+    </FieldFrame>
   );
 }

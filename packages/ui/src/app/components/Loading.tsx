@@ -10,13 +10,26 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-/** A list's first load: "Loading…" until it arrives, or why it failed, in words. */
+/** A list's first load: "Loading…" until it arrives, or why it failed, in words, with Retry. */
 export function LoadStatus({ loaded, what, failure }: { loaded: Loaded<unknown>; what: string; failure: string }) {
   return (
     <>
       {loaded.loading && !loaded.data && <Loading what={what} />}
-      <ErrorMessage error={loaded.error} prefix={failure} />
+      <LoadFailure loaded={loaded} failure={failure} />
     </>
+  );
+}
+
+/** Why a load failed, and a Retry button that loads it again. */
+export function LoadFailure({ loaded, failure }: { loaded: Loaded<unknown>; failure: string }) {
+  if (!loaded.error) return null;
+  return (
+    <div className="load-failure">
+      <ErrorMessage error={loaded.error} prefix={failure} />
+      <button type="button" className="button small" onClick={() => void loaded.reload()} disabled={loaded.loading}>
+        {loaded.loading ? 'Retrying…' : 'Retry'}
+      </button>
+    </div>
   );
 }
 

@@ -1,5 +1,5 @@
 /**
- * "Add Service": name, optional description, optional public key (id + PEM).
+ * "Add a Service": name, optional description, optional public key (id + PEM).
  * Unlike Athenz, a key with only one half filled in is an error rather than
  * silently dropped, and an existing name is refused rather than overwritten.
  */
@@ -10,6 +10,7 @@ import { TextArea, TextField } from '../components/Field.tsx';
 import { AddActions, Modal } from '../components/Modal.tsx';
 import { normalizePem, ybase64Encode } from '../format.ts';
 import { useAction } from '../use-load.ts';
+import { nameProblem, useValidation } from '../use-validation.ts';
 import { zms, type ServiceIdentity } from '../zms-client.ts';
 
 interface AddServiceProps {
@@ -25,21 +26,22 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
   const [description, setDescription] = useState('');
   const [keyId, setKeyId] = useState('');
   const [pem, setPem] = useState('');
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<'name' | 'keyId' | 'pem'>();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const service = name.trim().toLowerCase();
-    if (!service) return setError('Enter a service name.');
-    if (existing.includes(service)) return setError(`Service ${domain}.${service} already exists: choose another name.`);
-    if (!!keyId.trim() !== !!pem.trim()) return setError('A public key needs both its key id and its PEM: fill in both, or neither.');
+    const normalized = normalizePem(pem);
+    const ok = v.check({
+      name: nameProblem('service name', name) ?? (existing.includes(service) ? `"${name.trim()}" is already a service of ${domain}: choose another name.` : undefined),
+      keyId: pem.trim() && !keyId.trim() ? 'A public key needs its key id: fill it in, or clear the PEM.' : undefined,
+      pem: keyId.trim() && !pem.trim() ? 'Paste the public key for this key id, or clear the key id.' : pem.trim() && !normalized ? 'The public key must be a PEM block, from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----.' : undefined,
+    });
+    if (!ok) return;
     const body: ServiceIdentity = { name: `${domain}.${service}` };
     if (description.trim()) body.description = description.trim();
-    if (pem.trim()) {
-      const normalized = normalizePem(pem);
-      if (!normalized) return setError('The public key must be a PEM block, from -----BEGIN PUBLIC KEY----- to -----END PUBLIC KEY-----.');
-      body.publicKeys = [{ id: keyId.trim(), key: ybase64Encode(normalized) }];
-    }
+    if (normalized) body.publicKeys = [{ id: keyId.trim(), key: ybase64Encode(normalized) }];
     await run(async () => {
       await zms.putService(api, domain, service, body);
       await onAdded(service);
@@ -47,17 +49,17 @@ export function AddServiceDialog({ domain, existing, onClose, onAdded }: AddServ
   };
 
   return (
-    <Modal title={`Add Service to ${domain}`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <TextField label="Service name" required value={name} onChange={(e) => setName(e.target.value)} hint={`Letters, digits and -; the identity is ${domain}.${name.trim().toLowerCase() || '<name>'}`} />
+    <Modal title={`Add a Service to ${domain}`} onClose={onClose}>
+      <form onSubmit={submit} noValidate ref={v.formRef}>
+        <TextField label="Service name" required error={v.errors.name} value={name} onChange={(e) => setName(e.target.value)} hint={`Letters, digits, _ and -; the identity is ${domain}.${name.trim().toLowerCase() || '<name>'}`} />
         <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
         <p className="note">
           Workloads launched by an identity provider (AWS EC2, EKS, Fargate, ECS) get X.509 certificates without a key registered here. Add a public key only if the service signs its own tokens.
         </p>
-        <TextField label="Public key id" value={keyId} onChange={(e) => setKeyId(e.target.value)} hint="e.g. 0 or v1" />
-        <TextArea label="Public key (PEM)" value={pem} onChange={(e) => setPem(e.target.value)} rows={5} spellCheck={false} placeholder={'-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----'} />
+        <TextField label="Public key id" error={v.errors.keyId} value={keyId} onChange={(e) => setKeyId(e.target.value)} hint="e.g. 0 or v1" />
+        <TextArea label="Public key (PEM)" error={v.errors.pem} value={pem} onChange={(e) => setPem(e.target.value)} rows={5} spellCheck={false} placeholder={'-----BEGIN PUBLIC KEY-----\n…\n-----END PUBLIC KEY-----'} />
         <ErrorMessage error={error} />
-        <AddActions label="Add Service" busy={busy} onCancel={onClose} />
+        <AddActions label="Add a Service" busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );

@@ -1,9 +1,9 @@
 /** The domain's name and metadata: description, modified, AWS account(s), audit, product id, organization. */
-import type { Domain } from '../zms-client.ts';
+import { domainAccounts, type Domain } from '../zms-client.ts';
 import { Time } from '../components/Time.tsx';
 
 export function DomainHeader({ domain }: { domain: Domain }) {
-  const accounts = (domain.account ?? '').split(',').filter((a) => a !== '');
+  const accounts = domainAccounts(domain);
   const na = <span className="muted">not set</span>;
   return (
     <header className="domain-header">

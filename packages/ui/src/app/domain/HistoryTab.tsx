@@ -73,39 +73,41 @@ export function HistoryTab({ domain, changes }: { domain: Domain; changes: numbe
       <LoadStatus loaded={history} what="history" failure="Could not read the history" />
       {history.data && entries.length === 0 && <p className="empty">No changes recorded.</p>}
       {entries.length > 0 && (
-        <table className="table history">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">What</th>
-              <th scope="col">Details</th>
-              <th scope="col">Audit reference</th>
-            </tr>
-          </thead>
-          <tbody>
-            {entries.map((e) => (
-              <tr key={e.id}>
-                <td className="nowrap">
-                  <Time value={e.created} />
-                </td>
-                <td>
-                  <code>{e.principal}</code>
-                </td>
-                <td>
-                  {ACTIONS[e.api] ?? e.api}
-                  <span className="sub">
-                    <code>{e.api}</code>
-                  </span>
-                </td>
-                <td className="details">
-                  <Details details={e.details} />
-                </td>
-                <td>{e.auditRef ?? <span className="muted">—</span>}</td>
+        <div className="table-wrap">
+          <table className="table history">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">What</th>
+                <th scope="col">Details</th>
+                <th scope="col">Audit reference</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {entries.map((e) => (
+                <tr key={e.id}>
+                  <td className="nowrap">
+                    <Time value={e.created} />
+                  </td>
+                  <td>
+                    <code>{e.principal}</code>
+                  </td>
+                  <td>
+                    {ACTIONS[e.api] ?? e.api}
+                    <span className="sub">
+                      <code>{e.api}</code>
+                    </span>
+                  </td>
+                  <td className="details">
+                    <Details details={e.details} />
+                  </td>
+                  <td>{e.auditRef ?? <span className="muted">—</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </section>
   );

@@ -7,6 +7,7 @@ import { TextField } from '../components/Field.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
 import { AddActions, Modal } from '../components/Modal.tsx';
 import { useAction, useLoad } from '../use-load.ts';
+import { nameProblem, useValidation, type FieldErrors } from '../use-validation.ts';
 import { entityName, zms, type Assertion, type Domain, type Policy } from '../zms-client.ts';
 import { AuditRefField } from './AuditRefField.tsx';
 
@@ -18,15 +19,24 @@ interface AssertionInput {
 }
 const EMPTY: AssertionInput = { effect: 'ALLOW', action: '', role: '', resource: '' };
 
+type AssertionField = 'action' | 'role' | 'resource';
+
+/** What is missing from an assertion, per field. */
+function assertionProblems(a: AssertionInput): FieldErrors<AssertionField> {
+  return {
+    action: a.action.trim() ? undefined : 'Enter the action, e.g. read.',
+    role: a.role.trim() ? undefined : 'Enter the role, e.g. readers.',
+    resource: a.resource.trim() ? undefined : 'Enter the resource, e.g. service.api.',
+  };
+}
+
 /** Short forms are completed with the domain: "readers" → "<d>:role.readers", "service.api" → "<d>:service.api". */
-function toAssertion(d: string, a: AssertionInput): Assertion | string {
-  const action = a.action.trim();
+function toAssertion(d: string, a: AssertionInput): Assertion {
   const role = a.role.trim().toLowerCase();
   const resource = a.resource.trim();
-  if (!action || !role || !resource) return 'Fill in action, role and resource.';
   return {
     effect: a.effect,
-    action,
+    action: a.action.trim(),
     role: role.includes(':') ? role : `${d}:role.${role}`,
     resource: resource.includes(':') ? resource : `${d}:${resource}`,
   };
@@ -151,12 +161,13 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
   const { api } = useApp();
   const name = entityName(policy.name);
   const [input, setInput] = useState<AssertionInput>(EMPTY);
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<AssertionField>();
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
+    if (!v.check(assertionProblems(input))) return;
     const a = toAssertion(domain, input);
-    if (typeof a === 'string') return setError(a);
     await run(async () => {
       await zms.putAssertion(api, domain, name, a, auditRef);
       setInput(EMPTY);
@@ -177,47 +188,49 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
       {policy.assertions.length === 0 ? (
         <p className="muted">No assertions: this policy grants nothing.</p>
       ) : (
-        <table className="table compact" aria-label={`Assertions of ${name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Effect</th>
-              <th scope="col">Action</th>
-              <th scope="col">Role</th>
-              <th scope="col">Resource</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {policy.assertions.map((a) => (
-              <tr key={a.id ?? `${a.role} ${a.action} ${a.resource}`}>
-                <td>
-                  <span className={`badge ${a.effect === 'DENY' ? 'deny' : 'allow'}`}>{a.effect ?? 'ALLOW'}</span>
-                </td>
-                <td>
-                  <code>{a.action}</code>
-                </td>
-                <td>
-                  <code>{a.role}</code>
-                </td>
-                <td>
-                  <code>{a.resource}</code>
-                </td>
-                <td className="actions">
-                  {a.id !== undefined && (
-                    <button type="button" className="button small danger-outline" aria-label={`Remove assertion ${a.action} on ${a.resource} from ${name}`} onClick={() => onRemove(a)}>
-                      Remove
-                    </button>
-                  )}
-                </td>
+        <div className="table-wrap">
+          <table className="table compact" aria-label={`Assertions of ${name}`}>
+            <thead>
+              <tr>
+                <th scope="col">Effect</th>
+                <th scope="col">Action</th>
+                <th scope="col">Role</th>
+                <th scope="col">Resource</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {policy.assertions.map((a) => (
+                <tr key={a.id ?? `${a.role} ${a.action} ${a.resource}`}>
+                  <td>
+                    <span className={`badge ${a.effect === 'DENY' ? 'deny' : 'allow'}`}>{a.effect ?? 'ALLOW'}</span>
+                  </td>
+                  <td>
+                    <code>{a.action}</code>
+                  </td>
+                  <td>
+                    <code>{a.role}</code>
+                  </td>
+                  <td>
+                    <code>{a.resource}</code>
+                  </td>
+                  <td className="actions">
+                    {a.id !== undefined && (
+                      <button type="button" className="button small danger-outline" aria-label={`Remove assertion ${a.action} on ${a.resource} from ${name}`} onClick={() => onRemove(a)}>
+                        Remove
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
-      <form className="inline-form" onSubmit={add} aria-label={`Add an assertion to ${name}`}>
-        <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} />
+      <form className="inline-form" onSubmit={add} aria-label={`Add an assertion to ${name}`} noValidate ref={v.formRef}>
+        <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} errors={v.errors} />
         <button type="submit" className="button" disabled={busy}>
           {busy ? 'Adding…' : 'Add assertion'}
         </button>
@@ -227,7 +240,14 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
   );
 }
 
-function AssertionFields({ value, onChange, rolesListId }: { value: AssertionInput; onChange(v: AssertionInput): void; rolesListId: string }) {
+interface AssertionFieldsProps {
+  value: AssertionInput;
+  onChange(v: AssertionInput): void;
+  rolesListId: string;
+  errors: FieldErrors<AssertionField>;
+}
+
+function AssertionFields({ value, onChange, rolesListId, errors }: AssertionFieldsProps) {
   const effectId = useId();
   return (
     <>
@@ -238,9 +258,9 @@ function AssertionFields({ value, onChange, rolesListId }: { value: AssertionInp
           <option value="DENY">DENY</option>
         </select>
       </div>
-      <TextField label="Action" value={value.action} onChange={(e) => onChange({ ...value, action: e.target.value })} placeholder="read" />
-      <TextField label="Role" value={value.role} list={rolesListId} onChange={(e) => onChange({ ...value, role: e.target.value })} placeholder="readers" />
-      <TextField label="Resource" value={value.resource} onChange={(e) => onChange({ ...value, resource: e.target.value })} placeholder="service.api" />
+      <TextField label="Action" error={errors.action} value={value.action} onChange={(e) => onChange({ ...value, action: e.target.value })} placeholder="read" />
+      <TextField label="Role" error={errors.role} value={value.role} list={rolesListId} onChange={(e) => onChange({ ...value, role: e.target.value })} placeholder="readers" />
+      <TextField label="Resource" error={errors.resource} value={value.resource} onChange={(e) => onChange({ ...value, resource: e.target.value })} placeholder="service.api" />
     </>
   );
 }
@@ -258,27 +278,29 @@ function AddPolicyDialog({ domain, auditRef, rolesListId, existing, onClose, onA
   const { api } = useApp();
   const [name, setName] = useState('');
   const [input, setInput] = useState<AssertionInput>(EMPTY);
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<'name' | AssertionField>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const policy = name.trim().toLowerCase();
-    if (!policy) return setError('Enter a policy name.');
-    // PUT replaces a policy's assertions: refuse an existing name instead of wiping it.
-    if (existing.includes(policy)) return setError(`Policy ${policy} already exists: add assertions to it instead.`);
-    const a = toAssertion(domain, input);
-    if (typeof a === 'string') return setError(a);
+    const ok = v.check({
+      // PUT replaces a policy's assertions: refuse an existing name instead of wiping it.
+      name: nameProblem('policy name', name) ?? (existing.includes(policy) ? `"${name.trim()}" is already a policy of ${domain}: add assertions to it on its card.` : undefined),
+      ...assertionProblems(input),
+    });
+    if (!ok) return;
     await run(async () => {
-      await zms.putPolicy(api, domain, policy, [a], auditRef);
+      await zms.putPolicy(api, domain, policy, [toAssertion(domain, input)], auditRef);
       await onAdded(policy);
     });
   };
   return (
     <Modal title={`Add policy to ${domain}`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <TextField label="Policy name" required value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
+      <form onSubmit={submit} noValidate ref={v.formRef}>
+        <TextField label="Policy name" required error={v.errors.name} value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
         <fieldset className="stack">
           <legend>First assertion</legend>
-          <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} />
+          <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} errors={v.errors} />
         </fieldset>
         <ErrorMessage error={error} />
         <AddActions label="Add policy" busy={busy} onCancel={onClose} />

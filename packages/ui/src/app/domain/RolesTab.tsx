@@ -9,6 +9,7 @@ import { AddActions, Modal } from '../components/Modal.tsx';
 import { Time } from '../components/Time.tsx';
 import { splitList } from '../format.ts';
 import { useAction, useLoad } from '../use-load.ts';
+import { membersProblem, nameProblem, useValidation } from '../use-validation.ts';
 import { entityName, zms, type Domain, type Role } from '../zms-client.ts';
 import { AuditRefField } from './AuditRefField.tsx';
 
@@ -116,13 +117,14 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
   const members = role.roleMembers ?? [];
   const [member, setMember] = useState('');
   const [expires, setExpires] = useState('');
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<'member'>();
   const now = Date.now();
 
   const add = async (e: FormEvent) => {
     e.preventDefault();
+    if (!v.check({ member: membersProblem(member.trim() ? [member.trim()] : [], true) })) return;
     const m = member.trim().toLowerCase();
-    if (!m) return setError('Enter the member to add, e.g. user.jane or sports.api.');
     await run(async () => {
       await zms.putMember(api, domain, name, m, endOfDay(expires), auditRef);
       setMember('');
@@ -147,39 +149,41 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
       {members.length === 0 ? (
         <p className="muted">{role.trust ? `Members are managed in ${role.trust}.` : 'No members.'}</p>
       ) : (
-        <table className="table compact" aria-label={`Members of ${name}`}>
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((m) => (
-              <tr key={m.memberName}>
-                <th scope="row">
-                  <code>{m.memberName}</code>
+        <div className="table-wrap">
+          <table className="table compact" aria-label={`Members of ${name}`}>
+            <thead>
+              <tr>
+                <th scope="col">Member</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
                 </th>
-                <td>
-                  {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
-                  {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
-                </td>
-                <td className="actions">
-                  <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
-                    Remove
-                  </button>
-                </td>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {members.map((m) => (
+                <tr key={m.memberName}>
+                  <th scope="row">
+                    <code>{m.memberName}</code>
+                  </th>
+                  <td>
+                    {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
+                    {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
+                  </td>
+                  <td className="actions">
+                    <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {!role.trust && (
-        <form className="inline-form" onSubmit={add} aria-label={`Add a member to ${name}`}>
-          <TextField label="New member" value={member} onChange={(e) => setMember(e.target.value)} placeholder="user.jane" />
+        <form className="inline-form" onSubmit={add} aria-label={`Add a member to ${name}`} noValidate ref={v.formRef}>
+          <TextField label="New member" error={v.errors.member} value={member} onChange={(e) => setMember(e.target.value)} placeholder="user.jane" />
           <TextField label="Expires (optional)" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
           <button type="submit" className="button" disabled={busy}>
             {busy ? 'Adding…' : 'Add member'}
@@ -203,23 +207,28 @@ function AddRoleDialog({ domain, auditRef, existing, onClose, onAdded }: AddRole
   const { api } = useApp();
   const [name, setName] = useState('');
   const [members, setMembers] = useState('');
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<'name' | 'members'>();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const role = name.trim().toLowerCase();
-    if (!role) return setError('Enter a role name.');
-    // PUT replaces a role's members: refuse an existing name instead of wiping it.
-    if (existing.includes(role)) return setError(`Role ${role} already exists: add members to it below.`);
+    const list = splitList(members);
+    const ok = v.check({
+      // PUT replaces a role's members: refuse an existing name instead of wiping it.
+      name: nameProblem('role name', name) ?? (existing.includes(role) ? `"${name.trim()}" is already a role of ${domain}: add members to it on its card.` : undefined),
+      members: membersProblem(list, false),
+    });
+    if (!ok) return;
     await run(async () => {
-      await zms.putRole(api, domain, role, splitList(members.toLowerCase()).map((memberName) => ({ memberName })), auditRef);
+      await zms.putRole(api, domain, role, list.map((m) => ({ memberName: m.toLowerCase() })), auditRef);
       await onAdded(role);
     });
   };
   return (
     <Modal title={`Add role to ${domain}`} onClose={onClose}>
-      <form onSubmit={submit} noValidate>
-        <TextField label="Role name" required value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
-        <TextField label="Members" value={members} onChange={(e) => setMembers(e.target.value)} hint="Optional, separated by commas: user.jane, sports.api" />
+      <form onSubmit={submit} noValidate ref={v.formRef}>
+        <TextField label="Role name" required error={v.errors.name} value={name} onChange={(e) => setName(e.target.value)} hint="e.g. readers" />
+        <TextField label="Members" error={v.errors.members} value={members} onChange={(e) => setMembers(e.target.value)} hint="Optional, separated by commas: user.jane, sports.api" />
         <ErrorMessage error={error} />
         <AddActions label="Add role" busy={busy} onCancel={onClose} />
       </form>

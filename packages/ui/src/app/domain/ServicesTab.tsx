@@ -1,25 +1,49 @@
 /**
- * Services of a domain: Add Service, and a table with modified date, public
- * keys, the identity providers allowed to launch it, its instances, delete.
+ * Services of a domain: Add a Service, and a table with modified date, public
+ * keys, whether an identity provider may launch it (✓ allowed), how many
+ * instances hold its identity, the last refused attempt when it is newer than
+ * the last certificate, and delete.
  */
 import { Fragment, useState } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
-import { ybase64Decode } from '../format.ts';
+import { timeAgo, ybase64Decode } from '../format.ts';
 import { Link, paths } from '../router.tsx';
-import { useLoad } from '../use-load.ts';
-import { serviceName, zms, type Domain, type ServiceIdentity } from '../zms-client.ts';
+import type { ProviderConfig } from '../providers.ts';
+import { toApiError, useLoad } from '../use-load.ts';
+import { domainAccounts, serviceName, zms, type Domain, type ServiceIdentity, type ServiceStatus } from '../zms-client.ts';
 import { AddServiceDialog } from './AddServiceDialog.tsx';
 import { ProvidersPanel } from './ProvidersPanel.tsx';
 
 type Panel = 'providers' | 'keys';
 
 export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged(): void }) {
-  const { api } = useApp();
+  const { api, providers } = useApp();
   const d = domain.name;
+  const accounts = domainAccounts(domain);
   const services = useLoad(() => zms.services(api, d), [d]);
+  const names = (services.data ?? []).map((s) => serviceName(s.name));
+  // Which providers may launch each service: asked of ZMS, like the Providers panel does.
+  const launch = useLoad(async () => {
+    const entries = await Promise.all(
+      names.map(async (n) => {
+        const granted = await Promise.all(providers.map((p) => zms.mayLaunch(api, d, n, p.principal)));
+        return [n, providers.filter((_, i) => granted[i])] as const;
+      }),
+    );
+    return new Map<string, ProviderConfig[]>(entries);
+  }, [d, names.join(','), providers]);
+  // Instance counts and the last refusal, from ZTS's records; a server without the endpoint shows neither.
+  const readiness = useLoad(async () => {
+    try {
+      return new Map((await zms.serviceStatus(api, d)).map((s) => [s.name, s] as const));
+    } catch (e) {
+      if (toApiError(e).status === 404) return new Map<string, ServiceStatus>();
+      throw e;
+    }
+  }, [d, names.join(',')]);
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<string>();
   const [open, setOpen] = useState<Set<string>>(new Set());
@@ -41,7 +65,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       <div className="section-head">
         <h2 id="services-title">Services</h2>
         <button type="button" className="button primary" onClick={() => setAdding(true)}>
-          Add Service
+          Add a Service
         </button>
       </div>
       <p className="muted">
@@ -49,81 +73,125 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       </p>
       <Done message={status} />
       <LoadStatus loaded={services} what="services" failure="Could not list the services" />
+      {services.data && <LoadStatus loaded={launch} what="provider status" failure="Could not check which providers may launch the services" />}
+      {services.data && <LoadStatus loaded={readiness} what="instance counts" failure="Could not read the instance counts" />}
       {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
       {list.length > 0 && (
-        <table className="table services">
-          <thead>
-            <tr>
-              <th scope="col">Service</th>
-              <th scope="col">Modified</th>
-              <th scope="col">Public keys</th>
-              <th scope="col">Providers</th>
-              <th scope="col">Instances</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((s) => {
-              const name = serviceName(s.name);
-              const keys = s.publicKeys ?? [];
-              const keysOpen = open.has(`${name}:keys`);
-              const providersOpen = open.has(`${name}:providers`);
-              return (
-                <Fragment key={s.name}>
-                  <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
-                    <th scope="row">
-                      <span className="service-name">{name}</span>
-                      {s.description && <span className="sub">{s.description}</span>}
-                    </th>
-                    <td>
-                      <Time value={s.modified} />
-                    </td>
-                    <td>
-                      {keys.length === 0 ? (
-                        <span className="muted">none</span>
-                      ) : (
-                        <button type="button" className="link-button" aria-expanded={keysOpen} onClick={() => toggle(name, 'keys')}>
-                          {keys.length} key{keys.length === 1 ? '' : 's'} ({keys.map((k) => k.id).join(', ')})
+        <div className="table-wrap">
+          <table className="table services">
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
+                <th scope="col">Modified</th>
+                <th scope="col">Public keys</th>
+                <th scope="col">Providers</th>
+                <th scope="col">Instances</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((s) => {
+                const name = serviceName(s.name);
+                const keys = s.publicKeys ?? [];
+                const keysOpen = open.has(`${name}:keys`);
+                const providersOpen = open.has(`${name}:providers`);
+                const allowedBy = launch.data?.get(name);
+                const state = readiness.data?.get(name);
+                const failure = state?.lastFailure && (!state.lastIssued || Date.parse(state.lastFailure.time) > Date.parse(state.lastIssued)) ? state.lastFailure : undefined;
+                return (
+                  <Fragment key={s.name}>
+                    <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
+                      <th scope="row">
+                        <span className="service-name">{name}</span>
+                        {s.description && <span className="sub">{s.description}</span>}
+                      </th>
+                      <td>
+                        <Time value={s.modified} />
+                      </td>
+                      <td>
+                        {keys.length === 0 ? (
+                          <span className="muted">none</span>
+                        ) : (
+                          <button type="button" className="link-button" aria-expanded={keysOpen} onClick={() => toggle(name, 'keys')}>
+                            {keys.length} key{keys.length === 1 ? '' : 's'} ({keys.map((k) => k.id).join(', ')})
+                          </button>
+                        )}
+                      </td>
+                      <td>
+                        <div className="provider-cell">
+                          {allowedBy && allowedBy.length > 0 && (
+                            <span className="allowed compact" title={allowedBy.map((p) => p.label).join('; ')} data-testid="launch-status">
+                              <span aria-hidden="true">✓</span> allowed<span className="visually-hidden">: {allowedBy.map((p) => p.label).join('; ')}</span>
+                            </span>
+                          )}
+                          {allowedBy && allowedBy.length === 0 && (
+                            <span className="muted" data-testid="launch-status">
+                              not allowed
+                            </span>
+                          )}
+                          <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
+                            {providersOpen ? 'Hide providers' : 'Providers'}
+                          </button>
+                        </div>
+                      </td>
+                      <td>
+                        <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}${state ? `: ${state.instances}` : ''}`}>
+                          {state ? `${state.instances} instance${state.instances === 1 ? '' : 's'}` : 'Instances'}
+                        </Link>
+                      </td>
+                      <td className="actions">
+                        <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
+                          Delete
                         </button>
-                      )}
-                    </td>
-                    <td>
-                      <button type="button" className="button small" aria-expanded={providersOpen} aria-label={`Providers of ${name}`} onClick={() => toggle(name, 'providers')}>
-                        {providersOpen ? 'Hide providers' : 'Providers'}
-                      </button>
-                    </td>
-                    <td>
-                      <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}`}>
-                        Instances
-                      </Link>
-                    </td>
-                    <td className="actions">
-                      <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                  {keysOpen && (
-                    <tr className="detail">
-                      <td colSpan={6}>
-                        <KeysPanel service={s} />
                       </td>
                     </tr>
-                  )}
-                  {providersOpen && (
-                    <tr className="detail">
-                      <td colSpan={6}>
-                        <ProvidersPanel domain={d} service={name} onChanged={onChanged} />
-                      </td>
-                    </tr>
-                  )}
-                </Fragment>
-              );
-            })}
-          </tbody>
-        </table>
+                    {failure && (
+                      <tr className="attempt" data-attempt-for={name}>
+                        <td colSpan={6}>
+                          <span className="badge warn">refused</span> last attempt <time dateTime={failure.time} title={failure.time}>{timeAgo(failure.time)}</time>: {failure.message}
+                          <span className="sub">
+                            provider <code>{failure.provider}</code>
+                            {failure.clientIp && (
+                              <>
+                                {' '}
+                                · from <code>{failure.clientIp}</code>
+                              </>
+                            )}
+                          </span>
+                        </td>
+                      </tr>
+                    )}
+                    {keysOpen && (
+                      <tr className="detail">
+                        <td colSpan={6}>
+                          <KeysPanel service={s} />
+                        </td>
+                      </tr>
+                    )}
+                    {providersOpen && (
+                      <tr className="detail">
+                        <td colSpan={6}>
+                          <ProvidersPanel
+                            domain={d}
+                            accounts={accounts}
+                            service={name}
+                            onChanged={onChanged}
+                            onAllowed={(p) => {
+                              setStatus(`${p.label} may now launch ${d}.${name}. The next steps in AWS are below.`);
+                              void launch.reload();
+                            }}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
       {adding && (
         <AddServiceDialog
@@ -132,7 +200,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
           onClose={() => setAdding(false)}
           onAdded={async (name) => {
             setAdding(false);
-            setStatus(`Service ${d}.${name} added. Open its providers to allow an identity provider to launch it.`);
+            setStatus(`Service ${d}.${name} added. Allow the identity provider that launches its workloads, below.`);
             setFresh(name);
             setOpen((prev) => new Set(prev).add(`${name}:providers`));
             await services.reload();
@@ -147,8 +215,8 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
           onClose={() => setDeleting(undefined)}
           onConfirm={async () => {
             await zms.deleteService(api, d, deleting);
-            setStatus(`Service ${d}.${deleting} deleted.`);
             await services.reload();
+            setStatus(`Service ${d}.${deleting} deleted.`);
             onChanged();
           }}
         >

@@ -6,10 +6,12 @@ import { useId, useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
+import { LoadFailure } from '../components/Loading.tsx';
 import { splitList } from '../format.ts';
 import { Link, navigate, paths } from '../router.tsx';
 import { toApiError, useAction, useLoad } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
+import { domainProblem, membersProblem, nameProblem, useValidation } from '../use-validation.ts';
 import { zms } from '../zms-client.ts';
 
 type Kind = 'top' | 'sub' | 'personal';
@@ -46,14 +48,21 @@ export function CreateDomainPage() {
   );
 }
 
-/** Submits a create form: `create` returns the new domain's name (or throws the reason in words), then its page opens. */
-function useSubmit(create: () => Promise<string>) {
+/** Submits a create form: once `valid()` passes, `create` returns the new domain's name and its page opens. */
+function useSubmit(create: () => Promise<string>, valid: () => boolean = () => true) {
   const { busy, error, run } = useAction();
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
+    if (!valid()) return;
     await run(async () => navigate(paths.domain(await create(), 'services')));
   };
   return { busy, error, submit };
+}
+
+/** AWS account ids: 12 digits each, separated by commas. */
+function accountsProblem(typed: string): string | undefined {
+  const bad = splitList(typed).find((a) => !/^\d{12}$/.test(a));
+  return bad === undefined ? undefined : `"${bad}" is not an AWS account id: 12 digits, several separated by commas.`;
 }
 
 function TopLevelForm() {
@@ -63,24 +72,30 @@ function TopLevelForm() {
   const [account, setAccount] = useState('');
   const [productId, setProductId] = useState('');
   const [admins, setAdmins] = useState(session.principal);
+  const v = useValidation<'name' | 'account' | 'admins'>();
+  const valid = () =>
+    v.check({
+      name: domainProblem('domain name', name),
+      account: accountsProblem(account),
+      admins: membersProblem(splitList(admins), true)?.replace('Enter the member to add', 'Enter at least one administrator'),
+    });
   const { busy, error, submit } = useSubmit(async () => {
-    if (!name.trim()) throw 'Enter a name for the domain.';
     const created = await zms.createTopLevel(api, {
       name: name.trim().toLowerCase(),
-      adminUsers: splitList(admins),
+      adminUsers: splitList(admins.toLowerCase()),
       ...(description.trim() ? { description: description.trim() } : {}),
-      ...(account.trim() ? { account: account.trim() } : {}),
+      ...(account.trim() ? { account: splitList(account).join(',') } : {}),
       ...(productId.trim() ? { productId: productId.trim() } : {}),
     });
     return created.name;
-  });
+  }, valid);
   return (
-    <form onSubmit={submit} aria-label="Create a top-level domain">
-      <TextField label="Domain name" required value={name} onChange={(e) => setName(e.target.value)} hint="Letters, digits, - and _; e.g. sports" />
+    <form onSubmit={submit} aria-label="Create a top-level domain" noValidate ref={v.formRef}>
+      <TextField label="Domain name" required error={v.errors.name} value={name} onChange={(e) => setName(e.target.value)} hint="Letters, digits, - and _; e.g. sports" />
       <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
-      <TextField label="AWS account id(s)" value={account} onChange={(e) => setAccount(e.target.value)} hint="12 digits; several separated by commas. ZTS only issues certificates to workloads in these accounts." />
+      <TextField label="AWS account id(s)" error={v.errors.account} value={account} onChange={(e) => setAccount(e.target.value)} hint="12 digits; several separated by commas. ZTS only issues certificates to workloads in these accounts." />
       <TextField label="Product id" value={productId} onChange={(e) => setProductId(e.target.value)} />
-      <TextField label="Administrators" required value={admins} onChange={(e) => setAdmins(e.target.value)} hint="Members of the admin role, separated by commas, e.g. user.jane, user.joe" />
+      <TextField label="Administrators" required error={v.errors.admins} value={admins} onChange={(e) => setAdmins(e.target.value)} hint="Members of the admin role, separated by commas, e.g. user.jane, user.joe" />
       <ErrorMessage error={error} />
       <button type="submit" className="button primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create domain'}
@@ -96,26 +111,26 @@ function SubDomainForm() {
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const listId = useId();
+  const v = useValidation<'parent' | 'name'>();
+  const valid = () => v.check({ parent: domainProblem('parent domain', parent), name: nameProblem('sub-domain name', name) });
   const { busy, error, submit } = useSubmit(async () => {
-    if (!parent.trim()) throw 'Enter the parent domain.';
-    if (!name.trim()) throw 'Enter a name for the sub-domain.';
     const created = await zms.createSubDomain(api, parent.trim().toLowerCase(), {
       name: name.trim().toLowerCase(),
       adminUsers: [session.principal],
       ...(description.trim() ? { description: description.trim() } : {}),
     });
     return created.name;
-  });
+  }, valid);
   return (
-    <form onSubmit={submit} aria-label="Create a sub-domain">
+    <form onSubmit={submit} aria-label="Create a sub-domain" noValidate ref={v.formRef}>
       <p className="muted">Administrators of the parent domain may create sub-domains. You become the administrator of the new domain; it inherits nothing from its parent.</p>
-      <TextField label="Parent domain" required list={listId} value={parent} onChange={(e) => setParent(e.target.value)} hint="An existing domain you administer" />
+      <TextField label="Parent domain" required error={v.errors.parent} list={listId} value={parent} onChange={(e) => setParent(e.target.value)} hint="An existing domain you administer" />
       <datalist id={listId}>
         {(mine.data ?? []).map((d) => (
           <option key={d} value={d} />
         ))}
       </datalist>
-      <TextField label="Sub-domain name" required value={name} onChange={(e) => setName(e.target.value)} hint={parent ? `Creates ${parent.trim().toLowerCase()}.${name.trim().toLowerCase() || '<name>'}` : 'The last part of the name, e.g. dev'} />
+      <TextField label="Sub-domain name" required error={v.errors.name} value={name} onChange={(e) => setName(e.target.value)} hint={parent ? `Creates ${parent.trim().toLowerCase()}.${name.trim().toLowerCase() || '<name>'}` : 'The last part of the name, e.g. dev'} />
       <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
       <ErrorMessage error={error} />
       <button type="submit" className="button primary" disabled={busy}>
@@ -142,7 +157,7 @@ function PersonalDomain({ principal, api }: { principal: string; api: ReturnType
       <p>
         Your personal domain is <strong>{principal}</strong>. You are its administrator; use it to try things out.
       </p>
-      <ErrorMessage error={exists.error} prefix="Could not check whether it exists" />
+      <LoadFailure loaded={exists} failure="Could not check whether it exists" />
       {exists.data === true ? (
         <p>
           It already exists: <Link to={paths.domain(principal, 'services')}>open {principal}</Link>.

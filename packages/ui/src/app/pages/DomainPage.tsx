@@ -5,8 +5,7 @@
  */
 import { useCallback, useState } from 'react';
 import { useApp } from '../app-context.tsx';
-import { ErrorMessage } from '../components/ErrorMessage.tsx';
-import { Loading } from '../components/Loading.tsx';
+import { LoadFailure, Loading } from '../components/Loading.tsx';
 import { Tabs } from '../components/Tabs.tsx';
 import { DomainHeader } from '../domain/DomainHeader.tsx';
 import { HistoryTab } from '../domain/HistoryTab.tsx';
@@ -36,7 +35,7 @@ export function DomainPage({ domain, tab }: { domain: string; tab: DomainTab }) 
     return (
       <>
         <h1>{domain}</h1>
-        <ErrorMessage error={header.error} prefix={`Could not open domain ${domain}`} />
+        <LoadFailure loaded={header} failure={`Could not open domain ${domain}`} />
         <p>
           <Link to={paths.home()}>Back to your domains</Link>
         </p>

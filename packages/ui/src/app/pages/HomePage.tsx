@@ -6,10 +6,12 @@ import { useState, type FormEvent } from 'react';
 import type { Api } from '../api.ts';
 import { useApp } from '../app-context.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
+import { TextField } from '../components/Field.tsx';
 import { LoadStatus } from '../components/Loading.tsx';
 import { Link, paths } from '../router.tsx';
 import { toApiError, useAction, useLoad } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
+import { useValidation } from '../use-validation.ts';
 import { zms } from '../zms-client.ts';
 
 type SearchKind = 'domains' | 'services';
@@ -21,6 +23,11 @@ interface SearchResult {
 }
 
 const SEARCH_LIMIT = 50;
+
+/** Domains Athenz and Tessera keep for themselves (sys.auth, user, athenz, athenz.aws…): shown apart from the user's own. */
+function isSystemDomain(d: string): boolean {
+  return ['sys', 'athenz'].some((root) => d === root || d.startsWith(`${root}.`)) || d === 'user' || d === 'home';
+}
 /** Service search reads the service list of each candidate domain: bounded, so one search stays a few requests. */
 const SERVICE_SEARCH_DOMAINS = 25;
 
@@ -31,15 +38,13 @@ export function HomePage() {
   const [term, setTerm] = useState('');
   const [kind, setKind] = useState<SearchKind>('domains');
   const [result, setResult] = useState<SearchResult>();
-  const { busy, error, setError, run } = useAction();
+  const { busy, error, run } = useAction();
+  const v = useValidation<'term'>();
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
+    if (!v.check({ term: term.trim() ? undefined : 'Type part of a name to search for.' })) return;
     const t = term.trim().toLowerCase();
-    if (!t) {
-      setError('Type part of a name to search for.');
-      return;
-    }
     await run(async () => {
       setResult(kind === 'domains' ? { kind, term: t, domains: await zms.domainNames(api, { prefix: t, limit: String(SEARCH_LIMIT) }), services: [] } : await searchServices(api, t, mine.data ?? []));
     });
@@ -56,10 +61,9 @@ export function HomePage() {
 
       <section className="card" aria-labelledby="search-title">
         <h2 id="search-title">Search</h2>
-        <form className="inline-form" onSubmit={search} role="search">
-          <div className="field grow">
-            <label htmlFor="search-term">Name</label>
-            <input id="search-term" value={term} onChange={(e) => setTerm(e.target.value)} placeholder={kind === 'domains' ? 'Domain name prefix, e.g. sports' : 'Service name, or domain.service'} />
+        <form className="inline-form" onSubmit={search} role="search" noValidate ref={v.formRef}>
+          <div className="grow">
+            <TextField label="Name" error={v.errors.term} value={term} onChange={(e) => setTerm(e.target.value)} placeholder={kind === 'domains' ? 'Domain name prefix, e.g. sports' : 'Service name, or domain.service'} />
           </div>
           <div className="field">
             <label htmlFor="search-kind">Look for</label>
@@ -85,17 +89,33 @@ export function HomePage() {
             You are not a member of any domain yet. <Link to={paths.createDomain()}>Create one</Link>, or ask a domain administrator to add you to a role.
           </p>
         )}
-        {mine.data && mine.data.length > 0 && (
-          <ul className="domain-list" aria-label="My domains">
-            {mine.data.map((d) => (
-              <li key={d}>
-                <Link to={paths.domain(d, 'services')}>{d}</Link>
-              </li>
-            ))}
-          </ul>
+        {mine.data && mine.data.some((d) => !isSystemDomain(d)) && <DomainList label="My domains" domains={mine.data.filter((d) => !isSystemDomain(d))} />}
+        {mine.data && mine.data.length > 0 && mine.data.every(isSystemDomain) && (
+          <p>
+            Only system domains so far. <Link to={paths.createDomain()}>Create a domain</Link> for your services.
+          </p>
+        )}
+        {mine.data && mine.data.some(isSystemDomain) && (
+          <details className="system-domains">
+            <summary>System domains ({mine.data.filter(isSystemDomain).length})</summary>
+            <p className="muted">Kept by the server itself (system administrators, users, the AWS providers): change them only if you know why.</p>
+            <DomainList label="System domains" domains={mine.data.filter(isSystemDomain)} />
+          </details>
         )}
       </section>
     </>
+  );
+}
+
+function DomainList({ label, domains }: { label: string; domains: string[] }) {
+  return (
+    <ul className="domain-list" aria-label={label}>
+      {domains.map((d) => (
+        <li key={d}>
+          <Link to={paths.domain(d, 'services')}>{d}</Link>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * The instances of a service, from the certificate records ZTS keeps: which
  * workloads hold its identity now. Revoking deletes the record, so that
- * instance's certificate can no longer be refreshed.
+ * instance's certificate can no longer be refreshed. A record that replaced a
+ * live one of the same instance id from elsewhere is marked "taken over".
  */
 import { useState } from 'react';
 import { useApp } from '../app-context.tsx';
@@ -39,49 +40,56 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
       <LoadStatus loaded={instances} what="instances" failure="Could not list the instances" />
       {instances.data && list.length === 0 && <p className="empty">No instances yet. They appear here once siad in a workload registers with ZTS.</p>}
       {list.length > 0 && (
-        <table className="table instances">
-          <thead>
-            <tr>
-              <th scope="col">Instance id</th>
-              <th scope="col">Provider</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last refresh</th>
-              <th scope="col">Client IP</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((i) => (
-              <tr key={`${i.provider}/${i.instanceId}`} data-instance={i.instanceId}>
-                <th scope="row">
-                  <code>{i.instanceId}</code>
-                  {i.revoked && <span className="badge warn">revoked</span>}
+        <div className="table-wrap">
+          <table className="table instances">
+            <thead>
+              <tr>
+                <th scope="col">Instance id</th>
+                <th scope="col">Provider</th>
+                <th scope="col">Issued</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Last refresh</th>
+                <th scope="col">Client IP</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
                 </th>
-                <td>
-                  <code>{i.provider}</code>
-                </td>
-                <td>
-                  <Time value={i.issued} />
-                </td>
-                <td>
-                  <Time value={i.expires} />
-                </td>
-                <td>
-                  <Time value={i.lastRefresh} />
-                </td>
-                <td>{i.clientIp || <span className="muted">—</span>}</td>
-                <td className="actions">
-                  <button type="button" className="button small danger-outline" aria-label={`Revoke instance ${i.instanceId}`} onClick={() => setRevoking(i)}>
-                    Revoke
-                  </button>
-                </td>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.map((i) => (
+                <tr key={`${i.provider}/${i.instanceId}`} data-instance={i.instanceId}>
+                  <th scope="row">
+                    <code>{i.instanceId}</code>
+                    {i.revoked && <span className="badge warn">revoked</span>}
+                    {i.takeover && (
+                      <span className="sub takeover" data-testid="takeover">
+                        <span className="badge warn">taken over</span> <Time value={i.takeover.time} />: now from <code>{i.takeover.currentIp}</code>, before from <code>{i.takeover.previousIp}</code>. {i.takeover.detail}
+                      </span>
+                    )}
+                  </th>
+                  <td>
+                    <code>{i.provider}</code>
+                  </td>
+                  <td>
+                    <Time value={i.issued} />
+                  </td>
+                  <td>
+                    <Time value={i.expires} />
+                  </td>
+                  <td>
+                    <Time value={i.lastRefresh} />
+                  </td>
+                  <td>{i.clientIp || <span className="muted">—</span>}</td>
+                  <td className="actions">
+                    <button type="button" className="button small danger-outline" aria-label={`Revoke instance ${i.instanceId}`} onClick={() => setRevoking(i)}>
+                      Revoke
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {revoking && (
         <ConfirmDialog
