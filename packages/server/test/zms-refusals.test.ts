@@ -160,7 +160,6 @@ for (const backend of BACKENDS) {
         ['PUT', '/domain/sports/policy/readers/assertion', { role: 'readers', action: 'a'.repeat(1000), resource: 'sports:x' }, /body field action: must be at most 512 characters/],
         ['PUT', '/domain/sports/policy/admin', { assertions: [] }, /admin policy cannot be modified/],
         ['PUT', '/domain/sports/template', { templateNames: [] }, /No templates specified/],
-        ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'] }, /needs parameter "service"/],
         ['PUT', '/domain/sports/meta/system/bogus', {}, /unknown system meta attribute/],
         ['PUT', '/domain/sports/meta', { serviceCertExpiryMins: -5 }, /Invalid body field serviceCertExpiryMins: must be 0 or more/],
         ['PUT', '/domain/sports/meta', { serviceCertExpiryMins: 99999999999 }, /Invalid body field serviceCertExpiryMins: must be at most 2147483647/],
@@ -195,7 +194,8 @@ for (const backend of BACKENDS) {
       assert.ok(!roles.body.names.includes('zts_instance_launch_provider'));
       // A duplicate top-level domain does not disturb the existing one.
       const dup = await t.admin.call('POST', '/domain', { name: 'sports', adminUsers: ['user.mallory'] });
-      assert.equal(dup.status, 409);
+      assert.equal(dup.status, 400);
+      assert.match((dup.body as { message: string }).message, /Cannot create domain: sports - already exists/);
       assert.equal(await snapshot(), before);
     });
 

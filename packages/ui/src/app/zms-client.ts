@@ -42,7 +42,7 @@ export const zms = {
   login: (api: Api, user: string, password: string) =>
     api.send<Session & { csrfToken: string; expires: string }>('POST', '/session', { user, password }, { ownUnauthorized: true }),
   logout: (api: Api) => api.send('DELETE', '/session'),
-  principal: (api: Api) => api.get<Session>('/principal'),
+  principal: (api: Api) => api.get<Session>('/session'),
 
   domainNames: async (api: Api, query: Record<string, string>) =>
     (await api.get<{ names: string[] }>(`/domain?${new URLSearchParams(query).toString()}`)).names,

@@ -4,8 +4,11 @@ import { badRequest, unauthorized } from '@tessera/core/errors';
 import { isSystemAdmin } from '../authorize.ts';
 import { asBody } from '../body.ts';
 import { checkPassword, setPassword, validUserName } from '../users.ts';
-import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
-import { callerOf, type Params } from './request.ts';
+import { clearSessionCookies, sessionToken, setSessionCookies } from '../auth/browser-session.ts';
+
+const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
+import { callerOf, queryOf, type Params } from './request.ts';
+import { bearerToken } from '../auth/authenticate.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
 
@@ -23,7 +26,9 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     if (!principal) throw failed();
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
-    return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now()) };
+    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now());
+    // header=true: also say which header carries the token (Athenz's principal authority header).
+    return queryOf(req).header === 'true' ? { token, header: PRINCIPAL_AUTH_HEADER } : { token };
   });
 
   // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
@@ -52,8 +57,24 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     return reply.code(204).send();
   });
 
-  app.get('/principal', { schema: { operationId: 'getPrincipal', tags: ['users'], response: { 200: S.Session, ...S.errors } } }, async (req) => {
+  // Athenz's ServicePrincipal: the caller's name split at the last dot, and the token it authenticated with.
+  app.get('/principal', { schema: { operationId: 'getServicePrincipal', tags: ['users'], response: { 200: S.ServicePrincipal, ...S.errors } } }, async (req) => {
+    const who = callerOf(auth, req);
+    const dot = who.lastIndexOf('.');
+    return { domain: who.slice(0, dot), service: who.slice(dot + 1), token: bearerToken(req) ?? sessionToken(req) ?? '' };
+  });
+
+  // Tessera extension: who the UI is signed in as.
+  app.get('/session', { schema: { operationId: 'getSession', tags: ['users'], summary: 'Tessera extension: the signed-in principal', response: { 200: S.Session, ...S.errors } } }, async (req) => {
     const who = callerOf(auth, req);
     return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
+  });
+
+  app.get('/user', { schema: { operationId: 'getUserList', tags: ['users'], querystring: S.query({ domain: S.domainName }), response: { 200: S.UserList, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    const domain = queryOf(req).domain?.toLowerCase() ?? ctx.config.userDomain;
+    if (domain !== ctx.config.userDomain) throw badRequest(`getUserList: Unknown user domain: ${domain} (the user domain is ${ctx.config.userDomain})`);
+    const rows = await ctx.db.selectFrom('users').select('name').orderBy('name').execute();
+    return { names: rows.map((r) => r.name) };
   });
 }
