@@ -4,13 +4,13 @@ import { badRequest, unauthorized } from '@tessera/core/errors';
 import { isSystemAdmin } from '../authorize.ts';
 import { asBody } from '../body.ts';
 import { checkPassword, setPassword, validUserName } from '../users.ts';
-import { clearSessionCookies, sessionToken, setSessionCookies } from '../auth/browser-session.ts';
-
-const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
-import { callerOf, queryOf, type Params } from './request.ts';
+import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
 import { bearerToken } from '../auth/authenticate.ts';
+import { callerOf, queryOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
+
+const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
 
 export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
@@ -57,11 +57,12 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     return reply.code(204).send();
   });
 
-  // Athenz's ServicePrincipal: the caller's name split at the last dot, and the token it authenticated with.
+  // Athenz's ServicePrincipal: the caller's name split at the last dot, and the token it sent. A browser
+  // session's token stays in its HttpOnly cookie (never readable by page scripts), and a certificate has none: "".
   app.get('/principal', { schema: { operationId: 'getServicePrincipal', tags: ['users'], response: { 200: S.ServicePrincipal, ...S.errors } } }, async (req) => {
     const who = callerOf(auth, req);
     const dot = who.lastIndexOf('.');
-    return { domain: who.slice(0, dot), service: who.slice(dot + 1), token: bearerToken(req) ?? sessionToken(req) ?? '' };
+    return { domain: who.slice(0, dot), service: who.slice(dot + 1), token: bearerToken(req) ?? '' };
   });
 
   // Tessera extension: who the UI is signed in as.
