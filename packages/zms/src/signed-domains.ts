@@ -16,6 +16,7 @@
  */
 import { createSign, type KeyObject } from 'node:crypto';
 import type { DomainData, Policy, Role, ServiceIdentity } from '@tessera/core/model';
+import { ybase64Encode } from '@tessera/core/ybase64';
 import type { ZmsContext } from './context.ts';
 import { SYSTEM_DOMAIN } from './config.ts';
 import { writeDomain } from './domain-write.ts';
@@ -27,9 +28,6 @@ export interface DomainSigningKey {
   alg: 'ES256' | 'RS256';
 }
 
-/** Athenz's YBase64: base64 with '.', '_' and '-' for '+', '/' and '='. */
-export const ybase64 = (data: string | Buffer): string =>
-  Buffer.from(data).toString('base64').replace(/\+/g, '.').replace(/\//g, '_').replace(/=/g, '-');
 
 type Value = string | number | boolean | Struct | Value[];
 interface Struct {
@@ -94,7 +92,7 @@ export function canonicalDomainData(d: SignedDomainData): string {
 
 /** Crypto.sign: SHA-256 with the key's algorithm (ECDSA in DER), YBase64-encoded. */
 function sign(key: DomainSigningKey, message: string): string {
-  return ybase64(createSign('sha256').update(message, 'utf8').sign(key.privateKey));
+  return ybase64Encode(createSign('sha256').update(message, 'utf8').sign(key.privateKey));
 }
 
 /** The domain with its policies signed (what both SignedDomain and JWSDomain carry). */
@@ -141,7 +139,7 @@ export const metaOnly = (d: DomainData) => ({
  * (athenz-conf builds athenz.conf's zmsPublicKeys from it).
  */
 export async function publishZmsPublicKey(ctx: ZmsContext, keyId: string, publicKey: KeyObject): Promise<void> {
-  const key = ybase64(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  const key = ybase64Encode(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   const zms = ctx.snapshots.get(SYSTEM_DOMAIN)?.services.find((s) => s.name === `${SYSTEM_DOMAIN}.zms`);
   if (zms?.publicKeys?.some((k) => k.id === keyId && k.key === key)) return;
   await writeDomain(ctx, { principal: `${SYSTEM_DOMAIN}.zms`, auditRef: 'bootstrap' }, { domain: SYSTEM_DOMAIN, api: 'bootstrap' }, async (trx) => {
