@@ -141,6 +141,14 @@ export function addCommands(program: Command, run: (action: (c: CommandContext) 
     const d = c.domain();
     const templateNames = args.filter((a) => !a.includes('='));
     const params = args.filter((a) => a.includes('=')).map((a) => ({ name: a.slice(0, a.indexOf('=')), value: a.slice(a.indexOf('=') + 1) }));
+    // ZMS (like Athenz) applies a template with a missing parameter as written: refuse that here instead.
+    for (const name of templateNames) {
+      const { metadata } = await c.zms<{ metadata?: { keywordsToReplace?: string } }>('GET', `/template/${seg(name)}`);
+      for (const keyword of (metadata?.keywordsToReplace ?? '').split(',').filter(Boolean)) {
+        const needed = keyword.replace(/^_|_$/g, '');
+        if (!params.some((p) => p.name === needed)) throw new Error(`Template ${name} needs parameter "${needed}" (for example ${needed}=api)`);
+      }
+    }
     await c.zms('PUT', `/domain/${seg(d)}/template`, { templateNames, params });
     c.out.message('Template(s) successfully applied to domain');
   });

@@ -12,6 +12,7 @@ import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
 import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/errors';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
+import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
 import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
 import { deleteExpiredRevocations } from '@tessera/store/revoked-certificates';
@@ -70,17 +71,10 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       return app;
     };
 
+    const signingKey = { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' } as const;
+    await publishZmsPublicKey(ctx, signingKey.keyId, signing.publicKey);
     const zms = httpsApp();
-    await zms.register(
-      async (app) =>
-        zmsRoutes(app, {
-          ctx,
-          auth: authenticator(tokens, store.db, now),
-          tokens,
-          signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
-        }),
-      { prefix: '/zms/v1' },
-    );
+    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: authenticator(tokens, store.db, now), tokens, signingKey }), { prefix: '/zms/v1' });
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
     const listening: { zts?: number } = {};

@@ -39,9 +39,9 @@ describe('TLS and client certificates', () => {
 
   test('a client certificate from Tessera\'s CA authenticates as its CN', async () => {
     const ca = { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem };
-    const res = await httpsJson<{ principal: string }>({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(ca, 'sports.api')) });
+    const res = await httpsJson<{ domain: string; service: string; token: string }>({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(ca, 'sports.api')) });
     assert.equal(res.status, 200);
-    assert.equal(res.body.principal, 'sports.api');
+    assert.deepEqual(res.body, { domain: 'sports', service: 'api', token: '' });
   });
 
   test('a client certificate from another CA is not accepted', async () => {

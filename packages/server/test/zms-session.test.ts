@@ -28,6 +28,9 @@ test('login sets an HttpOnly session cookie and a CSRF cookie; changes need the 
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     httpsJson<{ message: string }>({ method, url: `${t.url}${path}`, ca: t.ca, body, headers: { cookie, ...headers } });
   assert.equal((await call('GET', '/domain')).status, 200);
+  assert.deepEqual((await call('GET', '/session')).body, { principal: 'user.admin', systemAdmin: true });
+  // Athenz's ServicePrincipal; the session token is not handed to page scripts.
+  assert.deepEqual((await call('GET', '/principal')).body, { domain: 'user', service: 'admin', token: '' });
   const noCsrf = await call('POST', '/domain', { name: 'web', adminUsers: ['user.admin'] });
   assert.equal(noCsrf.status, 403);
   assert.match(noCsrf.body.message, /CSRF token missing or wrong/);

@@ -19,6 +19,8 @@ export interface DomainSnapshotsOptions {
 
 export class DomainSnapshots {
   private domains = new Map<string, DomainData>();
+  /** Increases on every change of the snapshot: a cache key for answers built from it. */
+  version = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -80,6 +82,7 @@ export class DomainSnapshots {
       const data = fresh.get(r.name) ?? this.domains.get(r.name);
       if (data) next.set(r.name, data);
     }
+    if (changed.length > 0 || next.size !== this.domains.size) this.version++;
     this.domains = next;
   }
 }

@@ -4,7 +4,7 @@
  * `<domain>:*`, then any templates — all in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, conflict, notFound } from '@tessera/core/errors';
+import { badRequest, notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
 import type { Domain, DomainMeta } from '@tessera/core/model';
 import { domainFromRow, metaToColumns } from '@tessera/store/domain-rows';
@@ -32,7 +32,8 @@ export function validAdminUsers(value: unknown): string[] {
 export async function createDomain(ctx: ZmsContext, actor: Actor, d: NewDomain): Promise<Domain> {
   await ctx.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('domains').select('name').where('name', '=', d.name).executeTakeFirst();
-    if (existing) throw conflict(`${d.api}: Cannot create domain: ${d.name} - already exists`);
+    // Athenz answers 400 (not 409) for an existing domain.
+    if (existing) throw badRequest(`${d.api}: Cannot create domain: ${d.name} - already exists`);
     if (d.meta.account) await assertAccountsUnused(ctx, trx, d.name, d.meta.account);
     const now = nextModified(undefined, ctx.now());
     await trx

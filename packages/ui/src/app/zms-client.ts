@@ -55,15 +55,8 @@ export const zms = {
   login: (api: Api, user: string, password: string) =>
     api.send<Session & { csrfToken: string; expires: string }>('POST', '/session', { user, password }, { ownUnauthorized: true }),
   logout: (api: Api) => api.send('DELETE', '/session'),
-  /** Who is logged in. Servers from before GET /session answer 404 there: they said it at GET /principal. */
-  session: async (api: Api) => {
-    try {
-      return await api.get<Session>('/session');
-    } catch (e) {
-      if ((e as { status?: number }).status !== 404) throw e;
-      return api.get<Session>('/principal');
-    }
-  },
+  /** Who is logged in (Tessera's GET /session; Athenz's GET /principal is the ServicePrincipal). */
+  session: (api: Api) => api.get<Session>('/session'),
 
   domainNames: async (api: Api, query: Record<string, string>) =>
     (await api.get<{ names: string[] }>(`/domain?${new URLSearchParams(query).toString()}`)).names,

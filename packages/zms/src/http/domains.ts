@@ -9,6 +9,7 @@ import { createDomain, getDomain, validAdminUsers } from '../domain-create.ts';
 import { deleteDomain } from '../domain-delete.ts';
 import { listDomains, type DomainListQuery } from '../domain-list.ts';
 import { normalizeAwsAccounts } from '../aws-account.ts';
+import { domainData, shortName } from '../domain-read.ts';
 import { actorOf, callerOf, names, queryOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
@@ -83,6 +84,33 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
   app.get('/domain/:domain', { schema: { operationId: 'getDomain', tags: ['domains'], params: S.params({ domain: S.domainName }), response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     return getDomain(ctx, names(req).domain());
+  });
+
+  // Athenz's consistency report: roles no assertion uses, assertions naming roles that do not exist.
+  app.get('/domain/:domain/check', { schema: { operationId: 'getDomainDataCheck', tags: ['domains'], params: S.params({ domain: S.domainName }), response: { 200: S.DomainDataCheck, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    const data = domainData(ctx, domain);
+    const roles = new Set(data.roles.map((r) => r.name));
+    const used = new Set<string>();
+    const danglingPolicies: { policyName: string; roleName: string }[] = [];
+    const policies = data.policies.contents.policies.filter((p) => p.active !== false);
+    let assertionCount = 0;
+    for (const p of policies) {
+      for (const a of p.assertions) {
+        assertionCount++;
+        if (roles.has(a.role)) used.add(a.role);
+        else danglingPolicies.push({ policyName: shortName(p.name), roleName: a.role.startsWith(`${domain}:role.`) ? shortName(a.role) : a.role });
+      }
+    }
+    const danglingRoles = [...roles].filter((r) => !used.has(r)).map(shortName);
+    return {
+      ...(danglingRoles.length ? { danglingRoles } : {}),
+      ...(danglingPolicies.length ? { danglingPolicies } : {}),
+      policyCount: policies.length,
+      assertionCount,
+      roleWildCardCount: 0,
+    };
   });
 
   app.delete('/domain/:name', { schema: { operationId: 'deleteTopLevelDomain', tags: ['domains'], params: S.params({ name: S.topLevelDomainName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {

@@ -1,5 +1,7 @@
 /** Roles and their members: getRoleList, getRoles, getRole, putRole, deleteRole, getMembership, putMembership, deleteMembership. */
 import type { FastifyInstance } from 'fastify';
+import { forbidden } from '@tessera/core/errors';
+import type { Role, RoleMember } from '@tessera/core/model';
 import { roleResourceName } from '@tessera/core/names';
 import { authorize } from '../authorize.ts';
 import { domainData, shortName } from '../domain-read.ts';
@@ -10,6 +12,31 @@ import * as S from './schemas.ts';
 
 export async function rolesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
+
+  app.get('/role', { schema: { operationId: 'getPrincipalRoles', tags: ['roles'], querystring: S.query({ principal: { ...S.memberName, type: 'string' }, domain: S.domainName, expand: S.boolString }), response: { 200: S.DomainRoleMember, ...S.errors } } }, async (req) => {
+    const who = callerOf(auth, req);
+    const q = queryOf(req);
+    const principal = (q.principal || who).toLowerCase();
+    // Athenz: an expanded look-up of someone else needs extra rights; Tessera has no groups or delegation to expand.
+    if (q.expand === 'true' && principal !== who) throw forbidden('getPrincipalRoles: principal is not authorized to request expanded role lookup');
+    const domains = q.domain ? [domainData(ctx, q.domain.toLowerCase())] : ctx.snapshots.names().map((n) => ctx.snapshots.get(n)!);
+    return { memberName: principal, memberRoles: domains.flatMap((d) => memberRolesOf(d.name, d.roles, principal)) };
+  });
+
+  app.get('/domain/:domain/member', { schema: { operationId: 'getDomainRoleMembers', tags: ['roles'], params: S.params({ domain: S.domainName }), response: { 200: S.DomainRoleMembers, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    const byMember = new Map<string, ReturnType<typeof memberRole>[]>();
+    for (const role of domainData(ctx, domain).roles) {
+      for (const m of role.roleMembers ?? []) {
+        const list = byMember.get(m.memberName) ?? [];
+        list.push(memberRole(shortName(role.name), m));
+        byMember.set(m.memberName, list);
+      }
+    }
+    const members = [...byMember.keys()].sort().map((memberName) => ({ memberName, memberRoles: byMember.get(memberName)! }));
+    return { domainName: domain, members };
+  });
 
   app.get('/domain/:domain/role', { schema: { operationId: 'getRoleList', tags: ['roles'], params: S.params({ domain: S.domainName }), querystring: S.query({ limit: S.intString, skip: S.anyString() }), response: { 200: S.RoleList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
@@ -76,5 +103,23 @@ export async function rolesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Pro
     domainData(ctx, domain);
     await deleteMembership(ctx, a, domain, names(req).role(), names(req).member());
     return reply.code(204).send();
+  });
+}
+
+/** Athenz's MemberRole: one role a member is in (short role name, as Athenz returns it). */
+function memberRole(roleName: string, m: RoleMember, domainName?: string) {
+  return {
+    roleName,
+    ...(domainName ? { domainName } : {}),
+    ...(m.expiration ? { expiration: m.expiration } : {}),
+    ...(m.auditRef ? { auditRef: m.auditRef } : {}),
+    ...(m.systemDisabled ? { systemDisabled: m.systemDisabled } : {}),
+  };
+}
+
+function memberRolesOf(domain: string, roles: Role[], principal: string) {
+  return roles.flatMap((r) => {
+    const m = r.roleMembers?.find((x) => x.memberName === principal);
+    return m ? [{ ...memberRole(shortName(r.name), m, domain), memberName: principal }] : [];
   });
 }

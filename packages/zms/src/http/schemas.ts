@@ -210,3 +210,21 @@ export const SignedDomains = obj({ domains: arrayOf(SignedDomain) }, ['domains']
 export const JWSDomain = obj({ payload: { type: 'string' }, protected: { type: 'string' }, header: obj({ kid: { type: 'string' } }), signature: { type: 'string' } }, ['payload', 'protected', 'header', 'signature']);
 export const idString = { type: 'string', pattern: '^[0-9]{1,16}$' } as const;
 described.set('^[0-9]{1,16}$', 'an assertion id (a whole number)');
+export const DomainTemplateDetailsList = obj({ metaData: arrayOf(TemplateMetaData) }, ['metaData']);
+const MemberRole = obj({ roleName: { type: 'string' }, domainName: { type: 'string' }, memberName: { type: 'string' }, expiration: timestamp, auditRef: { type: 'string' }, systemDisabled: { type: 'integer' } }, ['roleName']);
+export const DomainRoleMember = obj({ memberName: { type: 'string' }, memberRoles: arrayOf(MemberRole) }, ['memberName', 'memberRoles']);
+export const DomainRoleMembers = obj({ domainName: { type: 'string' }, members: arrayOf(DomainRoleMember) }, ['domainName', 'members']);
+const AuthHistory = obj({ uriDomain: { type: 'string' }, principalDomain: { type: 'string' }, principalName: { type: 'string' }, timestamp, endpoint: { type: 'string' }, ttl: { type: 'integer' } }, ['ttl']);
+export const AuthHistoryDependencies = obj({ incomingDependencies: arrayOf(AuthHistory), outgoingDependencies: arrayOf(AuthHistory) }, ['incomingDependencies', 'outgoingDependencies']);
+export const UserList = obj({ names }, ['names']);
+export const ServicePrincipal = obj({ domain: { type: 'string' }, service: { type: 'string' }, token: { type: 'string' } }, ['domain', 'service', 'token']);
+export const DomainDataCheck = obj({
+  danglingRoles: names,
+  danglingPolicies: arrayOf(obj({ policyName: { type: 'string' }, roleName: { type: 'string' } }, ['policyName', 'roleName'])),
+  policyCount: { type: 'integer' },
+  assertionCount: { type: 'integer' },
+  roleWildCardCount: { type: 'integer' },
+  providersWithoutTrust: names,
+  tenantsWithoutAssumeRole: names,
+}, ['policyCount', 'assertionCount', 'roleWildCardCount']);
+export const Status = obj({ code: { type: 'integer' }, message: { type: 'string' } }, ['code', 'message']);

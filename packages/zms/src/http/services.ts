@@ -20,7 +20,7 @@ export async function servicesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
   app.get('/domain/:domain/services', { schema: { operationId: 'getServiceIdentities', tags: ['services'], params: S.params({ domain: S.domainName }), querystring: S.query({ publickeys: S.boolString, hosts: S.boolString, tagKey: S.anyString(), tagValue: S.anyString() }), response: { 200: S.ServiceIdentities, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const list = domainData(ctx, names(req).domain()).services;
-    return { list: queryOf(req).publickeys === 'false' ? list.map(({ publicKeys: _k, ...s }) => s) : list };
+    return { list: queryOf(req).publickeys === 'false' ? list.map(({ publicKeys: _k, ...s }) => s) : list, serviceMatchCount: list.length };
   });
 
   app.get('/domain/:domain/service/:service', { schema: { operationId: 'getServiceIdentity', tags: ['services'], params: S.params({ domain: S.domainName, service: S.simpleName }), response: { 200: S.ServiceIdentity, ...S.errors } } }, async (req) => {

@@ -31,6 +31,19 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     };
   });
 
+  app.get('/templatedetails', { schema: { operationId: 'getServerTemplateDetailsList', tags: ['templates'], response: { 200: S.DomainTemplateDetailsList, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    return { metaData: Object.keys(TEMPLATES).sort().map((n) => TEMPLATES[n]!.metadata) };
+  });
+
+  app.get('/domain/:domain/templatedetails', { schema: { operationId: 'getDomainTemplateDetailsList', tags: ['templates'], params: S.params({ domain: S.domainName }), response: { 200: S.DomainTemplateDetailsList, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    const domain = names(req).domain();
+    domainData(ctx, domain);
+    const rows = await ctx.db.selectFrom('domain_templates').select('template').where('domain', '=', domain).orderBy('template').execute();
+    return { metaData: rows.flatMap((r) => (TEMPLATES[r.template] ? [TEMPLATES[r.template]!.metadata] : [])) };
+  });
+
   app.get('/domain/:domain/template', { schema: { operationId: 'getDomainTemplateList', tags: ['templates'], params: S.params({ domain: S.domainName }), response: { 200: S.DomainTemplateList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const domain = names(req).domain();

@@ -5,11 +5,14 @@ import { isSystemAdmin } from '../authorize.ts';
 import { asBody } from '../body.ts';
 import { setPassword, validUserName } from '../users.ts';
 import { clearSessionCookies, readCookies, SESSION_COOKIE, setSessionCookies } from '../auth/browser-session.ts';
+import { bearerToken } from '../auth/authenticate.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { revokeToken } from '../auth/token-revocation.ts';
-import { callerOf, type Params } from './request.ts';
+import { callerOf, queryOf, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
+
+const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
 
 export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
@@ -24,7 +27,9 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip }, req.log);
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
-    return { token: deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore) };
+    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore);
+    // header=true: also say which header carries the token (Athenz's principal authority header).
+    return queryOf(req).header === 'true' ? { token, header: PRINCIPAL_AUTH_HEADER } : { token };
   });
 
   // Tessera extension: browser sessions for the UI (token in an HttpOnly cookie, plus a CSRF token).
@@ -55,8 +60,25 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     return reply.code(204).send();
   });
 
-  app.get('/principal', { schema: { operationId: 'getPrincipal', tags: ['users'], response: { 200: S.Session, ...S.errors } } }, async (req) => {
+  // Athenz's ServicePrincipal: the caller's name split at the last dot, and the token it sent. A browser
+  // session's token stays in its HttpOnly cookie (never readable by page scripts), and a certificate has none: "".
+  app.get('/principal', { schema: { operationId: 'getServicePrincipal', tags: ['users'], response: { 200: S.ServicePrincipal, ...S.errors } } }, async (req) => {
+    const who = callerOf(auth, req);
+    const dot = who.lastIndexOf('.');
+    return { domain: who.slice(0, dot), service: who.slice(dot + 1), token: bearerToken(req) ?? '' };
+  });
+
+  // Tessera extension: who the UI is signed in as.
+  app.get('/session', { schema: { operationId: 'getSession', tags: ['users'], summary: 'Tessera extension: the signed-in principal', response: { 200: S.Session, ...S.errors } } }, async (req) => {
     const who = callerOf(auth, req);
     return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
+  });
+
+  app.get('/user', { schema: { operationId: 'getUserList', tags: ['users'], querystring: S.query({ domain: S.domainName }), response: { 200: S.UserList, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    const domain = queryOf(req).domain?.toLowerCase() ?? ctx.config.userDomain;
+    if (domain !== ctx.config.userDomain) throw badRequest(`getUserList: Unknown user domain: ${domain} (the user domain is ${ctx.config.userDomain})`);
+    const rows = await ctx.db.selectFrom('users').select('name').orderBy('name').execute();
+    return { names: rows.map((r) => r.name) };
   });
 }

@@ -18,6 +18,7 @@ import { accessRoutes } from './access.ts';
 import { signedDataRoutes } from './signed-data.ts';
 import { historyRoutes } from './history.ts';
 import { instancesRoutes } from './instances.ts';
+import { statusRoutes } from './status.ts';
 
 export type { ZmsRouteDeps } from './deps.ts';
 
@@ -33,6 +34,7 @@ const PLUGINS = [
   signedDataRoutes,
   historyRoutes,
   instancesRoutes,
+  statusRoutes,
 ];
 
 export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {

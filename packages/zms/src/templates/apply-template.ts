@@ -2,7 +2,7 @@
  * Applying templates to a domain only ever adds: missing roles, members,
  * policies and assertions are inserted; nothing is removed or replaced.
  */
-import { badRequest, notFound } from '@tessera/core/errors';
+import { notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
 import type { Trx } from '../domain-write.ts';
 import { TEMPLATES, type TemplateDefinition } from './catalog.ts';
@@ -26,15 +26,14 @@ function substitute(text: string, domain: string, params: TemplateParam[]): stri
   return out;
 }
 
-/** Validates names and params before anything is written. */
+/**
+ * Validates names and params before anything is written. A missing parameter is
+ * not an error, as in Athenz (DBService.updateTemplateRole/Policy): its keyword
+ * (e.g. `_service_`) stays as written in the template, which matches no service
+ * (service names cannot contain "_"). zms-cli warns before sending such a request.
+ */
 export function checkTemplateRequest(names: string[], params: TemplateParam[]): void {
-  for (const name of names) {
-    for (const needed of findTemplate(name).params) {
-      if (!params.some((p) => p.name === needed)) {
-        throw badRequest(`Template ${name} needs parameter "${needed}" (for example ${needed}=api)`);
-      }
-    }
-  }
+  for (const name of names) findTemplate(name);
   for (const p of params) validName('simple', `template parameter ${p.name}`, p.value);
 }
 
