@@ -23,6 +23,8 @@ export interface ZtsConfig {
    * once replaced, a certificate can never refresh again (siad re-registers).
    */
   refreshRetryGraceSeconds: number;
+  /** Subject O values a CSR may ask for (`--cert-allowed-o`); empty: certificates carry no O. */
+  certAllowedO: string[];
   /** Records not refreshed for this long are removed by the cleaner. */
   certRecordMaxAgeMins: number;
 }
@@ -37,4 +39,5 @@ export const defaultZtsConfig: ZtsConfig = {
   maxCertMins: 30 * 24 * 60,
   refreshRetryGraceSeconds: 0,
   certRecordMaxAgeMins: 30 * 24 * 60,
+  certAllowedO: [],
 };

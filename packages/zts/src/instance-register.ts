@@ -24,7 +24,7 @@ export async function registerInstance(ctx: ZtsContext, caller: Caller, body: Re
   }
   const fallback = typeof body.x509CertInstanceId === 'string' ? body.x509CertInstanceId : undefined;
   const v = await validateServiceCsr({
-    csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), fallbackInstanceId: fallback,
+    csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO, fallbackInstanceId: fallback,
   });
   const result = await callProvider(ctx, caller, 'confirm', { provider, domain, service, attestationData }, data, v, v.instanceId);
   const cert = await signServiceCert(ctx, data, v, result, optMinutes(body.expiryTime, 'expiryTime'));

@@ -24,6 +24,7 @@ export function serveCommand(): Command {
     .option('--ec2-boot-window <seconds>', 'EC2 instances register within this long of boot (env TESSERA_EC2_BOOT_WINDOW; default 1800)')
     .option('--ui-providers <file>', 'JSON list of the identity providers the UI offers: [{"template","label","principal"}] (env TESSERA_UI_PROVIDERS)')
     .option('--refresh-retry-grace <seconds>', 'how long a replaced certificate may still refresh, for clients that lost a response (env TESSERA_REFRESH_RETRY_GRACE; default 0)')
+    .option('--cert-allowed-o <values>', 'subject O values certificates may carry, separated by | (env TESSERA_CERT_ALLOWED_O; default none)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
       const stop = async () => {
