@@ -121,6 +121,23 @@ export interface CertRecordsTable {
   hostname: string | null;
   client_cert: number;
   sia_provider: string | null;
+  /** Who the provider verified at the last register (e.g. the STS caller ARN); 004-instance-events. */
+  attested_identity?: string | null;
+  /** The last takeover: a register that replaced a live record from another address or identity. */
+  takeover_time?: string | null;
+  takeover_prev_ip?: string | null;
+  takeover_detail?: string | null;
+}
+
+/** The most recent refused register or refresh of a service (004-instance-events). */
+export interface ServiceRefusalsTable {
+  /** `<domain>.<service>` */
+  service: string;
+  domain: string;
+  time: string;
+  provider: string;
+  message: string;
+  client_ip: string;
 }
 
 export interface Database {
@@ -135,4 +152,5 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   cert_records: CertRecordsTable;
+  service_refusals: ServiceRefusalsTable;
 }

@@ -29,7 +29,7 @@ import { modifiedDomains, signDomain, type DomainSigningKey } from '../signed-do
 import { checkPassword, setPassword, validUserName } from '../users.ts';
 import { actorOf, names, sendStored, type Params } from './request.ts';
 import { clearSessionCookies, setSessionCookies } from '../auth/browser-session.ts';
-import { listInstances, revokeInstance } from '../instances.ts';
+import { listInstances, revokeInstance, serviceStatus } from '../instances.ts';
 
 export interface ZmsRouteDeps {
   ctx: ZmsContext;
@@ -435,6 +435,12 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
     const service = names(req).service();
     getService(ctx, domain, service);
     return listInstances(ctx, domain, service);
+  });
+
+  // Tessera extension: per service, instance count, last issued and last refused registration (contracts.md).
+  app.get('/domain/:domain/service-status', async (req) => {
+    caller(req);
+    return serviceStatus(ctx, domainData(ctx, names(req).domain()));
   });
 
   app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', async (req, reply) => {
