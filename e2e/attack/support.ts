@@ -85,7 +85,11 @@ export async function startBench(dir: string, o: { backend?: Backend; flags?: Se
   for (const service of ['api', 'web']) {
     await iam.send(new CreateRoleCommand({ RoleName: `sports.${service}`, AssumeRolePolicyDocument: awsTrustPolicy([`arn:aws:iam::${ACCOUNT}:role/sports.task`]) }));
   }
+  await iam.send(new CreateRoleCommand({ RoleName: 'sports.vm', AssumeRolePolicyDocument: serviceTrustPolicy('ec2.amazonaws.com') }));
   iam.destroy();
+  const otherIam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: sim.createAccessKey(OTHER_ACCOUNT, { userName: 'admin' }) });
+  await otherIam.send(new CreateRoleCommand({ RoleName: 'sports.vm', AssumeRolePolicyDocument: serviceTrustPolicy('ec2.amazonaws.com') }));
+  otherIam.destroy();
 
   const zts = (method: string, path: string, body: unknown, mtls?: Identity) =>
     ztsCall(t.server.ztsUrl, t.ca, method, path, body, mtls) as Promise<Reply>;
