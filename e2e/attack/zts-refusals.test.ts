@@ -72,7 +72,7 @@ describe('domain, service and launch checks', () => {
     refused(r, 404, /Domain not found: frozen \(the domain is disabled\)/);
   });
 
-  test('register a JSON array or bad expiryTime → 400', async () => {
+  test('register with a negative expiryTime → 400', async () => {
     refused((await registerAs({ body: { expiryTime: -5 } })).r, 400, /expiryTime must be a whole number of minutes/);
   });
 });
