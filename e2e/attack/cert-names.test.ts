@@ -7,10 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate } from '@tessera/core/x509/certificate';
+import { generateKeyPair } from '@tessera/core/x509/keys';
 import { attestation, PROVIDER, refused, startBench, SUFFIX, type Bench, type CsrSpec, type Identity } from './support.ts';
 
 let b: Bench;
@@ -160,6 +162,33 @@ describe('register: a CSR asking for a name ZTS did not verify is a 400 naming i
     const base = { provider: PROVIDER, domain: 'sports', service: 'api', attestationData: attestation('sports.api', creds) };
     refused(await b.register({ ...base, csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n' }), 400, /Unable to parse the CSR: send a PEM "CERTIFICATE REQUEST"/);
     refused(await b.register(base), 400, /csr is required: a PEM certificate signing request/);
+  });
+});
+
+describe('register: subject and instance id forms only a hand-made CSR has', () => {
+  test('register with two CNs (sports.api and sports.web) → 400', async () => {
+    const { creds, taskId } = await b.fargate();
+    const keyFile = join(dir, 'two-cn.key');
+    writeFileSync(keyFile, generateKeyPair('ec').privateKeyPem);
+    const csr = execFileSync('openssl', [
+      'req', '-new', '-key', keyFile, '-subj', '/CN=sports.api/CN=sports.web',
+      '-addext', `subjectAltName=DNS:api.sports.${SUFFIX},URI:athenz://instanceid/${PROVIDER}/${taskId}`,
+    ], { encoding: 'utf8' });
+    const r = await b.register({ provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
+    refused(r, 400, /CSR subject has more than one CN: a certificate subject names one of each/);
+  });
+
+  test('register with an instance id URI that names no id → 400', async () => {
+    const r = await registerWith({ uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}`] });
+    refused(r, 400, /InstanceId cannot be empty/);
+  });
+
+  test('the SPIFFE trust-domain form for its own service is signed as asked', async () => {
+    const { creds, taskId } = await b.fargate();
+    const { csr } = await b.serviceCsr(taskId, { uris: ['spiffe://athenz.io/ns/prod/sa/sports.api', `athenz://instanceid/${PROVIDER}/${taskId}`] });
+    const r = await b.register({ provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(parseCertificate(r.body.x509Certificate).uris, ['spiffe://athenz.io/ns/prod/sa/sports.api', `athenz://instanceid/${PROVIDER}/${taskId}`]);
   });
 });
 

@@ -138,6 +138,13 @@ for (const backend of BACKENDS) {
         assert.equal((await status()).find((s) => s.name === 'api')?.lastFailure?.message, r.body.message);
       });
 
+      test('a register with a malformed provider is recorded too, with no provider', async () => {
+        const r = await b.register({ provider: 42, domain: 'sports', service: 'web' });
+        refused(r, 400, /provider is required/);
+        const web = (await status()).find((s) => s.name === 'web');
+        assert.deepEqual(web?.lastFailure && { provider: web.lastFailure.provider, message: web.lastFailure.message }, { provider: '', message: r.body.message });
+      });
+
       test('refusals naming a service that does not exist are not kept (strangers cannot fill the table)', async () => {
         const { creds } = await b.fargate();
         const { csr } = await b.serviceCsr('task-x', { service: 'later' });

@@ -12,7 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attestation, ACCOUNT, OTHER_ACCOUNT, PROVIDER, SUFFIX, refused, startBench, type Bench, type CsrSpec, type Identity } from './support.ts';
+import { parseCertificate } from '@tessera/core/x509/certificate';
+import { ztsCall } from '@tessera/server/test/support/workload';
+import { attestation, ACCOUNT, OTHER_ACCOUNT, PROVIDER, SUFFIX, refused, startBench, type Bench, type CsrSpec, type Identity, type Reply } from './support.ts';
 
 let b: Bench;
 let dir: string;
@@ -203,6 +205,34 @@ describe('AWS provider: EC2 instance identity document', () => {
     refused((await withDoc({ document: vm.document, signature: vm.pkcs7 }, vm.instanceId)).r, 403,
       /Instance boot time is not recent enough: .* \(register within 30 minutes of boot\)/);
   });
+  test('a document missing its instance id → 403', async () => {
+    const vm = await ec2();
+    const doc = JSON.stringify({ ...JSON.parse(vm.document), instanceId: undefined });
+    refused((await withDoc({ document: doc, signature: vm.pkcs7 }, vm.instanceId)).r, 403, /Unable to parse identity document/);
+  });
+  test('a signature that is not PKCS#7 → 403', async () => {
+    const vm = await ec2();
+    refused((await withDoc({ document: vm.document, signature: 'bm90IGEgc2lnbmF0dXJl' }, vm.instanceId)).r, 403, /the document signature does not verify/);
+  });
+  test('ECS on EC2 (athenz.aws-ecs): the document must be of the host named by taskid; no boot window', async () => {
+    const tpl = await b.t.admin.call('PUT', '/domain/sports/template', { templateNames: ['aws_ecs_instance_launch_provider'], params: [{ name: 'service', value: 'api' }] });
+    assert.equal(tpl.status, 204, tpl.text);
+    const ecs = 'athenz.aws-ecs.us-west-2';
+    const vm = await ec2({ bootedHoursAgo: 2 });
+    const send = async (taskid?: string) => {
+      const { creds } = await b.fargate();
+      const { csr } = await b.csr({
+        subject: { commonName: 'sports.api', organizationalUnit: ecs },
+        dnsNames: [`api.sports.${SUFFIX}`],
+        uris: ['spiffe://sports/sa/api', `athenz://instanceid/${ecs}/task-0123`],
+      });
+      const doc = { document: vm.document, signature: vm.pkcs7, ...(taskid ? { taskid } : {}) };
+      return b.register({ provider: ecs, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds, doc) });
+    };
+    const ok = await send(vm.instanceId);
+    assert.equal(ok.status, 201, ok.text);
+    refused(await send(), 403, new RegExp(`mismatch between instance-id values: request: task-0123 vs\\. instance document: ${vm.instanceId}`));
+  });
   test('refresh presenting another instance’s document → 403 (the binding holds on refresh too)', async () => {
     const vm = await ec2();
     const other = await ec2();
@@ -212,6 +242,38 @@ describe('AWS provider: EC2 instance identity document', () => {
     const r = await b.refresh({ instanceId: vm.instanceId }, { csr, attestationData: attestation('sports.api', reg.creds, { document: other.document, signature: other.pkcs7 }) },
       { cert: reg.r.body.x509Certificate, key: reg.keyPem });
     refused(r, 403, new RegExp(`mismatch between instance-id values: request: ${vm.instanceId} vs\\. instance document: ${other.instanceId}`));
+  });
+});
+
+describe('certificate lifetimes', () => {
+  const hours = (pem: string) => {
+    const c = parseCertificate(pem);
+    return (c.notAfter.getTime() - c.notBefore.getTime()) / 3_600_000;
+  };
+  test('the request’s expiryTime shortens the certificate; the domain’s serviceCertExpiryMins caps it', async () => {
+    const asked = await registerAs({ body: { expiryTime: 60 } });
+    assert.equal(asked.r.status, 201, asked.r.text);
+    assert.equal(hours(asked.r.body.x509Certificate), 1);
+    assert.equal((await b.t.admin.call('PUT', '/domain/sports/meta', { serviceCertExpiryMins: 120 })).status, 204);
+    try {
+      const capped = await registerAs();
+      assert.equal(capped.r.status, 201, capped.r.text);
+      assert.equal(hours(capped.r.body.x509Certificate), 2);
+    } finally {
+      assert.equal((await b.t.admin.call('PUT', '/domain/sports/meta', { serviceCertExpiryMins: 0 })).status, 204);
+    }
+  });
+});
+
+describe('delete (instance-delete.ts)', () => {
+  test('delete without a client certificate → 401; of an instance never registered → 404', async () => {
+    const a = await b.registered();
+    const zts = (mtls?: Identity) =>
+      ztsCall(b.t.server.ztsUrl, b.t.ca, 'DELETE', `/instance/${PROVIDER}/sports/api/never-registered`, undefined, mtls) as Promise<Reply>;
+    refused(await zts(), 401, /Authentication required: connect with a client certificate/);
+    assert.equal((await b.t.admin.call('PUT', '/domain/sports/role/cleaners', { roleMembers: [{ memberName: 'sports.api' }] })).status, 204);
+    assert.equal((await b.t.admin.call('PUT', '/domain/sports/policy/cleaners', { assertions: [{ role: 'cleaners', action: 'delete', resource: 'sports:instance.*' }] })).status, 204);
+    refused(await zts(a.id), 404, /no instance never-registered of sports\.api registered by athenz\.aws\.us-west-2/);
   });
 });
 

@@ -39,9 +39,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     const instanceId = checkSanDnsNames({
       domain: c.domain,
       service: c.service,
-      provider: providerName,
       sanDns: (c.attributes.sanDNS ?? '').split(',').filter(Boolean),
-      sanUris: (c.attributes.sanURI ?? '').split(',').filter(Boolean),
       instanceId: c.attributes.instanceId ?? '',
       dnsSuffixes: s.dnsSuffixes,
     });
