@@ -178,6 +178,24 @@ describe('register: subject and instance id forms only a hand-made CSR has', () 
     refused(r, 400, /CSR subject has more than one CN: a certificate subject names one of each/);
   });
 
+  const opensslCsr = (keyArgs: string[], subj = '/CN=sports.api') => {
+    const keyFile = join(dir, `k-${keyArgs.join('-')}.pem`);
+    execFileSync('openssl', ['genpkey', ...keyArgs, '-out', keyFile]);
+    return execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', subj], { encoding: 'utf8' });
+  };
+  const registerPem = async (csr: string) => {
+    const { creds } = await b.fargate();
+    return b.register({ provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
+  };
+
+  test('register with a CSR for a 1024-bit RSA key → 400', async () => {
+    refused(await registerPem(opensslCsr(['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024'])), 400, /The CSR public key is not accepted: .*2048/);
+  });
+
+  test('register with a CSR for an Ed25519 key → 400', async () => {
+    refused(await registerPem(opensslCsr(['-algorithm', 'ED25519'])), 400, /The CSR public key is not (accepted|usable)/);
+  });
+
   test('register with an instance id URI that names no id → 400', async () => {
     const r = await registerWith({ uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}`] });
     refused(r, 400, /InstanceId cannot be empty/);

@@ -151,6 +151,14 @@ describe('tokens that must not work', () => {
     denied(await withToken(`${good.slice(0, good.indexOf(';s='))};s=`), 401, /authenticat|credential|token/i);
   });
 
+  test('the Athenz-Principal-Auth header is checked like the bearer token', async () => {
+    const viaHeader = (token: string) =>
+      httpsJson<{ code: number; message: string }>({ url: `${t.url}/domain/sports`, ca: t.ca, headers: { 'athenz-principal-auth': token } }) as Promise<Reply>;
+    const good = serverKey().issue('user.admin', 3600, new Date());
+    assert.equal((await viaHeader(good)).status, 200);
+    denied(await viaHeader(good.replace('n=admin', 'n=jane')), 401, /authenticat|credential|token/i);
+  });
+
   test('a token for a user domain other than user. (a forged d= field) → 401', async () => {
     const forged = serverKey().issue('user.admin', 3600, new Date()).replace('d=user', 'd=sys');
     denied(await withToken(forged), 401, /authenticat|credential|token/i);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { ztsCall } from '@tessera/server/test/support/workload';
+import { httpsJson } from '@tessera/core/https-client';
 import { attestation, ACCOUNT, OTHER_ACCOUNT, PROVIDER, SUFFIX, refused, startBench, type Bench, type CsrSpec, type Identity, type Reply } from './support.ts';
 
 let b: Bench;
@@ -122,6 +123,66 @@ describe('AWS provider: attestation and STS', () => {
   test('tampered secret key → 403 from STS', async () => {
     const { r } = await registerAs({ att: (c) => attestation('sports.api', { ...c, secretAccessKey: `${c.secretAccessKey.slice(0, -2)}xx` }) });
     refused(r, 403, /AWS STS rejected the presented credentials/);
+  });
+});
+
+describe('providers ZTS does not implement, and DNS suffixes nobody granted', () => {
+  before(async () => {
+    for (const [m, p, body] of [
+      ['POST', '/domain', { name: 'acme', adminUsers: ['user.admin'] }],
+      ['PUT', '/domain/acme/service/prov', { name: 'acme.prov' }],
+      ['PUT', '/domain/sys.auth/role/providers/member/acme.prov', { memberName: 'acme.prov' }],
+      ['PUT', '/domain/sys.auth/role/providers/member/acme.ghost', { memberName: 'acme.ghost' }],
+      ['PUT', '/domain/sports/role/acme-launchers', { roleMembers: [{ memberName: 'acme.prov' }, { memberName: 'acme.ghost' }] }],
+      ['PUT', '/domain/sports/policy/acme-launchers', { assertions: [{ role: 'acme-launchers', action: 'launch', resource: 'sports:service.api' }] }],
+      ['PUT', '/domain/sys.auth/policy/deny-evil', { assertions: [{ role: 'providers', action: 'launch', resource: 'sys.auth:dns.evil.example', effect: 'DENY' }] }],
+    ] as [string, string, unknown][]) {
+      const r = await b.t.admin.call(m, p, body);
+      assert.ok(r.status < 300, `${m} ${p}: ${r.text}`);
+    }
+  });
+  const viaProvider = async (provider: string) => {
+    const { creds, taskId } = await b.fargate();
+    const { csr } = await b.csr({ subject: { commonName: 'sports.api' }, uris: [`athenz://instanceid/${provider}/${taskId}`] });
+    return b.register({ provider, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
+  };
+
+  test('a registered, allowed provider with no ZMS service → 400', async () => {
+    refused(await viaProvider('acme.ghost'), 400, /unable to get instance for provider: acme\.ghost \(no such provider service in ZMS\)/);
+  });
+  test('a provider service without a provider endpoint → 400', async () => {
+    refused(await viaProvider('acme.prov'), 400, /unable to get instance for provider: acme\.prov \(the service has no provider endpoint\)/);
+  });
+  test('a provider endpoint ZTS has no implementation for → 400', async () => {
+    const set = await b.t.admin.call('PUT', '/domain/acme/service/prov/meta/system/providerendpoint', { providerEndpoint: 'https://prov.acme.example/' });
+    assert.equal(set.status, 204, set.text);
+    refused(await viaProvider('acme.prov'), 400, /unable to get instance for provider: acme\.prov \(unsupported provider endpoint https:\/\/prov\.acme\.example\/\)/);
+  });
+  test('a DENY launch on sys.auth:dns.evil.example grants no suffix: a DNS name under it → 400', async () => {
+    const { r } = await registerAs({ csr: { dnsNames: ['api.sports.evil.example'] } });
+    refused(r, 400, /api\.sports\.evil\.example does not end with provider\/service configured suffix or hostname \(provider athenz\.aws\.us-west-2 may use: aws\.athenz\.cloud\)/);
+  });
+});
+
+describe('clients as they come', () => {
+  const bare = (body: Record<string, unknown>) =>
+    httpsJson<Record<string, string>>({ method: 'POST', url: `${b.t.server.ztsUrl}/instance`, body, ca: b.t.ca }) as Promise<Reply>;
+
+  test('a refusal for a client without a User-Agent says "client: unknown"', async () => {
+    const { creds, taskId } = await b.fargate();
+    const { csr } = await b.serviceCsr(taskId);
+    refused(await bare({ provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.web', creds) }), 403,
+      /Service name mismatch.* client: unknown clientIP: /);
+  });
+  test('a register without a User-Agent → 201', async () => {
+    const { creds, taskId } = await b.fargate();
+    const { csr } = await b.serviceCsr(taskId);
+    const r = await bare({ provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
+    assert.equal(r.status, 201, r.text);
+  });
+  test('attestation naming the short role "api" while holding sports.api credentials → 403 (STS must report that role)', async () => {
+    const { r } = await registerAs({ att: (c) => attestation('api', c) });
+    refused(r, 403, /STS reports arn:aws:sts::\d+:assumed-role\/sports\.api\/.*, expected arn:aws:sts::<account>:assumed-role\/api\//);
   });
 });
 
