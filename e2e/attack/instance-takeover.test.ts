@@ -11,6 +11,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BACKENDS } from '@tessera/server/test/support/test-server';
@@ -74,6 +75,19 @@ for (const backend of BACKENDS) {
       // T1's own next refresh presents a certificate that is no longer the latest: the instance is revoked (Athenz's rule).
       const { csr } = await b.serviceCsr(t1.instanceId);
       refused(await b.refresh({ instanceId: t1.instanceId }, { csr, attestationData: attestation('sports.api', t1.creds) }, t1.id), 403, /Certificate revoked/);
+    });
+
+    test('the same credentials registering the same instance id from another address (127.0.0.2) is a takeover naming both addresses', async () => {
+      const t1 = await b.registered();
+      const { csr } = await b.serviceCsr(t1.instanceId);
+      const r = await postFrom('127.0.0.2', `${b.t.server.ztsUrl}/instance`, b.t.ca, {
+        provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', t1.creds),
+      });
+      assert.equal(r.status, 201, r.text);
+      const listed = await instance(t1.instanceId);
+      assert.deepEqual(listed && { previousIp: listed.takeover?.previousIp, currentIp: listed.takeover?.currentIp, clientIp: listed.clientIp },
+        { previousIp: '127.0.0.1', currentIp: '127.0.0.2', clientIp: '127.0.0.2' });
+      assert.match(listed?.takeover?.detail ?? '', /client address 127\.0\.0\.1 → 127\.0\.0\.2$/);
     });
 
     test('the same workload registering again (siad restarted) is not a takeover', async () => {
@@ -173,5 +187,18 @@ for (const backend of BACKENDS) {
         assert.match(missing.body.message, /nowhere/);
       });
     });
+  });
+}
+
+/** A JSON POST from a chosen local address (the loopback network is 127.0.0.0/8), as a second host would send it. */
+function postFrom(localAddress: string, url: string, ca: string, body: unknown): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ca, localAddress, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
   });
 }

@@ -42,7 +42,7 @@ export function certSubject(csr: ParsedCsr, a: { commonName: string; ou?: string
     }
   }
   const o = seen.get('O');
-  return { commonName: a.commonName, ...(a.ou ? { organizationalUnit: a.ou } : {}), ...(o ? { organization: o } : {}) };
+  return { commonName: a.commonName, organizationalUnit: a.ou, organization: o };
 }
 
 const lower = (uris: string[], prefix: string) => uris.filter((u) => u.toLowerCase().startsWith(prefix));
@@ -103,7 +103,7 @@ export function roleCertUris(
 ): string[] {
   const basic = `spiffe://${a.domain}/ra/${a.role}`;
   const principalUri = `${PRINCIPAL_URI}${a.principal}`;
-  const allowed = `allowed are ${principalUri}, ${basic}${a.callerInstanceUri ? ` and ${a.callerInstanceUri}` : ''}`;
+  const allowed = `allowed are ${principalUri}, ${basic} and the instance id URI of the caller's certificate`;
   for (const uri of uris) {
     const u = uri.toLowerCase();
     if (u.startsWith(HOSTNAME_URI)) throw a.fail(`URI ${uri} is not accepted: ZTS does not verify host names (${allowed})`);
