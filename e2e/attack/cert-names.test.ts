@@ -196,6 +196,11 @@ describe('register: subject and instance id forms only a hand-made CSR has', () 
     refused(await registerPem(opensslCsr(['-algorithm', 'ED25519'])), 400, /The CSR public key is not (accepted|usable)/);
   });
 
+  test('register with a CSR for an EC key on secp256k1 → 400 naming the curves allowed', async () => {
+    refused(await registerPem(opensslCsr(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'])), 400,
+      /The CSR public key is not accepted: EC curve secp256k1 is not supported: use P-256 or P-384/);
+  });
+
   test('register with an instance id URI that names no id → 400', async () => {
     const r = await registerWith({ uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}`] });
     refused(r, 400, /InstanceId cannot be empty/);

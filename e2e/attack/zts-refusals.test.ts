@@ -54,6 +54,7 @@ describe('domain, service and launch checks', () => {
   test('register with a malformed provider, domain or service name → 400', async () => {
     refused((await registerAs({ body: { provider: 'bad provider' } })).r, 400, /Invalid provider "bad provider"/);
     refused((await registerAs({ body: { domain: '' } })).r, 400, /domain is required/);
+    refused((await registerAs({ body: { domain: `${'a'.repeat(200)}.${'b'.repeat(200)}` } })).r, 400, /Invalid domain "a+\.b+": longer than \d+ characters/);
   });
 
   test('register through a provider that is not a registered system provider → 403', async () => {
