@@ -37,6 +37,7 @@ for (const alg of ['ec', 'rsa'] as const) {
       commonName: 'sports.api',
       organizationalUnit: PROVIDER,
       organization: 'Sports, Inc.',
+      subjectFields: [{ type: 'C', value: 'US' }, { type: 'O', value: 'Sports, Inc.' }, { type: 'OU', value: PROVIDER }, { type: 'CN', value: 'sports.api' }],
       dnsNames: ['api.sports.aws.athenz.cloud', 'i-0abc.instanceid.athenz.aws.athenz.cloud'],
       uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}/i-0abc`],
       ipAddresses: ['10.0.0.7', 'fd00::7'],

@@ -44,6 +44,7 @@ export interface ServeFlags {
   awsDocumentCert?: string;
   ec2BootWindow?: string;
   refreshRetryGrace?: string;
+  certAllowedO?: string;
   caKeyAlg?: string;
   caCert?: string;
   caKey?: string;
@@ -131,6 +132,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       awsDnsSuffixes: [dnsSuffix],
       awsDocumentCertsPem: readCerts(flags.awsDocumentCert ?? env.TESSERA_AWS_DOCUMENT_CERT),
       refreshRetryGraceSeconds: wholeNumber(flags.refreshRetryGrace ?? env.TESSERA_REFRESH_RETRY_GRACE ?? '0', 'refresh retry grace'),
+      certAllowedO: (flags.certAllowedO ?? env.TESSERA_CERT_ALLOWED_O ?? '').split('|').map((o) => o.trim()).filter(Boolean),
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
       crlUrl: httpsUrl(flags.crlUrl ?? env.TESSERA_CRL_URL, '--crl-url'),
       tokenIssuer: httpsUrl(flags.tokenIssuer ?? env.TESSERA_TOKEN_ISSUER, '--token-issuer'),

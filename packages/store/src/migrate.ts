@@ -7,6 +7,7 @@ import type { Dialect } from './dialect.ts';
 import * as initial from './migrations/001-initial.ts';
 import * as certRecords from './migrations/002-cert-records.ts';
 import * as auth from './migrations/003-auth.ts';
+import * as instanceEvents from './migrations/004-instance-events.ts';
 import * as revokedCertificates from './migrations/005-revoked-certificates.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -19,6 +20,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         '001-initial': withDialect(initial),
         '002-cert-records': { up: certRecords.up },
         '003-auth': { up: auth.up },
+        '004-instance-events': { up: instanceEvents.up },
         '005-revoked-certificates': { up: revokedCertificates.up },
       }),
     },

@@ -137,6 +137,23 @@ export interface CertRecordsTable {
   hostname: string | null;
   client_cert: number;
   sia_provider: string | null;
+  /** Who the provider verified at the last register (e.g. the STS caller ARN); 004-instance-events. */
+  attested_identity?: string | null;
+  /** The last takeover: a register that replaced a live record from another address or identity. */
+  takeover_time?: string | null;
+  takeover_prev_ip?: string | null;
+  takeover_detail?: string | null;
+}
+
+/** The most recent refused register or refresh of a service (004-instance-events). */
+export interface ServiceRefusalsTable {
+  /** `<domain>.<service>` */
+  service: string;
+  domain: string;
+  time: string;
+  provider: string;
+  message: string;
+  client_ip: string;
 }
 
 export interface RevokedCertificatesTable {
@@ -166,4 +183,5 @@ export interface Database {
   revoked_tokens: RevokedTokensTable;
   sign_in_failures: SignInFailuresTable;
   revoked_certificates: RevokedCertificatesTable;
+  service_refusals: ServiceRefusalsTable;
 }

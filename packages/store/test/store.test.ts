@@ -93,26 +93,34 @@ for (const backend of backends) {
     });
 
     test('a failed transaction writes nothing', async () => {
+      // Its own domain, so the test means the same run alone or after the others.
+      await seed(store, 'rollback');
+      let insertedInside = 0;
       await assert.rejects(
         store.db.transaction().execute(async (trx) => {
-          await trx.insertInto('roles').values({ domain: 'sports', name: 'half', trust: null, description: null, modified: NOW }).execute();
-          await trx.insertInto('roles').values({ domain: 'sports', name: 'half', trust: null, description: null, modified: NOW }).execute();
+          await trx.insertInto('roles').values({ domain: 'rollback', name: 'half', trust: null, description: null, modified: NOW }).execute();
+          insertedInside = (await trx.selectFrom('roles').select('name').where('domain', '=', 'rollback').where('name', '=', 'half').execute()).length;
+          // The same primary key again: the statement fails and the transaction must roll back the first insert.
+          await trx.insertInto('roles').values({ domain: 'rollback', name: 'half', trust: null, description: null, modified: NOW }).execute();
         }),
+        /UNIQUE constraint failed: roles\.domain, roles\.name|duplicate key value violates unique constraint "roles_pk"/,
       );
-      const half = await store.db.selectFrom('roles').select('name').where('name', '=', 'half').execute();
+      assert.equal(insertedInside, 1, 'the first insert happened inside the transaction');
+      const half = await store.db.selectFrom('roles').select('name').where('domain', '=', 'rollback').where('name', '=', 'half').execute();
       assert.equal(half.length, 0);
     });
 
     test('snapshots follow the store: changes, new and deleted domains', async () => {
+      await seed(store, 'snap');
       const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
       await snapshots.start();
       try {
-        assert.equal(snapshots.get('sports')?.services[0].description, 'API');
-        await store.db.updateTable('services').set({ description: 'changed' }).where('domain', '=', 'sports').execute();
-        await store.db.updateTable('domains').set({ modified: '2026-01-02T00:00:00.000Z' }).where('name', '=', 'sports').execute();
+        assert.equal(snapshots.get('snap')?.services[0].description, 'API');
+        await store.db.updateTable('services').set({ description: 'changed' }).where('domain', '=', 'snap').execute();
+        await store.db.updateTable('domains').set({ modified: '2026-01-02T00:00:00.000Z' }).where('name', '=', 'snap').execute();
         await seed(store, 'fresh');
         await snapshots.refresh();
-        assert.equal(snapshots.get('sports')?.services[0].description, 'changed');
+        assert.equal(snapshots.get('snap')?.services[0].description, 'changed');
         assert.ok(snapshots.get('fresh'));
         await store.db.deleteFrom('domains').where('name', '=', 'fresh').execute();
         await snapshots.refresh();

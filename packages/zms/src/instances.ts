@@ -4,6 +4,7 @@
  */
 import { notFound } from '@tessera/core/errors';
 import { revokeCertRecord } from '@tessera/store/revoked-certificates';
+import type { DomainData } from '@tessera/core/model';
 import type { ZmsContext } from './context.ts';
 
 export async function listInstances(ctx: ZmsContext, domain: string, service: string) {
@@ -22,7 +23,39 @@ export async function listInstances(ctx: ZmsContext, domain: string, service: st
       expires: r.expiry_time,
       clientIp: r.current_ip,
       revoked: r.current_serial === '-1',
+      ...(r.takeover_time
+        ? { takeover: { time: r.takeover_time, previousIp: r.takeover_prev_ip ?? '', currentIp: r.current_ip, detail: r.takeover_detail ?? '' } }
+        : {}),
     })),
+  };
+}
+
+/**
+ * Each service of a domain with its instance count, newest register/refresh
+ * and the last refused register/refresh ZTS recorded (a Tessera extension:
+ * the domain's admins see what the workload saw).
+ */
+export async function serviceStatus(ctx: ZmsContext, domain: DomainData) {
+  const names = domain.services.map((s) => s.name);
+  const counts = names.length === 0 ? [] : await ctx.db
+    .selectFrom('cert_records')
+    .select((eb) => ['service', eb.fn.countAll<number>().as('n'), eb.fn.max('current_time').as('last')])
+    .where('service', 'in', names)
+    .where('current_serial', '!=', '-1')
+    .groupBy('service')
+    .execute();
+  const refusals = await ctx.db.selectFrom('service_refusals').selectAll().where('domain', '=', domain.name).execute();
+  return {
+    services: domain.services.map((s) => {
+      const c = counts.find((r) => r.service === s.name);
+      const f = refusals.find((r) => r.service === s.name);
+      return {
+        name: s.name.slice(domain.name.length + 1),
+        instances: Number(c?.n ?? 0),
+        ...(c?.last ? { lastIssued: c.last } : {}),
+        ...(f ? { lastFailure: { time: f.time, provider: f.provider, message: f.message, clientIp: f.client_ip } } : {}),
+      };
+    }),
   };
 }
 

@@ -23,6 +23,8 @@ export interface ZtsConfig {
    * once replaced, a certificate can never refresh again (siad re-registers).
    */
   refreshRetryGraceSeconds: number;
+  /** Subject O values a CSR may ask for (`--cert-allowed-o`); empty: certificates carry no O. */
+  certAllowedO: string[];
   /** Records not refreshed for this long are removed by the cleaner. */
   certRecordMaxAgeMins: number;
   /** `iss` of access and ID tokens; the URL ZTS listens on when unset. */
@@ -50,4 +52,5 @@ export const defaultZtsConfig: ZtsConfig = {
   tokenDefaultSeconds: 2 * 3600,
   tokenMaxSeconds: 30 * 86_400,
   idTokenMaxSeconds: 12 * 3600,
+  certAllowedO: [],
 };

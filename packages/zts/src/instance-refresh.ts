@@ -29,7 +29,7 @@ export async function refreshInstance(
   if (caller.principal !== full) throw badRequest(`Principal mismatch: ${full} vs. ${caller.principal}`);
   authorizeLaunch(ctx, provider, domain, service);
 
-  const v = await validateServiceCsr({ csrPem: body.csr, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth') });
+  const v = await validateServiceCsr({ csrPem: body.csr, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO });
   const current = caller.cert;
   if (v.instanceId !== path.instanceId || instanceIdOf(current.dnsNames, current.uris) !== path.instanceId) {
     throw badRequest('CSR validation failed - instance id mismatch: the CSR, the path and the current certificate must name the same instance');

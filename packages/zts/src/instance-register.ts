@@ -3,7 +3,8 @@ import { badRequest } from '@tessera/core/errors';
 import type { Caller, ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { validateServiceCsr } from './service-csr.ts';
-import { putCertRecord } from './cert-records.ts';
+import { findCertRecord, putCertRecord } from './cert-records.ts';
+import { recordTakeover, takeoverOf, type WarnLog } from './instance-events.ts';
 import { callProvider, optMinutes, requestNames, signServiceCert, tenantDomain } from './instance-request.ts';
 
 export interface InstanceIdentity {
@@ -14,7 +15,12 @@ export interface InstanceIdentity {
   x509CertificateSigner: string;
 }
 
-export async function registerInstance(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>): Promise<InstanceIdentity> {
+export async function registerInstance(
+  ctx: ZtsContext,
+  caller: Caller,
+  body: Record<string, unknown>,
+  log: WarnLog = { warn: () => {} },
+): Promise<InstanceIdentity> {
   const { provider, domain, service } = requestNames(body);
   const data = tenantDomain(ctx, domain, service);
   authorizeLaunch(ctx, provider, domain, service);
@@ -24,12 +30,14 @@ export async function registerInstance(ctx: ZtsContext, caller: Caller, body: Re
   }
   const fallback = typeof body.x509CertInstanceId === 'string' ? body.x509CertInstanceId : undefined;
   const v = await validateServiceCsr({
-    csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), fallbackInstanceId: fallback,
+    csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO, fallbackInstanceId: fallback,
   });
   const result = await callProvider(ctx, caller, 'confirm', { provider, domain, service, attestationData }, data, v, v.instanceId);
   const cert = await signServiceCert(ctx, data, v, result, optMinutes(body.expiryTime, 'expiryTime'));
 
   if (result.certRefresh !== false) {
+    const key = { provider, instanceId: v.instanceId, service: `${domain}.${service}` };
+    const takeover = takeoverOf(await findCertRecord(ctx.db, key), { ip: caller.ip, identity: result.attestedIdentity, time: ctx.now() });
     const now = ctx.now().toISOString();
     await putCertRecord(ctx.db, {
       provider,
@@ -46,7 +54,13 @@ export async function registerInstance(ctx: ZtsContext, caller: Caller, body: Re
       hostname: null,
       client_cert: result.certUsage === 'client' ? 1 : 0,
       sia_provider: /SIA-([^ ]+)/.exec(caller.userAgent ?? '')?.[1] ?? null,
+      attested_identity: result.attestedIdentity ?? null,
+      takeover_time: takeover?.time ?? null,
+      takeover_prev_ip: takeover?.previousIp ?? null,
+      takeover_detail: takeover?.detail ?? null,
     });
+    // Athenz lets the newest register win; Tessera does too, but says so where the domain's admins look.
+    if (takeover) await recordTakeover(ctx.db, log, { ...takeover, domain, service, provider, instanceId: v.instanceId });
   }
   return {
     provider,

@@ -50,7 +50,7 @@ export async function callProvider(
       instanceId,
       clientIP: caller.ip,
       sanDNS: v.forwardedDns.join(','),
-      ...(v.csr.uris.length ? { sanURI: v.csr.uris.join(',') } : {}),
+      sanURI: v.names.uris.join(','),
       ...(data.account ? { awsAccount: data.account } : {}),
       ...(caller.principal ? { principal: caller.principal } : {}),
     },
@@ -79,12 +79,12 @@ export async function signServiceCert(
     maxMins: ctx.config.maxCertMins,
   });
   const now = ctx.now();
-  const { csr } = v;
+  // Built from what ZTS decided (service-csr.ts, cert-names.ts); the CSR gives only its public key.
   const signed = await ctx.signer.sign({
-    publicKeyPem: csr.publicKeyPem,
-    subject: { commonName: csr.commonName, organizationalUnit: csr.organizationalUnit, organization: csr.organization },
-    dnsNames: csr.dnsNames,
-    uris: csr.uris,
+    publicKeyPem: v.csr.publicKeyPem,
+    subject: v.names.subject,
+    dnsNames: v.names.dnsNames,
+    uris: v.names.uris,
     notBefore: now,
     notAfter: new Date(now.getTime() + minutes * 60_000),
     usage: result.certUsage === 'client' ? 'client' : 'client-server',

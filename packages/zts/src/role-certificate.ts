@@ -7,7 +7,7 @@ import { isRoleMember } from '@tessera/core/authz/evaluate-access';
 import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
 import type { Caller, ZtsContext } from './context.ts';
-import { instanceIdOf } from './service-csr.ts';
+import { certSubject, INSTANCE_ID_URI, roleCertUris } from './cert-names.ts';
 import { optMinutes } from './instance-request.ts';
 
 export interface RoleCertResult {
@@ -51,30 +51,21 @@ export async function issueRoleCertificate(
   }
 
   const callerCert = caller.cert;
-  const principals = csr.uris.filter((u) => u.toLowerCase().startsWith('athenz://principal/'));
-  if (principals.length !== 1 || principals[0].slice('athenz://principal/'.length).toLowerCase() !== caller.principal) {
-    throw invalid(`the CSR must carry exactly one URI athenz://principal/${caller.principal}`);
-  }
-  for (const uri of csr.uris) {
-    const lower = uri.toLowerCase();
-    if (lower.startsWith('spiffe://') && lower !== `spiffe://${domain}/ra/${role}` && !new RegExp(`^spiffe://[^/]+/ns/${domain}/ra/${role}$`).test(lower)) {
-      throw invalid(`SPIFFE URI ${uri} does not name the role (expected spiffe://${domain}/ra/${role})`);
-    }
-    if (!lower.startsWith('spiffe://') && !lower.startsWith('athenz://principal/') && !lower.startsWith('athenz://instanceid/')) {
-      throw invalid(`unsupported URI ${uri}`);
-    }
-  }
-  const csrInstance = instanceIdOf([], csr.uris);
-  if (csrInstance && csrInstance !== instanceIdOf(callerCert.dnsNames, callerCert.uris)) {
-    throw invalid('the instance id in the CSR is not the one in the service certificate');
-  }
-  for (const name of csr.dnsNames) {
-    if (!callerCert.dnsNames.includes(name.toLowerCase())) throw invalid(`DNS name ${name} is not in the service certificate`);
+  const commonName = `${domain}:role.${role}`;
+  const subject = certSubject(csr, { commonName, ou: callerCert.organizationalUnit, allowedO: ctx.config.certAllowedO, fail: invalid });
+  const uris = roleCertUris(csr.uris, {
+    domain,
+    role,
+    principal: caller.principal,
+    callerInstanceUri: callerCert.uris.find((u) => u.toLowerCase().startsWith(INSTANCE_ID_URI)),
+    fail: invalid,
+  });
+  const dnsNames = [...new Set(csr.dnsNames.map((n) => n.toLowerCase()))];
+  for (const name of dnsNames) {
+    if (!callerCert.dnsNames.includes(name)) throw invalid(`DNS name ${name} is not in the service certificate`);
   }
   if (csr.ipAddresses.length > 0) throw invalid('IP addresses are not accepted in role certificates');
-  for (const email of csr.emails) {
-    if (!email.toLowerCase().startsWith(`${caller.principal}@`)) throw invalid(`e-mail ${email} does not name ${caller.principal}`);
-  }
+  if (csr.emails.length > 0) throw invalid(`e-mail SANs are not accepted in role certificates: the caller is named by athenz://principal/${caller.principal}`);
 
   // Shortest positive of: the request, the domain's role cert cap, the signer maximum; never past the service certificate.
   const limits = [requestMins, data.roleCertExpiryMins, ctx.config.maxCertMins].filter((v): v is number => !!v && v > 0);
@@ -82,10 +73,10 @@ export async function issueRoleCertificate(
   const notAfter = new Date(Math.min(now.getTime() + Math.min(...limits) * 60_000, callerCert.notAfter.getTime()));
   const { certPem } = await ctx.signer.sign({
     publicKeyPem: csr.publicKeyPem,
-    subject: { commonName: `${domain}:role.${role}`, organizationalUnit: csr.organizationalUnit, organization: csr.organization },
-    dnsNames: csr.dnsNames,
-    uris: csr.uris,
-    emails: csr.emails,
+    // Built from what ZTS decided (cert-names.ts); the CSR gives only its public key.
+    subject,
+    dnsNames,
+    uris,
     notBefore: now,
     notAfter,
     usage: 'client',

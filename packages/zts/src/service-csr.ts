@@ -1,35 +1,31 @@
 /**
  * Validation of a service certificate CSR before the provider sees it
- * (Athenz X509ServiceCertRequest): instance id, common name, SPIFFE URI,
- * URI schemes, and which DNS names are forwarded to the provider.
+ * (Athenz X509ServiceCertRequest): instance id, common name, subject, URIs,
+ * and which DNS names are forwarded to the provider. The result holds the
+ * names ZTS will sign (cert-names.ts), never the CSR's own.
  */
 import { badRequest } from '@tessera/core/errors';
 import type { DomainData } from '@tessera/core/model';
 import { parseCsr, type ParsedCsr } from '@tessera/core/x509/csr';
+import type { Subject } from '@tessera/core/x509/names';
 import { providerDnsSuffixes } from './provider-dns-suffixes.ts';
+import { certSubject, instanceIdOf, serviceCertUris } from './cert-names.ts';
 
-const INSTANCE_ID_URI = 'athenz://instanceid/';
-const ALLOWED_URI_PREFIXES = ['spiffe://', 'athenz://instanceid/', 'athenz://hostname/', 'athenz://principal/'];
+export { instanceIdOf } from './cert-names.ts';
 
 export interface ValidatedServiceCsr {
   csr: ParsedCsr;
   instanceId: string;
   /** DNS names under a provider suffix: the provider must vouch for them. */
   forwardedDns: string[];
+  /** What the certificate will say. */
+  names: { subject: Subject; dnsNames: string[]; uris: string[] };
 }
 
 const failed = (detail: string) => badRequest(`CSR validation failed - ${detail}`);
 
-export function instanceIdOf(dnsNames: string[], uris: string[]): string | undefined {
-  const uri = uris.find((u) => u.toLowerCase().startsWith(INSTANCE_ID_URI));
-  if (uri) {
-    const rest = uri.slice(INSTANCE_ID_URI.length);
-    const slash = rest.indexOf('/');
-    return slash >= 0 ? rest.slice(slash + 1) : undefined;
-  }
-  const dns = dnsNames.find((n) => n.includes('.instanceid.athenz.'));
-  return dns?.split('.instanceid.athenz.')[0];
-}
+// Instance ids go into URIs, paths and records: EC2 ids, ECS task ids, pod UIDs all fit.
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 
 export async function validateServiceCsr(a: {
   csrPem: string;
@@ -37,6 +33,7 @@ export async function validateServiceCsr(a: {
   service: string;
   provider: string;
   sysAuth: DomainData | undefined;
+  allowedO: string[];
   fallbackInstanceId?: string;
 }): Promise<ValidatedServiceCsr> {
   if (typeof a.csrPem !== 'string' || a.csrPem === '') throw badRequest('csr is required: a PEM certificate signing request');
@@ -44,23 +41,21 @@ export async function validateServiceCsr(a: {
   if (!csr.signatureValid) throw badRequest('unable to parse PKCS10 CSR: its signature does not verify with its own key');
   const full = `${a.domain.name}.${a.service}`;
 
-  const spiffe = csr.uris.filter((u) => u.toLowerCase().startsWith('spiffe://'));
-  if (spiffe.length > 1) throw badRequest('unable to parse PKCS10 CSR: Invalid SPIFFE URI present in CSR (more than one)');
-  for (const uri of csr.uris) {
-    if (!ALLOWED_URI_PREFIXES.some((p) => uri.toLowerCase().startsWith(p))) throw failed(`unsupported URI in CSR: ${uri}`);
-  }
   const instanceId = instanceIdOf(csr.dnsNames, csr.uris) || a.fallbackInstanceId;
   if (!instanceId) throw failed(`InstanceId cannot be empty: add the URI athenz://instanceid/${a.provider}/<instance-id>`);
-
+  const dnsInstanceId = instanceIdOf(csr.dnsNames, []);
+  if (dnsInstanceId && dnsInstanceId !== instanceId) {
+    // The provider checks the DNS form; the certificate must not name a different instance in its URI.
+    throw failed(`the instance id DNS name says ${dnsInstanceId} but the instance id URI says ${instanceId}: name one instance`);
+  }
+  if (!INSTANCE_ID.test(instanceId)) {
+    throw failed(`instance id ${JSON.stringify(instanceId)} is not valid: use letters, digits, '.', '_', ':' and '-' (at most 256)`);
+  }
   if (csr.commonName.toLowerCase() !== full) {
     throw failed(`Unable to validate CSR common name: ${csr.commonName || '(empty)'}, expected ${full}`);
   }
-  if (spiffe.length === 1) {
-    const u = spiffe[0].toLowerCase();
-    const basic = `spiffe://${a.domain.name}/sa/${a.service}`;
-    const trustDomainForm = /^spiffe:\/\/[^/]+\/ns\/[^/]+\/sa\/([^/]+)$/.exec(u)?.[1];
-    if (u !== basic && trustDomainForm !== full) throw failed(`Unable to validate Service SPIFFE URI ${spiffe[0]} (expected ${basic})`);
-  }
+  const subject = certSubject(csr, { commonName: full, ou: a.provider, allowedO: a.allowedO, fail: failed });
+  const uris = serviceCertUris(csr.uris, { domain: a.domain.name, service: a.service, provider: a.provider, instanceId, fail: failed });
   if (csr.ipAddresses.length > 0 || csr.emails.length > 0) {
     // Fargate and EKS workloads have no stable IP; nothing vouches for one.
     throw failed('IP address and e-mail SANs are not accepted in service certificates');
@@ -69,14 +64,15 @@ export async function validateServiceCsr(a: {
   const suffixes = providerDnsSuffixes(a.sysAuth, a.provider);
   const certDnsDomain = a.domain.certDnsDomain;
   const forwardedDns: string[] = [];
-  for (const name of csr.dnsNames.map((n) => n.toLowerCase())) {
+  const dnsNames: string[] = [];
+  for (const name of new Set(csr.dnsNames.map((n) => n.toLowerCase()))) {
     if (suffixes.some((s) => name.endsWith(`.${s}`))) forwardedDns.push(name);
-    else if (certDnsDomain && name.endsWith(`.${certDnsDomain}`)) continue;
-    else {
+    else if (!certDnsDomain || !name.endsWith(`.${certDnsDomain}`)) {
       throw failed(
         `${name} does not end with provider/service configured suffix or hostname (provider ${a.provider} may use: ${suffixes.join(', ') || 'no suffix'})`,
       );
     }
+    dnsNames.push(name);
   }
-  return { csr, instanceId, forwardedDns };
+  return { csr, instanceId, forwardedDns, names: { subject, dnsNames, uris } };
 }

@@ -28,6 +28,8 @@ export interface ParsedCsr {
   commonName: string;
   organizationalUnit?: string;
   organization?: string;
+  /** Every subject attribute in order (short name such as CN, O, OU, C, or the dotted OID), for policy checks. */
+  subjectFields: { type: string; value: string }[];
   dnsNames: string[];
   uris: string[];
   ipAddresses: string[];
@@ -72,6 +74,7 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
     commonName: csr.subjectName.getField('CN')[0] ?? '',
     organizationalUnit: csr.subjectName.getField('OU')[0],
     organization: csr.subjectName.getField('O')[0],
+    subjectFields: csr.subjectName.toJSON().flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => ({ type, value })))),
     dnsNames: sanValues(san, 'dns'),
     uris: sanValues(san, 'url'),
     ipAddresses: sanValues(san, 'ip'),

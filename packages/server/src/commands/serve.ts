@@ -27,6 +27,7 @@ export function serveCommand(): Command {
     .option('--crl-url <url>', 'public URL of ZTS\'s CRL (https://<zts-host>:8443/zts/v1/crl), written into certificates as their CRL distribution point (env TESSERA_CRL_URL)')
     .option('--token-issuer <url>', 'iss of access and ID tokens, ZTS\'s public URL (env TESSERA_TOKEN_ISSUER; default the URL ZTS listens on)')
     .option('--token-keys-dir <dir>', 'token signing keys: current.key.pem signs, other *.key.pem stay published (env TESSERA_TOKEN_KEYS_DIR; default <data-dir>/token-keys)')
+    .option('--cert-allowed-o <values>', 'subject O values certificates may carry, separated by | (env TESSERA_CERT_ALLOWED_O; default none)')
     .action(async (flags: ServeFlags) => {
       const server = await startServer(serverConfig(flags, process.env));
       const stop = async () => {

@@ -4,7 +4,7 @@ import { validName } from '@tessera/core/names';
 import { authorize } from '../authorize.ts';
 import { domainData } from '../domain-read.ts';
 import { getService } from '../services.ts';
-import { listInstances, revokeInstance } from '../instances.ts';
+import { listInstances, revokeInstance, serviceStatus } from '../instances.ts';
 import { actorOf, callerOf, names, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
@@ -19,6 +19,12 @@ export async function instancesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     const service = names(req).service();
     getService(ctx, domain, service);
     return listInstances(ctx, domain, service);
+  });
+
+  // Per service: instance count, newest certificate and the last refused register/refresh, for the Services tab.
+  app.get('/domain/:domain/service-status', { schema: { operationId: 'getServiceStatus', tags: ['instances'], summary: 'Tessera extension: instance counts and the last refused registration per service', params: S.params({ domain: S.domainName }), response: { 200: S.ServiceStatus, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    return serviceStatus(ctx, domainData(ctx, names(req).domain()));
   });
 
   app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', { schema: { operationId: 'revokeInstance', tags: ['instances'], summary: 'Tessera extension: revoke an instance', params: S.params({ domain: S.domainName, service: S.simpleName, provider: S.serviceName, instanceId: S.anyString(256) }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {

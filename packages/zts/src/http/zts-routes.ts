@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { ztsSchemas } from './zts-schemas.ts';
-import { badRequest, notFound } from '@tessera/core/errors';
+import { ApiError, badRequest, notFound } from '@tessera/core/errors';
 import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
 import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
@@ -13,6 +13,7 @@ import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
 import { relyingPartyRoutes } from './relying-party-routes.ts';
+import { recordRefusal } from '../instance-events.ts';
 
 type Params = Record<string, string>;
 
@@ -47,19 +48,42 @@ function body(req: FastifyRequest): Record<string, unknown> {
   return b as Record<string, unknown>;
 }
 
+/** Runs a register or refresh; a refusal is kept as the service's last failure (GET /zms/v1/domain/{d}/service-status). */
+async function recordingRefusal<T>(
+  ctx: ZtsContext,
+  req: FastifyRequest,
+  names: Record<string, unknown>,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ApiError) {
+      const { domain, service, provider } = names;
+      // The refusal is the answer; failing to note it must not change that answer.
+      await recordRefusal(ctx, { domain, service, provider, status: e.status, message: e.message, clientIp: req.ip }).catch((err: unknown) =>
+        req.log.error({ err }, 'could not record the refused registration'),
+      );
+    }
+    throw e;
+  }
+}
+
 export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<void> {
   // Route schemas (zts-schemas.ts), served as OpenAPI.
   await app.register(swagger, { openapi: { info: { title: 'Tessera ZTS (Athenz ZTS API)', version: '1' } } });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.post('/instance', { schema: ztsSchemas.postInstanceRegisterInformation }, async (req, reply) => {
-    const identity = await registerInstance(ctx, callerOf(req), body(req));
+    const b = body(req);
+    const identity = await recordingRefusal(ctx, req, b, () => registerInstance(ctx, callerOf(req), b, req.log));
     reply.header('Location', `/zts/v1/instance/${identity.provider}/${identity.name.slice(0, identity.name.lastIndexOf('.'))}/${identity.name.slice(identity.name.lastIndexOf('.') + 1)}/${identity.instanceId}`);
     return reply.code(201).send(identity);
   });
 
   app.post('/instance/:provider/:domain/:service/:instanceId', { schema: ztsSchemas.postInstanceRefreshInformation }, async (req) => {
-    return refreshInstance(ctx, callerOf(req), req.params as Params as never, body(req));
+    const p = req.params as Params;
+    return recordingRefusal(ctx, req, p, () => refreshInstance(ctx, callerOf(req), p as never, body(req)));
   });
 
   app.delete('/instance/:provider/:domain/:service/:instanceId', { schema: ztsSchemas.deleteInstanceIdentity }, async (req, reply) => {

@@ -18,6 +18,8 @@ export interface ProviderResult {
   certUsage?: 'client' | 'server';
   /** false: no cert record, so the certificate can never be refreshed. */
   certRefresh?: boolean;
+  /** Who the provider verified (e.g. the STS caller ARN): a register from another identity is a takeover. */
+  attestedIdentity?: string;
 }
 
 export interface InstanceProvider {

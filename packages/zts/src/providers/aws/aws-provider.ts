@@ -39,15 +39,13 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     const instanceId = checkSanDnsNames({
       domain: c.domain,
       service: c.service,
-      provider: providerName,
       sanDns: (c.attributes.sanDNS ?? '').split(',').filter(Boolean),
-      sanUris: (c.attributes.sanURI ?? '').split(',').filter(Boolean),
       instanceId: c.attributes.instanceId ?? '',
       dnsSuffixes: s.dnsSuffixes,
     });
     if (att.document) checkDocument(att, accounts, instanceId, register);
-    await checkCredentials(att, accounts);
-    return att.document ? {} : { certExpiryTime: s.stsOnlyCertMins };
+    const arn = await checkCredentials(att, accounts);
+    return att.document ? { attestedIdentity: arn } : { attestedIdentity: arn, certExpiryTime: s.stsOnlyCertMins };
   };
 
   function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
@@ -73,7 +71,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     }
   }
 
-  async function checkCredentials(att: AwsAttestation, accounts: string[]): Promise<void> {
+  async function checkCredentials(att: AwsAttestation, accounts: string[]): Promise<string> {
     if (!att.access || !att.secret || !att.token) {
       throw new ProviderError('Unable to verify instance identity credentials: access, secret and token of the assumed role are required');
     }
@@ -84,6 +82,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
           `for a registered account of the domain (${accounts.join(', ')})`,
       );
     }
+    return arn;
   }
 
   return {

@@ -10,9 +10,7 @@ const INSTANCE_ID_MARKER = '.instanceid.athenz.';
 export function checkSanDnsNames(a: {
   domain: string;
   service: string;
-  provider: string;
   sanDns: string[];
-  sanUris: string[];
   instanceId: string;
   dnsSuffixes: string[];
 }): string {
@@ -22,23 +20,12 @@ export function checkSanDnsNames(a: {
     new ProviderError(`Unable to validate certificate request hostnames: ${why} (expected a name like ${expected[0]})`);
   if (a.sanDns.length === 0) throw fail('the CSR has no DNS name for the service');
 
-  let instanceId: string | undefined;
+  // ZTS has checked that the instance id URI and an instance id DNS name agree with `instanceId`; here the DNS form's suffix.
   const idNames = a.sanDns.filter((n) => n.includes(INSTANCE_ID_MARKER));
   if (idNames.length > 1) throw fail('more than one instance id DNS name');
-  if (idNames.length === 1) {
-    const [id, suffix] = idNames[0].split(INSTANCE_ID_MARKER);
-    if (!a.dnsSuffixes.includes(suffix)) throw fail(`${idNames[0]} does not end with a configured suffix`);
-    instanceId = id;
-  } else {
-    const prefix = `athenz://instanceid/${a.provider}/`;
-    const uri = a.sanUris.find((u) => u.toLowerCase().startsWith('athenz://instanceid/'));
-    if (uri) {
-      instanceId = uri.slice(uri.indexOf('/', 'athenz://instanceid/'.length) + 1);
-      if (!uri.toLowerCase().startsWith(prefix)) throw fail(`instance id URI ${uri} names another provider`);
-    }
+  for (const name of idNames) {
+    if (!a.dnsSuffixes.includes(name.split(INSTANCE_ID_MARKER)[1])) throw fail(`${name} does not end with a configured suffix`);
   }
-  instanceId ||= a.instanceId;
-  if (!instanceId) throw fail('no instance id');
 
   const dashed = a.domain.replace(/\./g, '-');
   let matched = 0;
@@ -50,5 +37,5 @@ export function checkSanDnsNames(a: {
     matched++;
   }
   if (matched === 0) throw fail('only instance id names');
-  return instanceId;
+  return a.instanceId;
 }

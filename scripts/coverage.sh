@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Branch coverage of the security-relevant code (packages/zts, packages/zms/src/auth,
+# packages/core/src/x509 and core names.ts), measured by Node's test runner on the
+# tests that exercise it; fails when a group is below COVERAGE_MIN_BRANCHES (default 95).
+# Usage: bash scripts/coverage.sh [extra test files...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests=(
+  e2e/attack/*.test.ts
+  packages/server/test/zts-instances.test.ts
+  packages/server/test/zms-refusals.test.ts
+  packages/server/test/zms-session.test.ts
+  packages/server/test/zms-workflow.test.ts
+  packages/core/test/x509-*.test.ts
+  "$@"
+)
+
+exec node --import tsx --test --test-concurrency=1 --experimental-test-coverage \
+  --test-reporter=dot --test-reporter-destination=stderr \
+  --test-reporter=./scripts/coverage-reporter.mjs --test-reporter-destination=stdout \
+  "${tests[@]}"
