@@ -1,10 +1,9 @@
 /** The ZTS REST API under /zts/v1, with Athenz's paths, JSON and status codes. Callers authenticate with client certificates. */
-import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '@tessera/core/errors';
-import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
-import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import { certificateInfoFromDer, type CertificateInfo } from '@tessera/core/x509/certificate';
+import { tlsPeerCertificateDer, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
@@ -13,16 +12,17 @@ import { issueRoleCertificate } from '../role-certificate.ts';
 
 type Params = Record<string, string>;
 
-// Parsing a certificate costs about 2 ms: read the client certificate once per TLS connection (while it stays the same).
-const peerCerts = new WeakMap<TLSSocket, { raw: Buffer; info: CertificateInfo }>();
+// Read once per TLS connection: keep-alive clients (siad, role cert fetchers) send many requests on one.
+const peerCerts = new WeakMap<TLSSocket, CertificateInfo>();
 
 function peerCertificate(socket: TLSSocket): CertificateInfo | undefined {
-  const raw = socket.getPeerCertificate()?.raw;
-  if (!raw) return undefined;
-  const cached = peerCerts.get(socket);
-  if (cached?.raw.equals(raw)) return cached.info;
-  const info = parseCertificate(new X509Certificate(raw).toString());
-  peerCerts.set(socket, { raw, info });
+  let info = peerCerts.get(socket);
+  if (!info) {
+    const der = tlsPeerCertificateDer(socket);
+    if (!der) return undefined;
+    info = certificateInfoFromDer(der);
+    peerCerts.set(socket, info);
+  }
   return info;
 }
 
