@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet --bench
-exec node --import tsx bench/role-cert-signing.ts "$@"
+node --import tsx bench/cert-issuance.ts "$@"

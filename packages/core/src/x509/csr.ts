@@ -1,12 +1,12 @@
 /** Certificate signing requests: created by siad, parsed and checked by ZTS. */
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { x509 } from './provider.ts';
 import { importPrivateKey, importPublicKey, keyAlgorithmOf, keyStrengthProblem, publicKeyPemFromPrivate, signingAlgorithm, type KeyAlgorithm } from './keys.ts';
 import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
 import { DerError } from './der/reader.ts';
 import { readCsr, type CsrFields } from './der/csr-reader.ts';
-import { pemBody, signatureDigest, toPem } from './der/x509-reader.ts';
+import { pemBody, publicKeyObject, signatureDigest, toPem } from './der/x509-reader.ts';
 
 export interface CsrRequest extends SanValues {
   /** The private key that signs the CSR; its public half is the one certified. */
@@ -78,7 +78,7 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   }
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(csr.publicKey.der), format: 'der', type: 'spki' });
+    key = publicKeyObject(csr.publicKey);
   } catch {
     throw badRequest('The CSR public key is not usable: use an RSA (2048+) or EC P-256 key');
   }

@@ -17,7 +17,16 @@ export function tlv(tag: number, ...contents: Uint8Array[]): Buffer {
 
 export const sequence = (...items: Uint8Array[]): Buffer => tlv(TAG.SEQUENCE, ...items);
 export const set = (...items: Uint8Array[]): Buffer => tlv(TAG.SET, ...items);
-export const oid = (dotted: string): Buffer => tlv(TAG.OID, encodeOid(dotted));
+const oids = new Map<string, Buffer>();
+/** An OBJECT IDENTIFIER element; the few we write are encoded once. */
+export function oid(dotted: string): Buffer {
+  let b = oids.get(dotted);
+  if (!b) {
+    b = tlv(TAG.OID, encodeOid(dotted));
+    oids.set(dotted, b);
+  }
+  return b;
+}
 export const octetString = (v: Uint8Array): Buffer => tlv(TAG.OCTET_STRING, v);
 export const nullValue = (): Buffer => Buffer.from([TAG.NULL, 0]);
 export const booleanTrue = (): Buffer => Buffer.from([TAG.BOOLEAN, 1, 0xff]);

@@ -1,5 +1,6 @@
 /** Reading the parts CSRs and certificates share: names, SANs, public keys, algorithm identifiers. */
-import { checkDer, DerCursor, DerError, decodeString, TAG, type Tlv } from './reader.ts';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { checkDer, DerCursor, DerError, decodeOid, decodeString, TAG, type Tlv } from './reader.ts';
 import { OID } from './oids.ts';
 
 export interface SubjectFields {
@@ -150,6 +151,8 @@ export interface PublicKeyInfo {
   /** The subjectPublicKey bits: what the key identifier (SHA-1) is computed over. */
   keyBits: Uint8Array;
   algorithm: 'rsa' | 'ec' | 'other';
+  /** The named curve's OID for EC keys. */
+  curve?: string;
 }
 
 export function readPublicKeyInfo(c: DerCursor): PublicKeyInfo {
@@ -159,7 +162,28 @@ export function readPublicKeyInfo(c: DerCursor): PublicKeyInfo {
   const keyBits = spki.bitStringBytes('subjectPublicKey');
   spki.finish('subjectPublicKeyInfo');
   const algorithm = alg.oid === OID.rsaEncryption ? 'rsa' : alg.oid === OID.ecPublicKey ? 'ec' : 'other';
-  return { der: c.buf.subarray(t.start, t.end), keyBits, algorithm };
+  const curve = algorithm === 'ec' && alg.params?.tag === TAG.OID ? decodeOid(c.buf.subarray(alg.params.valueStart, alg.params.end), 'named curve') : undefined;
+  return { der: c.buf.subarray(t.start, t.end), keyBits, algorithm, ...(curve ? { curve } : {}) };
+}
+
+const JWK_CURVES: Record<string, { crv: string; size: number }> = {
+  [OID.prime256v1]: { crv: 'P-256', size: 32 },
+  [OID.secp384r1]: { crv: 'P-384', size: 48 },
+};
+
+/**
+ * The key as a node:crypto KeyObject. OpenSSL 3 decodes an SPKI in 150–400 µs;
+ * the same RSA key as PKCS#1 (the SPKI's key bits) takes about 15 µs, and an
+ * uncompressed EC point as a JWK about half the SPKI time. Other keys go the SPKI way.
+ */
+export function publicKeyObject(key: PublicKeyInfo): KeyObject {
+  if (key.algorithm === 'rsa') return createPublicKey({ key: Buffer.from(key.keyBits), format: 'der', type: 'pkcs1' });
+  const curve = key.curve ? JWK_CURVES[key.curve] : undefined;
+  if (curve && key.keyBits.length === 1 + 2 * curve.size && key.keyBits[0] === 0x04) {
+    const coordinate = (from: number) => Buffer.from(key.keyBits.subarray(from, from + curve.size)).toString('base64url');
+    return createPublicKey({ key: { kty: 'EC', crv: curve.crv, x: coordinate(1), y: coordinate(1 + curve.size) }, format: 'jwk' });
+  }
+  return createPublicKey({ key: Buffer.from(key.der), format: 'der', type: 'spki' });
 }
 
 /** node:crypto's digest for a signature algorithm (null for Ed25519), or undefined when we do not verify it. */
