@@ -1,24 +1,30 @@
 /** The principal an mTLS client proved: the CN of a client certificate that verified against the server's CA. */
 import type { TLSSocket } from 'node:tls';
+import { certificateInfoFromDer, type CertificateInfo } from './certificate.ts';
 
 interface Peer {
   principal?: string;
-  certificateDer?: Buffer;
+  certificate?: CertificateInfo;
 }
 
-// getPeerCertificate() builds a large object on every call: read it once per connection.
-// The certificate a client proved at the handshake stays its identity for the connection.
+// Read once per connection, from the DER (getPeerCertificate() builds a large object with three
+// fingerprints on every call). The certificate a client proved at the handshake is its identity
+// for the whole connection.
 const peers = new WeakMap<TLSSocket, Peer>();
 
 function peerOf(socket: TLSSocket): Peer {
   let p = peers.get(socket);
   if (!p) {
-    const cert = socket.getPeerCertificate();
-    const cn = cert?.subject?.CN;
-    p = {
-      ...(typeof cn === 'string' && cn !== '' ? { principal: cn.toLowerCase() } : {}),
-      ...(cert?.raw ? { certificateDer: cert.raw } : {}),
-    };
+    p = {};
+    const der = socket.getPeerX509Certificate()?.raw;
+    if (der) {
+      try {
+        const certificate = certificateInfoFromDer(der);
+        p = { certificate, ...(certificate.commonName ? { principal: certificate.commonName.toLowerCase() } : {}) };
+      } catch {
+        // Not strict DER: no principal. Our CA only issues strict DER, so this is not one of our clients.
+      }
+    }
     peers.set(socket, p);
   }
   return p;
@@ -30,8 +36,8 @@ export function tlsPrincipal(socket: TLSSocket): string | undefined {
   return peerOf(socket).principal;
 }
 
-/** The DER of the verified client certificate, or undefined without one. */
-export function tlsPeerCertificateDer(socket: TLSSocket): Buffer | undefined {
+/** The verified client certificate's fields, or undefined without one. */
+export function tlsPeerCertificate(socket: TLSSocket): CertificateInfo | undefined {
   if (!socket.encrypted || !socket.authorized) return undefined;
-  return peerOf(socket).certificateDer;
+  return peerOf(socket).certificate;
 }

@@ -2,8 +2,8 @@
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '@tessera/core/errors';
-import { certificateInfoFromDer, type CertificateInfo } from '@tessera/core/x509/certificate';
-import { tlsPeerCertificateDer, tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import type { CertificateInfo } from '@tessera/core/x509/certificate';
+import { tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
@@ -12,18 +12,9 @@ import { issueRoleCertificate } from '../role-certificate.ts';
 
 type Params = Record<string, string>;
 
-// Read once per TLS connection: keep-alive clients (siad, role cert fetchers) send many requests on one.
-const peerCerts = new WeakMap<TLSSocket, CertificateInfo>();
-
+/** The client certificate, read once per TLS connection (keep-alive clients send many requests on one). */
 function peerCertificate(socket: TLSSocket): CertificateInfo | undefined {
-  let info = peerCerts.get(socket);
-  if (!info) {
-    const der = tlsPeerCertificateDer(socket);
-    if (!der) return undefined;
-    info = certificateInfoFromDer(der);
-    peerCerts.set(socket, info);
-  }
-  return info;
+  return tlsPeerCertificate(socket);
 }
 
 function callerOf(req: FastifyRequest): Caller {
