@@ -211,8 +211,9 @@ export function pemBody(pem: string, label: string): Buffer {
   const i = pem.indexOf(begin);
   const j = i < 0 ? -1 : pem.indexOf(`-----END ${label}-----`, i + begin.length);
   if (i < 0 || j < 0) throw new DerError(`no PEM "${label}" block`);
-  const text = pem.slice(i + begin.length, j).replace(/[\r\n\t ]/g, '');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new DerError(`the PEM "${label}" block is not valid base64`);
+  const text = pem.slice(i + begin.length, j);
+  // Node's decoder skips whitespace but also anything else it does not know: check the alphabet first.
+  if (!/^[A-Za-z0-9+/\s]*(=\s*){0,2}$/.test(text)) throw new DerError(`the PEM "${label}" block is not valid base64`);
   return Buffer.from(text, 'base64');
 }
 
