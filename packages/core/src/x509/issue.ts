@@ -5,7 +5,7 @@ import type { CertificateAuthority } from './ca.ts';
 import { generateKeyPair } from './keys.ts';
 import { randomSerial } from './serial.ts';
 import { generalNames, type SanValues, type Subject } from './names.ts';
-import { checkDer, DerCursor, DerError } from './der/reader.ts';
+import { checkDer, DerCursor } from './der/reader.ts';
 import { pemBody, readPublicKeyInfo, toPem, type PublicKeyInfo } from './der/x509-reader.ts';
 import { prepareSigningCa, writeCertificate, type CertificateUsage, type SigningCa } from './der/certificate-writer.ts';
 
@@ -57,9 +57,8 @@ function subjectPublicKey(pem: string): PublicKeyInfo {
     const der = pem.includes('-----BEGIN PUBLIC KEY-----') ? pemBody(pem, 'PUBLIC KEY') : createPublicKey(pem).export({ type: 'spki', format: 'der' });
     checkDer(der);
     key = readPublicKeyInfo(new DerCursor(der, 0, der.length));
-  } catch (e) {
-    if (e instanceof DerError || (e as { code?: string }).code?.startsWith('ERR_')) throw badRequest('The public key to certify is not a valid PEM key');
-    throw e;
+  } catch {
+    throw badRequest('The public key to certify is not a valid PEM key');
   }
   if (key.algorithm === 'other') throw badRequest('The public key to certify is neither RSA nor EC');
   return key;
