@@ -78,7 +78,7 @@ test('huge sizes are refused before anything is read', async () => {
   await assert.rejects(parseCsr(csrPem(Buffer.alloc(60_000))), (e) => e instanceof ApiError && e.status === 400 && /Unable to parse the CSR/.test(e.message));
 });
 
-test('non-DER primitives are refused: padded INTEGER, BOOLEAN other than 00/FF, OID with 0x80, high tag numbers', async () => {
+test('non-DER primitives are refused: padded INTEGER, BOOLEAN other than 00/FF, OID with 0x80, high tag numbers, tag 0', async () => {
   let t = tree();
   info(t).children![0].value = Buffer.from([0, 0]);
   await rejects(encodeTree(t), /version: INTEGER is not minimally encoded/);
@@ -95,6 +95,11 @@ test('non-DER primitives are refused: padded INTEGER, BOOLEAN other than 00/FF, 
   t = tree();
   info(t).children![1].children![0].children![0].children![1].tag = 0x1f;
   await rejects(encodeTree(t), /high tag numbers/);
+
+  // An end-of-contents marker inside an attribute that is otherwise skipped.
+  t = tree();
+  attributes(t).children!.push({ tag: 0x30, children: [{ tag: 0x06, value: Buffer.from([0x2a, 0x03]) }, { tag: 0x31, children: [{ tag: 0x00, value: Buffer.alloc(0) }] }] });
+  await rejects(encodeTree(t), /end-of-contents marker/);
 });
 
 test('ambiguous content is refused: two SAN extensions, a repeated extension, bad UTF-8, a 5-byte IP, a non-string CN', async () => {

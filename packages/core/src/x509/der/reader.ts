@@ -48,6 +48,7 @@ export interface Tlv {
 export function readTlv(buf: Uint8Array, offset: number, limit: number): Tlv {
   if (offset + 2 > limit) throw new DerError('truncated element header');
   const tag = buf[offset];
+  if (tag === 0) throw new DerError('end-of-contents marker (tag 0) is not DER');
   if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not used in CSRs or certificates');
   let length = buf[offset + 1];
   let valueStart = offset + 2;

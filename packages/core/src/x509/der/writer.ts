@@ -68,9 +68,9 @@ export function directoryString(s: string): Buffer {
 
 const two = (n: number) => String(n).padStart(2, '0');
 
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050; whole seconds, Z. */
+/** RFC 5280 §4.1.2.5: UTCTime for 1950–2049, GeneralizedTime otherwise; whole seconds, Z. */
 export function time(d: Date): Buffer {
   const y = d.getUTCFullYear();
   const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
-  return y < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(`${two(y % 100)}${rest}`, 'latin1')) : tlv(TAG.GENERALIZED_TIME, Buffer.from(`${String(y).padStart(4, '0')}${rest}`, 'latin1'));
+  return y >= 1950 && y < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(`${two(y % 100)}${rest}`, 'latin1')) : tlv(TAG.GENERALIZED_TIME, Buffer.from(`${String(y).padStart(4, '0')}${rest}`, 'latin1'));
 }
