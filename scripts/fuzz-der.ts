@@ -37,7 +37,7 @@ const certSeeds = [der(ca.certPem), der((await issueCertificate({
 })).certPem)];
 
 const counts = { parsed: 0, refused: 0 };
-let slowest = { ms: 0, hex: '' };
+let slowest: { ms: number; kind: 'csr' | 'cert'; der: Buffer } = { ms: 0, kind: 'csr', der: Buffer.alloc(0) };
 let done = 0;
 const started = performance.now();
 const input = fc.oneof(
@@ -57,7 +57,15 @@ await fc.assert(fc.asyncProperty(input, async ({ kind, der: bytes }) => {
     counts.refused++;
   }
   const ms = performance.now() - t0;
-  if (ms > slowest.ms) slowest = { ms, hex: bytes.subarray(0, 32).toString('hex') };
+  if (ms > slowest.ms) slowest = { ms, kind, der: bytes };
   if (++done % 100_000 === 0) console.log(`${done} inputs, ${((performance.now() - started) / 1000).toFixed(0)} s, ${JSON.stringify(counts)}`);
 }), { numRuns: iterations, seed });
-console.log(`done: ${done} inputs in ${((performance.now() - started) / 1000).toFixed(1)} s; ${counts.parsed} parsed, ${counts.refused} refused with 400; slowest ${slowest.ms.toFixed(2)} ms (starts ${slowest.hex})`);
+// Timed again, best of five: a slow input stays slow, a scheduling hiccup does not.
+let again = Infinity;
+for (let i = 0; i < 5; i++) {
+  const t0 = performance.now();
+  await (slowest.kind === 'csr' ? parseCsr(csrPem(slowest.der)) : Promise.resolve().then(() => parseCertificate(certPem(slowest.der)))).catch(() => {});
+  again = Math.min(again, performance.now() - t0);
+}
+console.log(`done: ${done} inputs in ${((performance.now() - started) / 1000).toFixed(1)} s; ${counts.parsed} parsed, ${counts.refused} refused with 400`);
+console.log(`slowest: ${slowest.ms.toFixed(2)} ms (${again.toFixed(2)} ms when parsed again), a ${slowest.kind} starting ${slowest.der.subarray(0, 24).toString('hex')}`);
