@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet --bench
-node --import tsx bench/role-cert-signing.ts "$@"
+node --import tsx bench/cert-issuance.ts "$@"
 node --import tsx bench/access-token.ts "$@"

@@ -1,6 +1,9 @@
 /** Reading certificates: subject, serial, validity, SANs, issuer checks. */
 import { badRequest } from '../errors.ts';
 import { x509 } from './provider.ts';
+import { DerError } from './der/reader.ts';
+import { readCertificate, type CertificateFields } from './der/certificate-reader.ts';
+import { pemBody } from './der/x509-reader.ts';
 
 export interface CertificateInfo {
   commonName: string;
@@ -17,11 +20,7 @@ export interface CertificateInfo {
   emails: string[];
 }
 
-export function sanValues(ext: x509.SubjectAlternativeNameExtension | null, type: 'dns' | 'url' | 'ip' | 'email'): string[] {
-  return ext ? ext.names.items.filter((n) => n.type === type).map((n) => n.value) : [];
-}
-
-export function loadCertificate(pem: string): x509.X509Certificate {
+function loadCertificate(pem: string): x509.X509Certificate {
   try {
     return new x509.X509Certificate(pem);
   } catch {
@@ -29,23 +28,39 @@ export function loadCertificate(pem: string): x509.X509Certificate {
   }
 }
 
+/** The fields ZTS acts on, from a certificate's DER (e.g. a TLS peer's `raw`); a 400 ApiError when it is not strict DER. */
+export function certificateInfoFromDer(der: Uint8Array): CertificateInfo {
+  let c: CertificateFields;
+  try {
+    c = readCertificate(der);
+  } catch (e) {
+    if (e instanceof DerError) throw badRequest(`Unable to parse the certificate (${e.message}): send a PEM X.509 "CERTIFICATE"`);
+    throw e;
+  }
+  return {
+    commonName: c.subject.commonName ?? '',
+    organizationalUnit: c.subject.organizationalUnit,
+    organization: c.subject.organization,
+    issuerCommonName: c.issuer.commonName ?? '',
+    serialHex: c.serialHex,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    dnsNames: c.dnsNames,
+    uris: c.uris,
+    ipAddresses: c.ipAddresses,
+    emails: c.emails,
+  };
+}
+
 /** The first certificate of a PEM text; a 400 ApiError when there is none. */
 export function parseCertificate(pem: string): CertificateInfo {
-  const cert = loadCertificate(pem);
-  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-  return {
-    commonName: cert.subjectName.getField('CN')[0] ?? '',
-    organizationalUnit: cert.subjectName.getField('OU')[0],
-    organization: cert.subjectName.getField('O')[0],
-    issuerCommonName: cert.issuerName.getField('CN')[0] ?? '',
-    serialHex: cert.serialNumber.toLowerCase(),
-    notBefore: cert.notBefore,
-    notAfter: cert.notAfter,
-    dnsNames: sanValues(san, 'dns'),
-    uris: sanValues(san, 'url'),
-    ipAddresses: sanValues(san, 'ip'),
-    emails: sanValues(san, 'email'),
-  };
+  let der: Buffer;
+  try {
+    der = pemBody(typeof pem === 'string' ? pem : '', 'CERTIFICATE');
+  } catch {
+    throw badRequest('Unable to parse the certificate: send a PEM X.509 "CERTIFICATE"');
+  }
+  return certificateInfoFromDer(der);
 }
 
 /**

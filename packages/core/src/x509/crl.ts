@@ -6,7 +6,7 @@
  */
 import { x509 } from './provider.ts';
 import type { CertificateAuthority } from './ca.ts';
-import { preparedCa } from './issue.ts';
+import { importPrivateKey, keyAlgorithmOf, signingAlgorithm } from './keys.ts';
 
 export type RevocationReason = 'unspecified' | 'keyCompromise' | 'superseded' | 'cessationOfOperation' | 'privilegeWithdrawn';
 
@@ -35,6 +35,28 @@ function derInteger(n: bigint): Uint8Array<ArrayBuffer> {
   let bytes = Buffer.from(hex, 'hex');
   if (bytes[0] & 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
   return new Uint8Array([0x02, bytes.length, ...bytes]);
+}
+
+/** What a CRL signature needs from the CA, decoded once per CA object. */
+const preparedCas = new WeakMap<CertificateAuthority, ReturnType<typeof prepare>>();
+
+async function prepare(ca: CertificateAuthority) {
+  const cert = new x509.X509Certificate(ca.certPem);
+  return {
+    cert,
+    signingKey: await importPrivateKey(ca.keyPem),
+    signingAlgorithm: signingAlgorithm(keyAlgorithmOf(ca.keyPem)),
+    authorityKeyId: await x509.AuthorityKeyIdentifierExtension.create(cert),
+  };
+}
+
+function preparedCa(ca: CertificateAuthority): ReturnType<typeof prepare> {
+  let p = preparedCas.get(ca);
+  if (!p) {
+    p = prepare(ca);
+    preparedCas.set(ca, p);
+  }
+  return p;
 }
 
 /** The CRL in DER. */

@@ -1,10 +1,12 @@
 /** Certificate signing requests: created by siad, parsed and checked by ZTS. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 import { badRequest } from '../errors.ts';
 import { x509 } from './provider.ts';
 import { importPrivateKey, importPublicKey, keyAlgorithmOf, keyStrengthProblem, publicKeyPemFromPrivate, signingAlgorithm, type KeyAlgorithm } from './keys.ts';
 import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
-import { sanValues } from './certificate.ts';
+import { DerError } from './der/reader.ts';
+import { readCsr, type CsrFields } from './der/csr-reader.ts';
+import { pemBody, publicKeyObject, signatureDigest, toPem } from './der/x509-reader.ts';
 
 export interface CsrRequest extends SanValues {
   /** The private key that signs the CSR; its public half is the one certified. */
@@ -28,7 +30,7 @@ export interface ParsedCsr {
   commonName: string;
   organizationalUnit?: string;
   organization?: string;
-  /** Every subject attribute in order (short name such as CN, O, OU, C, or the dotted OID), for policy checks. */
+  /** Every subject attribute in order, e.g. {type: 'CN', value: 'sports.api'}: ZTS refuses what it does not sign. */
   subjectFields: { type: string; value: string }[];
   dnsNames: string[];
   uris: string[];
@@ -40,47 +42,61 @@ export interface ParsedCsr {
   signatureValid: boolean;
 }
 
-// Real CSRs are 1–3 KB; a limit keeps a hostile body from costing ASN.1 parse time.
+// Real CSRs are 1–3 KB; a limit keeps a hostile body from costing parse time.
 const MAX_CSR_CHARS = 64 * 1024;
 
+const unparseable = (why?: string) => badRequest(`Unable to parse the CSR${why ? ` (${why})` : ''}: send a PEM "CERTIFICATE REQUEST"`);
+
+function csrDer(pem: string): Buffer {
+  return pem.includes('-----BEGIN NEW CERTIFICATE REQUEST-----') ? pemBody(pem, 'NEW CERTIFICATE REQUEST') : pemBody(pem, 'CERTIFICATE REQUEST');
+}
+
+/** The self-signature with the CSR's own key; the algorithm must fit the key's kind. */
+function selfSignatureValid(csr: CsrFields, key: KeyObject): boolean {
+  const digest = signatureDigest(csr.signatureAlgorithm);
+  if (digest === undefined) return false;
+  const family = csr.signatureAlgorithm.startsWith('1.2.840.10045.') ? 'ec' : csr.signatureAlgorithm.startsWith('1.2.840.113549.') ? 'rsa' : key.asymmetricKeyType;
+  if (family !== key.asymmetricKeyType) return false;
+  try {
+    return verify(digest, csr.signedBytes, key, csr.signature);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Parses a PEM CSR. Unparseable input, several SAN extensions or a key we do not
- * certify is a 400; a bad self-signature is reported in `signatureValid` for the
- * caller to reject with its own message.
+ * Parses a PEM CSR with the strict DER reader. Unparseable input, several SAN
+ * extensions or a key we do not certify is a 400; a bad self-signature is
+ * reported in `signatureValid` for the caller to reject with its own message.
  */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
-  if (typeof pem !== 'string' || pem.length > MAX_CSR_CHARS || !pem.includes('-----BEGIN')) {
-    throw badRequest('Unable to parse the CSR: send a PEM "CERTIFICATE REQUEST"');
-  }
-  let csr: x509.Pkcs10CertificateRequest;
-  let san: x509.SubjectAlternativeNameExtension | null;
+  if (typeof pem !== 'string' || pem.length > MAX_CSR_CHARS || !pem.includes('-----BEGIN')) throw unparseable();
+  let csr: CsrFields;
   try {
-    csr = new x509.Pkcs10CertificateRequest(pem);
-    const sanExts = csr.getExtensions('2.5.29.17'); // subjectAltName
-    if (sanExts.length > 1) throw new Error('several subjectAltName extensions');
-    san = sanExts.length === 1 ? new x509.SubjectAlternativeNameExtension(sanExts[0].rawData) : null;
-  } catch {
-    throw badRequest('Unable to parse the CSR: send a PEM "CERTIFICATE REQUEST"');
+    csr = readCsr(csrDer(pem));
+  } catch (e) {
+    if (e instanceof DerError) throw unparseable(e.message);
+    throw e;
   }
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
+    key = publicKeyObject(csr.publicKey);
   } catch {
     throw badRequest('The CSR public key is not usable: use an RSA (2048+) or EC P-256 key');
   }
   const weak = keyStrengthProblem(key);
   if (weak) throw badRequest(`The CSR public key is not accepted: ${weak}`);
   return {
-    commonName: csr.subjectName.getField('CN')[0] ?? '',
-    organizationalUnit: csr.subjectName.getField('OU')[0],
-    organization: csr.subjectName.getField('O')[0],
-    subjectFields: csr.subjectName.toJSON().flatMap((rdn) => Object.entries(rdn).flatMap(([type, values]) => values.map((value) => ({ type, value })))),
-    dnsNames: sanValues(san, 'dns'),
-    uris: sanValues(san, 'url'),
-    ipAddresses: sanValues(san, 'ip'),
-    emails: sanValues(san, 'email'),
-    publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    commonName: csr.subject.commonName ?? '',
+    organizationalUnit: csr.subject.organizationalUnit,
+    organization: csr.subject.organization,
+    subjectFields: csr.subject.attributes,
+    dnsNames: csr.dnsNames,
+    uris: csr.uris,
+    ipAddresses: csr.ipAddresses,
+    emails: csr.emails,
+    publicKeyPem: toPem(csr.publicKey.der, 'PUBLIC KEY'),
     keyAlgorithm: key.asymmetricKeyType === 'rsa' ? 'rsa' : 'ec',
-    signatureValid: await csr.verify().catch(() => false),
+    signatureValid: selfSignatureValid(csr, key),
   };
 }

@@ -1,13 +1,15 @@
 /** Signing end-entity certificates with a CA: service, role and TLS server certificates. */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 import { badRequest } from '../errors.ts';
-import { x509 } from './provider.ts';
 import type { CertificateAuthority } from './ca.ts';
-import { generateKeyPair, importPrivateKey, keyAlgorithmOf, signingAlgorithm } from './keys.ts';
+import { generateKeyPair } from './keys.ts';
 import { randomSerial } from './serial.ts';
-import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
+import { generalNames, type SanValues, type Subject } from './names.ts';
+import { checkDer, DerCursor } from './der/reader.ts';
+import { pemBody, readPublicKeyInfo, toPem, type PublicKeyInfo } from './der/x509-reader.ts';
+import { prepareSigningCa, writeCertificate, type CertificateUsage, type SigningCa } from './der/certificate-writer.ts';
 
-export type CertificateUsage = 'client-server' | 'server' | 'client';
+export type { CertificateUsage };
 
 export interface IssueRequest extends SanValues {
   ca: CertificateAuthority;
@@ -17,7 +19,7 @@ export interface IssueRequest extends SanValues {
   notBefore: Date;
   notAfter: Date;
   usage: CertificateUsage;
-  /** A URL written as the CRL distribution point, where relying parties fetch the CA's revocation list. */
+  /** A URL written as the CRL distribution point (fullName URI) when set. */
   crlDistributionPoint?: string;
 }
 
@@ -30,91 +32,69 @@ export interface IssuedCertificate {
   notAfter: Date;
 }
 
-const EKU: Record<CertificateUsage, string[]> = {
-  'client-server': [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
-  server: [x509.ExtendedKeyUsage.serverAuth],
-  client: [x509.ExtendedKeyUsage.clientAuth],
-};
+const USAGES: CertificateUsage[] = ['client-server', 'server', 'client'];
+
+// Decoding the CA key costs more than signing: once per CA object.
+const signingCas = new WeakMap<CertificateAuthority, SigningCa>();
+
+function signingCa(ca: CertificateAuthority): SigningCa {
+  let s = signingCas.get(ca);
+  if (!s) {
+    s = prepareSigningCa(ca);
+    signingCas.set(ca, s);
+  }
+  return s;
+}
+
+/**
+ * The key to certify, read from its DER. An SPKI PEM (what parseCsr returns,
+ * after it imported and vetted the key) is decoded without a key import; other
+ * PEM kinds go through node:crypto first.
+ */
+function subjectPublicKey(pem: string): PublicKeyInfo {
+  let key: PublicKeyInfo;
+  try {
+    const der = pem.includes('-----BEGIN PUBLIC KEY-----') ? pemBody(pem, 'PUBLIC KEY') : createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    checkDer(der);
+    key = readPublicKeyInfo(new DerCursor(der, 0, der.length));
+  } catch {
+    throw badRequest('The public key to certify is not a valid PEM key');
+  }
+  if (key.algorithm === 'other') throw badRequest('The public key to certify is neither RSA nor EC');
+  return key;
+}
 
 /**
  * Signs a certificate for `publicKeyPem`: random positive 128-bit serial,
  * SHA-256 with the CA key's algorithm, basicConstraints CA:false, keyUsage
- * digitalSignature (+keyEncipherment for RSA keys), EKU from `usage`, AKI/SKI.
- * A notAfter past the CA's is cut to the CA's, since no verifier would accept
- * the certificate beyond it.
+ * digitalSignature (+keyEncipherment for RSA keys), EKU from `usage`, SAN
+ * (critical when the subject is empty), AKI/SKI, and the CRL distribution
+ * point when one is given. A notAfter past the CA's is cut to the CA's, since
+ * no verifier would accept the certificate beyond it.
  */
-/** What every signature needs from the CA, decoded once per CA object (PEM key decoding costs about a millisecond). */
-interface PreparedCa {
-  cert: x509.X509Certificate;
-  signingKey: CryptoKey;
-  signingAlgorithm: ReturnType<typeof signingAlgorithm>;
-  authorityKeyId: x509.AuthorityKeyIdentifierExtension;
-}
-
-const preparedCas = new WeakMap<CertificateAuthority, Promise<PreparedCa>>();
-
-function prepareCa(ca: CertificateAuthority): Promise<PreparedCa> {
-  let p = preparedCas.get(ca);
-  if (!p) {
-    p = (async () => {
-      const cert = new x509.X509Certificate(ca.certPem);
-      return {
-        cert,
-        signingKey: await importPrivateKey(ca.keyPem),
-        signingAlgorithm: signingAlgorithm(keyAlgorithmOf(ca.keyPem)),
-        authorityKeyId: await x509.AuthorityKeyIdentifierExtension.create(cert),
-      };
-    })();
-    preparedCas.set(ca, p);
-  }
-  return p;
-}
-
-/** The CA's decoded certificate, key and AKI, shared with the CRL writer. */
-export const preparedCa = (ca: CertificateAuthority): Promise<PreparedCa> => prepareCa(ca);
-
 export async function issueCertificate(r: IssueRequest): Promise<IssuedCertificate> {
-  const ca = await prepareCa(r.ca);
-  let subjectKey: KeyObject;
-  try {
-    subjectKey = createPublicKey(r.publicKeyPem);
-  } catch {
-    throw badRequest('The public key to certify is not a valid PEM key');
-  }
-  const publicKey = new x509.PublicKey(subjectKey.export({ type: 'spki', format: 'der' }));
+  const ca = signingCa(r.ca);
+  const publicKey = subjectPublicKey(r.publicKeyPem);
   const notBefore = new Date(Math.floor(r.notBefore.getTime() / 1000) * 1000);
-  const notAfter = new Date(Math.floor(Math.min(r.notAfter.getTime(), ca.cert.notAfter.getTime()) / 1000) * 1000);
+  const notAfter = new Date(Math.floor(Math.min(r.notAfter.getTime(), ca.notAfter.getTime()) / 1000) * 1000);
   if (!(notAfter.getTime() > notBefore.getTime())) {
     throw badRequest(`Certificate validity is empty: notAfter ${notAfter.toISOString()} is not after notBefore ${notBefore.toISOString()}`);
   }
-  if (!r.usage || !(r.usage in EKU)) throw badRequest(`Unknown certificate usage ${JSON.stringify(r.usage)}`);
+  if (!USAGES.includes(r.usage)) throw badRequest(`Unknown certificate usage ${JSON.stringify(r.usage)}`);
   const names = generalNames(r);
+  if (r.crlDistributionPoint !== undefined) generalNames({ uris: [r.crlDistributionPoint] }); // the same IA5 check as a SAN URI
   const serialHex = randomSerial();
-  const keyUsage = subjectKey.asymmetricKeyType === 'rsa'
-    ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment
-    : x509.KeyUsageFlags.digitalSignature;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialHex,
-    subject: subjectName(r.subject),
-    // The CA's encoded name as is, so that issuer and CA subject match byte for byte.
-    issuer: ca.cert.subjectName,
+  const der = writeCertificate(ca, {
+    serial: Buffer.from(serialHex, 'hex'),
+    subject: r.subject,
     notBefore,
     notAfter,
     publicKey,
-    signingKey: ca.signingKey,
-    signingAlgorithm: ca.signingAlgorithm,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(keyUsage, true),
-      new x509.ExtendedKeyUsageExtension(EKU[r.usage]),
-      // RFC 5280: with an empty subject the SAN must be critical.
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, !r.subject.commonName && !r.subject.organizationalUnit && !r.subject.organization && !r.subject.country)] : []),
-      ca.authorityKeyId,
-      await x509.SubjectKeyIdentifierExtension.create(publicKey),
-      ...(r.crlDistributionPoint ? [new x509.CRLDistributionPointsExtension([r.crlDistributionPoint])] : []),
-    ],
+    usage: r.usage,
+    names,
+    ...(r.crlDistributionPoint !== undefined ? { crlDistributionPoint: r.crlDistributionPoint } : {}),
   });
-  return { certPem: cert.toString('pem') + '\n', serialHex, notBefore, notAfter };
+  return { certPem: toPem(der, 'CERTIFICATE'), serialHex, notBefore, notAfter };
 }
 
 export interface ServerTlsOptions {

@@ -36,7 +36,7 @@ function ia5(kind: string, value: string): string {
 }
 
 /** The SAN entries in a fixed order (DNS, IP, URI, email), each checked for a valid encoding. */
-export function generalNames(s: SanValues): JsonGeneralName[] {
+export function generalNames(s: SanValues): (JsonGeneralName & { type: 'dns' | 'ip' | 'url' | 'email' })[] {
   return [
     ...(s.dnsNames ?? []).map((v) => ({ type: 'dns' as const, value: ia5('DNS name', v) })),
     ...(s.ipAddresses ?? []).map((v) => {

@@ -1,9 +1,43 @@
 /** The principal an mTLS client proved: the CN of a client certificate that verified against the server's CA. */
 import type { TLSSocket } from 'node:tls';
+import { certificateInfoFromDer, type CertificateInfo } from './certificate.ts';
+
+interface Peer {
+  principal?: string;
+  certificate?: CertificateInfo;
+}
+
+// Read once per connection, from the DER (getPeerCertificate() builds a large object with three
+// fingerprints on every call). The certificate a client proved at the handshake is its identity
+// for the whole connection.
+const peers = new WeakMap<TLSSocket, Peer>();
+
+function peerOf(socket: TLSSocket): Peer {
+  let p = peers.get(socket);
+  if (!p) {
+    p = {};
+    const der = socket.getPeerX509Certificate()?.raw;
+    if (der) {
+      try {
+        const certificate = certificateInfoFromDer(der);
+        p = { certificate, ...(certificate.commonName ? { principal: certificate.commonName.toLowerCase() } : {}) };
+      } catch {
+        // Not strict DER: no principal. Our CA only issues strict DER, so this is not one of our clients.
+      }
+    }
+    peers.set(socket, p);
+  }
+  return p;
+}
 
 export function tlsPrincipal(socket: TLSSocket): string | undefined {
   // `authorized` means the chain verified against the CA given to the TLS server.
   if (!socket.encrypted || !socket.authorized) return undefined;
-  const cn = socket.getPeerCertificate()?.subject?.CN;
-  return typeof cn === 'string' && cn !== '' ? cn.toLowerCase() : undefined;
+  return peerOf(socket).principal;
+}
+
+/** The verified client certificate's fields, or undefined without one. */
+export function tlsPeerCertificate(socket: TLSSocket): CertificateInfo | undefined {
+  if (!socket.encrypted || !socket.authorized) return undefined;
+  return peerOf(socket).certificate;
 }

@@ -1,12 +1,11 @@
 /** The ZTS REST API under /zts/v1, with Athenz's paths, JSON and status codes. Callers authenticate with client certificates. */
-import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { ztsSchemas } from './zts-schemas.ts';
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
-import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
-import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import type { CertificateInfo } from '@tessera/core/x509/certificate';
+import { tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
@@ -17,17 +16,9 @@ import { recordRefusal } from '../instance-events.ts';
 
 type Params = Record<string, string>;
 
-// Parsing a certificate costs about 2 ms: read the client certificate once per TLS connection (while it stays the same).
-const peerCerts = new WeakMap<TLSSocket, { raw: Buffer; info: CertificateInfo }>();
-
+/** The client certificate, read once per TLS connection (keep-alive clients send many requests on one). */
 function peerCertificate(socket: TLSSocket): CertificateInfo | undefined {
-  const raw = socket.getPeerCertificate()?.raw;
-  if (!raw) return undefined;
-  const cached = peerCerts.get(socket);
-  if (cached?.raw.equals(raw)) return cached.info;
-  const info = parseCertificate(new X509Certificate(raw).toString());
-  peerCerts.set(socket, { raw, info });
-  return info;
+  return tlsPeerCertificate(socket);
 }
 
 function callerOf(req: FastifyRequest): Caller {

@@ -1,0 +1,331 @@
+/**
+ * Certificate issuance: Tessera's ZTS next to cfssl's signing server (Debian's
+ * golang-cfssl) on the same CA key, measured in the same run on this machine.
+ *
+ *   rolecert  POST /rolecert over keep-alive mTLS (a service fetching role certs)
+ *   register  POST /instance, a new TLS connection per request, as siad
+ *             connects; attestation checked with STS (aws-sim)
+ *   refresh   POST /instance/{provider}/{domain}/{service}/{id} over a new
+ *             mTLS connection per request with the instance's current
+ *             certificate, as siad connects; STS checked again
+ *
+ * Each Tessera row is followed by cfssl signing the same CSRs, connected the
+ * same way (cfssl requires a client certificate, so its register row uses one).
+ * ZTS also does its real work per request — CSR and name checks, role
+ * membership, attestation, the certificate record — while cfssl signs what it
+ * is given. Server CPU per request comes from /proc/<pid>/stat of each server
+ * process, so load generator and aws-sim are not counted.
+ *
+ *   npm run bench -- [--requests N] [--concurrency C] [--rounds R] [--rows rolecert,register,refresh]
+ *   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/cert-issuance.ts
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request, type RequestOptions } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { startAwsSim } from '@tessera/aws-sim/sim';
+import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
+import { httpsJson } from '@tessera/core/https-client';
+import { createCsr } from '@tessera/core/x509/csr';
+import { issueCertificate } from '@tessera/core/x509/issue';
+import { generateKeyPair } from '@tessera/core/x509/keys';
+import { freePort } from '@tessera/core/free-port';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const ADMIN_PASSWORD = 'bench-admin-password';
+const ACCOUNT = '123456789012';
+const PROVIDER = 'athenz.aws.us-west-2';
+const WARMUP = 100;
+
+const { values: opts } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '1000' },
+    concurrency: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '1' },
+    rows: { type: 'string', default: 'rolecert,register,refresh' },
+  },
+});
+const REQUESTS = Number(opts.requests);
+const CONCURRENCY = Number(opts.concurrency);
+const ROUNDS = Number(opts.rounds);
+if (!(REQUESTS > 0 && CONCURRENCY > 0 && ROUNDS > 0)) throw new Error('--requests, --concurrency and --rounds take positive numbers');
+
+/** One request: `worker` is 0..C-1, `i` counts every request of the run; resolves with the certificate PEM. */
+type Send = (worker: number, i: number) => Promise<string>;
+
+interface Target {
+  name: string;
+  pid: number;
+  send: Send;
+}
+
+interface Result {
+  name: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  cpuMsPerCert: number;
+  rssMb: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident memory (MB) and CPU seconds of a process, from /proc. */
+function processStats(pid: number): { rssMb: number; cpuSeconds: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+  // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): user and system time in clock ticks.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMb: rssKb / 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+/** Starts a program and resolves once `ready` matches its output. */
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
+  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      if (ready.test(out)) resolve({ child, out: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('error', (e) => reject(new Error(`cannot start ${cmd}: ${e.message}`)));
+    child.on('exit', (code) => reject(new Error(`${cmd} exited (${code}) before it was ready:\n${out}`)));
+  });
+}
+
+async function waitUntilListening(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(true)); // in use: the server is up
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+    });
+    if (open) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** POSTs JSON; `tls` is a keep-alive Agent, or the client TLS options for a fresh connection (full handshake, no session reuse). */
+function postJson(url: string, body: unknown, tls: Agent | Pick<RequestOptions, 'ca' | 'cert' | 'key'>, expect: number): Promise<unknown> {
+  const text = JSON.stringify(body);
+  const conn: RequestOptions = tls instanceof Agent ? { agent: tls } : { agent: false, ...tls };
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', ...conn, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'user-agent': 'SIA-AWS bench' } }, (res) => {
+      let out = '';
+      res.on('data', (c: Buffer) => (out += c));
+      res.on('end', () => (res.statusCode === expect ? resolve(JSON.parse(out)) : reject(new Error(`${url}: ${res.statusCode} ${out}`))));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+/** N requests, C at a time; every certificate is checked against the CA. */
+async function load(send: Send, first: number, n: number, caCert: X509Certificate): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  const worker = async (w: number) => {
+    while (next < n) {
+      const i = first + next++;
+      const started = performance.now();
+      const pem = await send(w, i);
+      latencies.push(performance.now() - started);
+      if (!new X509Certificate(pem).verify(caCert.publicKey)) throw new Error('a certificate the CA did not sign');
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)));
+  return latencies;
+}
+
+async function measure(t: Target, round: number, caCert: X509Certificate): Promise<Result> {
+  const base = round * (WARMUP + REQUESTS);
+  await load(t.send, base, WARMUP, caCert); // warm-up: JIT, connections, caches
+  const before = processStats(t.pid);
+  const started = performance.now();
+  const latencies = (await load(t.send, base + WARMUP, REQUESTS, caCert)).sort((a, b) => a - b);
+  const seconds = (performance.now() - started) / 1000;
+  const after = processStats(t.pid);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  return {
+    name: t.name,
+    perSecond: REQUESTS / seconds,
+    p50: pct(50),
+    p99: pct(99),
+    cpuMsPerCert: ((after.cpuSeconds - before.cpuSeconds) * 1000) / REQUESTS,
+    rssMb: after.rssMb,
+  };
+}
+
+function print(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  const children: ChildProcess[] = [];
+  const sim = await startAwsSim({ log: () => {} });
+  try {
+    // Tessera on the embedded store, as `npm run demo` runs it, checking AWS attestation with aws-sim's STS.
+    const tessera = await start(
+      process.execPath,
+      // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
+      [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'packages/server/bin/tessera.js'), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
+      { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url },
+      /Store: .*\n/,
+    );
+    children.push(tessera.child);
+    const zmsUrl = /ZMS: (\S+)/.exec(tessera.out())![1];
+    const ztsUrl = /ZTS: (\S+)/.exec(tessera.out())![1];
+    const caPem = readFileSync(join(dir, 'tessera/ca.cert.pem'), 'utf8');
+    const caKeyPem = readFileSync(join(dir, 'tessera/ca.key.pem'), 'utf8');
+    const caCert = new X509Certificate(caPem);
+
+    // Domain bench (AWS account ACCOUNT), service api launchable by the AWS provider, role readers with bench.api as a member.
+    const login = await httpsJson<{ token: string }>({
+      url: `${zmsUrl}/user/_self_/token`,
+      ca: caPem,
+      headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    for (const [method, path, body] of [
+      ['POST', '/domain', { name: 'bench', adminUsers: ['user.admin'] }],
+      ['PUT', '/domain/bench/meta/system/account', { account: ACCOUNT }],
+      ['PUT', '/domain/bench/service/api', { name: 'bench.api' }],
+      ['PUT', '/domain/bench/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'api' }] }],
+      ['PUT', '/domain/bench/role/readers', { name: 'bench:role.readers', roleMembers: [{ memberName: 'bench.api' }] }],
+    ] as const) {
+      const r = await httpsJson({ method, url: `${zmsUrl}${path}`, body, ca: caPem, headers: { authorization: `Bearer ${login.body.token}` } });
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+    }
+
+    // AWS: role bench.api, assumed by an IAM user; its session credentials are the attestation of every register and refresh.
+    const user = sim.createAccessKey(ACCOUNT, { userName: 'bench' });
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: user });
+    await iam.send(new CreateRoleCommand({ RoleName: 'bench.api', AssumeRolePolicyDocument: awsTrustPolicy(`arn:aws:iam::${ACCOUNT}:user/bench`) }));
+    iam.destroy();
+    const sts = new STSClient({ region: 'us-west-2', endpoint: sim.url, credentials: user });
+    const assumed = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/bench.api`, RoleSessionName: 'bench.api', DurationSeconds: 3600 }))).Credentials!;
+    sts.destroy();
+    const attestationData = JSON.stringify({ role: 'bench.api', commonName: 'bench.api', access: assumed.AccessKeyId, secret: assumed.SecretAccessKey, token: assumed.SessionToken });
+
+    // The rolecert client: bench.api's service certificate, as ZTS would have issued it to siad.
+    const client = generateKeyPair('ec');
+    const now = Date.now();
+    const serviceCert = await issueCertificate({
+      ca: { certPem: caPem, keyPem: caKeyPem },
+      publicKeyPem: client.publicKeyPem,
+      subject: { commonName: 'bench.api', organizationalUnit: PROVIDER },
+      uris: ['spiffe://bench/sa/api', `athenz://instanceid/${PROVIDER}/bench-client`],
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 86_400_000),
+      usage: 'client',
+    });
+    const clientTls = { ca: caPem, cert: serviceCert.certPem, key: client.privateKeyPem };
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ...clientTls });
+
+    // CSRs as siad makes them, with RSA 2048 keys (its default); keys are reused, CSRs are not.
+    const keys = Array.from({ length: 16 }, () => generateKeyPair('rsa').privateKeyPem);
+    const roleCsrs = await Promise.all(keys.map((keyPem) => createCsr({
+      keyPem, subject: { commonName: 'bench:role.readers' }, uris: ['spiffe://bench/ra/readers', 'athenz://principal/bench.api'],
+    })));
+    const serviceCsr = (keyPem: string, instanceId: string) => createCsr({
+      keyPem,
+      subject: { commonName: 'bench.api', organizationalUnit: PROVIDER },
+      dnsNames: ['api.bench.aws.athenz.cloud'],
+      uris: ['spiffe://bench/sa/api', `athenz://instanceid/${PROVIDER}/${instanceId}`],
+    });
+    const totalRegisters = ROUNDS * (WARMUP + REQUESTS);
+    console.log(`preparing ${totalRegisters} register CSRs ...`);
+    const registerCsrs: string[] = [];
+    for (let i = 0; i < totalRegisters; i++) registerCsrs.push(await serviceCsr(keys[i % keys.length], `task-${i}`));
+
+    // Refresh: one registered instance per concurrent client, each refreshing with its latest certificate.
+    const instances = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
+      const id = `refresh-${w}`;
+      const csr = await serviceCsr(keys[w % keys.length], id);
+      const r = (await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr, attestationData }, { ca: caPem }, 201)) as { x509Certificate: string };
+      return { id, csr, key: keys[w % keys.length], cert: r.x509Certificate };
+    }));
+
+    // cfssl on the same CA key and TLS server certificate, requiring client certificates from the same CA.
+    const cfsslPort = await freePort();
+    writeFileSync(join(dir, 'cfssl.json'), JSON.stringify({ signing: { default: { expiry: '24h', usages: ['digital signature', 'key encipherment', 'client auth', 'server auth'] } } }));
+    const cfssl = spawn('cfssl', [
+      'serve', '-address', '127.0.0.1', '-port', String(cfsslPort), '-loglevel', '5',
+      '-ca', join(dir, 'tessera/ca.cert.pem'), '-ca-key', join(dir, 'tessera/ca.key.pem'), '-config', join(dir, 'cfssl.json'),
+      '-tls-cert', join(dir, 'tessera/server.cert.pem'), '-tls-key', join(dir, 'tessera/server.key.pem'), '-mutual-tls-ca', join(dir, 'tessera/ca.cert.pem'),
+    ], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(cfssl);
+    await waitUntilListening(cfsslPort);
+    const cfsslUrl = `https://localhost:${cfsslPort}/api/v1/cfssl/sign`;
+    const cfsslSign = async (csr: string, tls: Agent | Pick<RequestOptions, 'ca' | 'cert' | 'key'>) =>
+      ((await postJson(cfsslUrl, { certificate_request: csr }, tls, 200)) as { result: { certificate: string } }).result.certificate;
+
+    const allPairs: { row: string; tessera: Target; cfssl: Target }[] = [
+      {
+        row: 'rolecert (keep-alive mTLS)',
+        tessera: {
+          name: 'Tessera ZTS /rolecert',
+          pid: tessera.child.pid!,
+          send: async (_w, i) => ((await postJson(`${ztsUrl}/rolecert`, { csr: roleCsrs[i % roleCsrs.length], expiryTime: 1440 }, keepAlive, 200)) as { x509Certificate: string }).x509Certificate,
+        },
+        cfssl: { name: 'cfssl /sign, same CSRs', pid: cfssl.pid!, send: (_w, i) => cfsslSign(roleCsrs[i % roleCsrs.length], keepAlive) },
+      },
+      {
+        row: 'register (new TLS connection each, STS)',
+        tessera: {
+          name: 'Tessera ZTS POST /instance',
+          pid: tessera.child.pid!,
+          send: async (_w, i) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: registerCsrs[i], attestationData }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
+        },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (_w, i) => cfsslSign(registerCsrs[i], clientTls) },
+      },
+      {
+        row: 'refresh (new mTLS connection each, STS)',
+        tessera: {
+          name: 'Tessera ZTS POST /instance/…/{id}',
+          pid: tessera.child.pid!,
+          send: async (w) => {
+            const inst = instances[w];
+            const r = (await postJson(`${ztsUrl}/instance/${PROVIDER}/bench/api/${inst.id}`, { csr: inst.csr, attestationData }, { ca: caPem, cert: inst.cert, key: inst.key }, 200)) as { x509Certificate: string };
+            inst.cert = r.x509Certificate;
+            return inst.cert;
+          },
+        },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(instances[w].csr, { ca: caPem, cert: instances[w].cert, key: instances[w].key }) },
+      },
+    ];
+
+    const pairs = allPairs.filter((p) => opts.rows.split(',').some((r) => p.row.startsWith(r)));
+    console.log(`${REQUESTS} certificates per row after ${WARMUP} warm-up, ${CONCURRENCY} at a time; EC P-256 CA; RSA 2048 CSRs; ${ROUNDS} round(s)`);
+    const rows: string[][] = [['row', 'server', 'certs/s', 'p50 ms', 'p99 ms', 'server CPU ms/cert', 'RSS MB', 'Tessera ÷ cfssl']];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const p of pairs) {
+        const t = await measure(p.tessera, round, caCert);
+        const c = await measure(p.cfssl, round, caCert);
+        const fmt = (r: Result, ratio: string, row: string) => [row, r.name, r.perSecond.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.cpuMsPerCert.toFixed(2), r.rssMb.toFixed(0), ratio];
+        rows.push(fmt(t, `${(t.perSecond / c.perSecond).toFixed(2)}× certs/s, ${(t.cpuMsPerCert / c.cpuMsPerCert).toFixed(2)}× CPU`, ROUNDS > 1 ? `${p.row} #${round + 1}` : p.row));
+        rows.push(fmt(c, '', ''));
+      }
+    }
+    print(rows);
+    keepAlive.destroy();
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await sim.close();
+    await sleep(300);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
