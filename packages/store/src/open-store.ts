@@ -33,9 +33,10 @@ function redactUrl(url: string): string {
 
 export interface StoreOptions {
   /**
-   * Told about errors on idle PostgreSQL connections (a server restart, a
-   * network cut). Without a listener pg would crash the process; the pool
-   * replaces the connection on next use.
+   * Told about errors on PostgreSQL connections, idle or in use (a server
+   * restart, a network cut). Without a listener pg would crash the process;
+   * the query in flight fails (the request gets a 503), the pool drops the
+   * connection and opens a new one on next use.
    */
   onConnectionError?: (e: Error) => void;
 }
@@ -48,8 +49,13 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     dialect = 'postgres';
     // 64-bit counts come back as strings by default; our ids fit in a JS number.
     pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
-    const pool = new pg.Pool({ connectionString: target, max: 10 });
-    pool.on('error', (e) => options.onConnectionError?.(e));
+    // connectionTimeoutMillis: during an outage a request fails within seconds instead of waiting forever.
+    const pool = new pg.Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000, keepAlive: true });
+    const report = (e: Error) => options.onConnectionError?.(e);
+    // The pool listens on idle clients only; a client checked out for a query or
+    // transaction needs its own listener, or its 'error' event ends the process.
+    pool.on('connect', (client) => client.on('error', report));
+    pool.on('error', report);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';

@@ -1,6 +1,7 @@
 /** Maps every failure to Athenz's ResourceError body: {"code": <status>, "message": "..."}. */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isApiError } from '@tessera/core/errors';
+import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, req, reply) => {
@@ -14,6 +15,12 @@ export function installErrorHandling(app: FastifyInstance): void {
           ? `Request body is not valid JSON: ${error.message}`
           : error.message;
       return reply.code(status).send({ code: status, message });
+    }
+    if (isDatabaseUnavailable(error)) {
+      // An outage, not a bug: the client may retry; the store reconnects by itself.
+      req.log.warn({ err: error }, 'database unavailable');
+      return reply.code(503).header('retry-after', '2')
+        .send({ code: 503, message: 'Service unavailable: database unavailable, try again shortly' });
     }
     req.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ code: 500, message: 'Internal server error' });
