@@ -9,6 +9,24 @@ import { domainFromRow } from './domain-rows.ts';
 
 type Db = Kysely<Database>;
 
+/**
+ * Tens of thousands of domains stay in memory (the snapshots), so their form
+ * is kept lean: values that repeat across domains (member names, actions,
+ * effects, timestamps written in one go) are shared rather than held once per
+ * row, and the always-empty lists are one shared frozen array.
+ */
+const NONE = Object.freeze([]) as unknown as unknown[];
+
+function sharing(): (s: string) => string {
+  const seen = new Map<string, string>();
+  return (s) => {
+    const found = seen.get(s);
+    if (found !== undefined) return found;
+    seen.set(s, s);
+    return s;
+  };
+}
+
 /** Loads the named domains (all when `names` is undefined), keyed by name. */
 export async function loadDomainData(db: Db, names?: string[]): Promise<Map<string, DomainData>> {
   const result = new Map<string, DomainData>();
@@ -20,6 +38,7 @@ export async function loadDomainData(db: Db, names?: string[]): Promise<Map<stri
     .$if(names !== undefined, (q) => q.where('name', 'in', only))
     .execute();
   if (domainRows.length === 0) return result;
+  const share = sharing();
 
   const [roles, members, policies, assertions, services, keys] = await Promise.all([
     db.selectFrom('roles').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('name').execute(),
@@ -35,18 +54,18 @@ export async function loadDomainData(db: Db, names?: string[]): Promise<Map<stri
     result.set(row.name, {
       ...meta,
       name: row.name,
-      modified: row.modified,
+      modified: share(row.modified),
       roles: [],
       policies: { contents: { domain: row.name, policies: [] } },
       services: [],
-      entities: [],
-      groups: [],
+      entities: NONE,
+      groups: NONE,
     });
   }
 
   const roleByKey = new Map<string, Role>();
   for (const r of roles) {
-    const role: Role = { name: `${r.domain}:role.${r.name}`, modified: r.modified };
+    const role: Role = { name: `${share(r.domain)}:role.${r.name}`, modified: share(r.modified) };
     if (r.trust) role.trust = r.trust;
     else role.roleMembers = [];
     if (r.description) role.description = r.description;
@@ -57,7 +76,7 @@ export async function loadDomainData(db: Db, names?: string[]): Promise<Map<stri
     const role = roleByKey.get(`${m.domain}\n${m.role}`);
     if (!role?.roleMembers) continue;
     role.roleMembers.push({
-      memberName: m.member_name,
+      memberName: share(m.member_name),
       ...(m.expiration ? { expiration: m.expiration } : {}),
       ...(m.system_disabled ? { systemDisabled: m.system_disabled } : {}),
     });
@@ -65,23 +84,25 @@ export async function loadDomainData(db: Db, names?: string[]): Promise<Map<stri
 
   const policyByKey = new Map<string, Policy>();
   for (const p of policies) {
-    const policy: Policy = { name: `${p.domain}:policy.${p.name}`, modified: p.modified, assertions: [] };
+    const policy: Policy = { name: `${share(p.domain)}:policy.${p.name}`, modified: share(p.modified), assertions: [] };
     if (p.case_sensitive) policy.caseSensitive = true;
     if (p.description) policy.description = p.description;
     policyByKey.set(`${p.domain}\n${p.name}`, policy);
     result.get(p.domain)?.policies.contents.policies.push(policy);
   }
-  for (const a of assertions) policyByKey.get(`${a.domain}\n${a.policy}`)?.assertions.push(assertionFromRow(a));
+  for (const a of assertions) {
+    policyByKey.get(`${a.domain}\n${a.policy}`)?.assertions.push(assertionFromRow({ ...a, action: share(a.action), effect: share(a.effect) }));
+  }
 
   const serviceByKey = new Map<string, ServiceIdentity>();
   for (const s of services) {
-    const service: ServiceIdentity = { name: `${s.domain}.${s.name}`, modified: s.modified, publicKeys: [] };
+    const service: ServiceIdentity = { name: `${share(s.domain)}.${s.name}`, modified: share(s.modified), publicKeys: [] };
     if (s.description) service.description = s.description;
     if (s.provider_endpoint) service.providerEndpoint = s.provider_endpoint;
     serviceByKey.set(`${s.domain}\n${s.name}`, service);
     result.get(s.domain)?.services.push(service);
   }
-  for (const k of keys) serviceByKey.get(`${k.domain}\n${k.service}`)?.publicKeys?.push({ id: k.key_id, key: k.key });
+  for (const k of keys) serviceByKey.get(`${k.domain}\n${k.service}`)?.publicKeys?.push({ id: share(k.key_id), key: share(k.key) });
 
   return result;
 }

@@ -6,6 +6,7 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from './dialect.ts';
 import * as initial from './migrations/001-initial.ts';
 import * as certRecords from './migrations/002-cert-records.ts';
+import * as store006 from './migrations/006-store.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
@@ -16,6 +17,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
     provider: { getMigrations: async () => ({
         '001-initial': withDialect(initial),
         '002-cert-records': { up: certRecords.up },
+        '006-store': withDialect(store006),
       }),
     },
   });

@@ -123,6 +123,12 @@ export interface CertRecordsTable {
   sia_provider: string | null;
 }
 
+/** Written by a trigger on every domain delete (migration 006); read by the snapshot poller. */
+export interface DomainDeletionsTable {
+  name: string;
+  deleted: string;
+}
+
 export interface Database {
   domains: DomainsTable;
   roles: RolesTable;
@@ -135,4 +141,5 @@ export interface Database {
   audit_log: AuditLogTable;
   users: UsersTable;
   cert_records: CertRecordsTable;
+  domain_deletions: DomainDeletionsTable;
 }
