@@ -11,8 +11,8 @@
  * A full pass over every (name, modified) runs at start and then rarely, as a
  * safety net for writers whose clocks are off by more than the look-back.
  *
- * Writers in this process call refresh() after committing, so they read their
- * own writes; other processes and replicas catch up within one poll.
+ * Writers in this process call refresh(domain) after committing, so they read
+ * their own writes; other processes and replicas catch up within one poll.
  * `version` grows on every change, for answers cached per snapshot.
  */
 import { sql, type Kysely } from 'kysely';
@@ -40,8 +40,9 @@ export class DomainSnapshots {
   private domains = new Map<string, DomainData>();
   private sortedNames: string[] | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** The last queued pass; every pass starts after the one before has ended. */
+  private tail: Promise<void> = Promise.resolve();
+  private pendingPoll: Promise<void> | undefined;
   /** The newest `modified` and deletion time seen in the store (store times, not this clock). */
   private newestModified = EPOCH;
   private newestDeletion = EPOCH;
@@ -83,26 +84,26 @@ export class DomainSnapshots {
     return this.sortedNames;
   }
 
-  /** Brings the snapshot up to date with the store. Concurrent calls coalesce. */
-  async refresh(): Promise<void> {
-    if (this.running) {
-      // A change may have committed after the running pass read the list: run once more.
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          const full = this.lastFullPass === 0 || Date.now() - this.lastFullPass >= (this.options.fullPassIntervalMs ?? 600_000);
-          if (full) await this.fullPass();
-          else await this.poll();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+  /**
+   * Brings the snapshot up to date with the store. With a domain name (a
+   * writer in this process, just after its commit), reloads only that domain.
+   * Passes run one at a time; calls made while a poll waits to start share it.
+   */
+  refresh(domain?: string): Promise<void> {
+    if (domain !== undefined) return this.enqueue(() => this.reload([{ name: domain }]));
+    this.pendingPoll ??= this.enqueue(async () => {
+      // From here on a new call needs a new pass: this one may have read the store already.
+      this.pendingPoll = undefined;
+      const fullDue = this.lastFullPass === 0 || Date.now() - this.lastFullPass >= (this.options.fullPassIntervalMs ?? 600_000);
+      await (fullDue ? this.fullPass() : this.poll());
+    });
+    return this.pendingPoll;
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(task);
+    this.tail = run.catch(() => {});
+    return run;
   }
 
   private async poll(): Promise<void> {
@@ -135,34 +136,37 @@ export class DomainSnapshots {
       this.db.selectFrom('domain_deletions').select((eb) => eb.fn.max('deleted').as('at')).executeTakeFirst(),
     ]);
     if (lastDeletion?.at && lastDeletion.at > this.newestDeletion) this.newestDeletion = lastDeletion.at;
+    // Passes run one at a time, so whatever the snapshot holds was committed before this list was read.
     const present = new Set(rows.map((r) => r.name));
-    // A domain created by this process after the list was read is not gone: keep recent ones.
-    const recent = earlier(this.newestModified, LOOKBACK_MS);
-    for (const [name, d] of this.domains) {
-      if (!present.has(name) && d.modified <= recent && this.domains.delete(name)) this.changed();
+    for (const name of this.domains.keys()) {
+      if (!present.has(name) && this.domains.delete(name)) this.changed();
     }
     await this.reload(rows);
     this.lastFullPass = startedAt;
   }
 
-  /** Reloads the domains whose `modified` differs from the snapshot's, in batches. */
-  private async reload(rows: { name: string; modified: string }[]): Promise<void> {
+  /**
+   * Reloads the domains whose `modified` differs from the snapshot's (or is
+   * not given), in batches; drops those that no longer exist.
+   */
+  private async reload(rows: { name: string; modified?: string }[]): Promise<void> {
     const stale: string[] = [];
     for (const r of rows) {
-      if (r.modified > this.newestModified) this.newestModified = r.modified;
-      if (this.domains.get(r.name)?.modified !== r.modified) stale.push(r.name);
+      if (r.modified === undefined) stale.push(r.name);
+      else {
+        if (r.modified > this.newestModified) this.newestModified = r.modified;
+        if (this.domains.get(r.name)?.modified !== r.modified) stale.push(r.name);
+      }
     }
     for (let i = 0; i < stale.length; i += LOAD_BATCH) {
       const names = stale.slice(i, i + LOAD_BATCH);
       const fresh = await loadDomainData(this.db, names);
       for (const name of names) {
         const data = fresh.get(name);
-        const have = this.domains.get(name);
-        if (!data) {
-          // Deleted between the list and the load.
-          if (have && this.domains.delete(name)) this.changed();
-        } else if (!have || data.modified >= have.modified) {
+        if (data) {
           this.domains.set(name, data);
+          this.changed();
+        } else if (this.domains.delete(name)) {
           this.changed();
         }
       }

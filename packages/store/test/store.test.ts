@@ -156,6 +156,14 @@ for (const backend of backends) {
         await until('the replica sees the domain created again', () => replica.get('late')?.modified === t(20));
         await writer.refresh();
         assert.deepEqual(writer.names(), replica.names());
+        // A writer names the domain it changed: reloaded at once, whatever its time.
+        await store.db.updateTable('services').set({ description: 'own write' }).where('domain', '=', 'sports').execute();
+        await store.db.updateTable('domains').set({ modified: '2020-01-01T00:00:00.000Z' }).where('name', '=', 'sports').execute();
+        await writer.refresh('sports');
+        assert.equal(writer.get('sports')?.services[0].description, 'own write');
+        await store.db.deleteFrom('domains').where('name', '=', 'late').execute();
+        await writer.refresh('late');
+        assert.equal(writer.get('late'), undefined);
       } finally {
         writer.stop();
         replica.stop();
