@@ -2,7 +2,7 @@
  * Opens the store: an embedded SQLite file by default, or PostgreSQL for a
  * URL starting with postgres:// or postgresql://. Migrates to the latest schema.
  */
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.ts';
@@ -41,6 +41,28 @@ export interface StoreOptions {
   onConnectionError?: (e: Error) => void;
 }
 
+/**
+ * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE),
+ * waiting up to busy_timeout for it. With the default deferred BEGIN, a
+ * transaction that reads and then writes fails at once with SQLITE_BUSY when
+ * another process (a second worker) wrote in between.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
+}
+
 /** @param target a SQLite file path or a PostgreSQL URL */
 export async function openStore(target: string, options: StoreOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
@@ -63,7 +85,7 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);
