@@ -90,7 +90,7 @@ function port(value: string, name: string): number {
 }
 
 function workerCount(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`--workers must be a whole number from 1 to 256, got "${value}"`);
   return n;
