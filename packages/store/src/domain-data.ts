@@ -2,7 +2,7 @@
  * Reads whole domains (roles with members, policies with assertions, services
  * with keys) in the DomainData shape that access checks and ZTS consume.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import type { Assertion, DomainData, Effect, Policy, Role, ServiceIdentity } from '@tessera/core/model';
 import type { Database } from './schema.ts';
 import { domainFromRow } from './domain-rows.ts';
@@ -27,26 +27,37 @@ function sharing(): (s: string) => string {
   };
 }
 
-/** Loads the named domains (all when `names` is undefined), keyed by name. */
-export async function loadDomainData(db: Db, names?: string[]): Promise<Map<string, DomainData>> {
+/**
+ * Which domains to load: these names; every domain whose name sorts from
+ * `from` to `to` (a range reads the tables' primary-key order, with no sort
+ * and no long IN list: the full load at start); or all of them.
+ */
+export type DomainSelection = string[] | { from: string; to: string } | undefined;
+
+/** Loads the selected domains, keyed by name. */
+export async function loadDomainData(db: Db, selection?: DomainSelection): Promise<Map<string, DomainData>> {
   const result = new Map<string, DomainData>();
-  if (names && names.length === 0) return result;
-  const only = names ?? [];
-  const domainRows = await db
-    .selectFrom('domains')
-    .selectAll()
-    .$if(names !== undefined, (q) => q.where('name', 'in', only))
-    .execute();
+  if (Array.isArray(selection) && selection.length === 0) return result;
+  // One filter for every table: the domain's name column is `name` in domains and `domain` elsewhere.
+  const scope = <Q extends SelectQueryBuilder<Database, keyof Database, object>>(q: Q, column: 'name' | 'domain'): Q => {
+    if (selection === undefined) return q;
+    const ref = sql.ref(column);
+    return (Array.isArray(selection)
+      ? q.where(sql<boolean>`${ref} in (${sql.join(selection)})`)
+      : q.where(sql<boolean>`${ref} between ${selection.from} and ${selection.to}`)) as Q;
+  };
+  const domainRows = await scope(db.selectFrom('domains').selectAll(), 'name').execute();
   if (domainRows.length === 0) return result;
   const share = sharing();
 
+  // Ordered by domain first, as the primary keys are: the order within a domain is what matters.
   const [roles, members, policies, assertions, services, keys] = await Promise.all([
-    db.selectFrom('roles').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('name').execute(),
-    db.selectFrom('role_members').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('member_name').execute(),
-    db.selectFrom('policies').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('name').execute(),
-    db.selectFrom('assertions').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('id').execute(),
-    db.selectFrom('services').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('name').execute(),
-    db.selectFrom('public_keys').selectAll().$if(names !== undefined, (q) => q.where('domain', 'in', only)).orderBy('key_id').execute(),
+    scope(db.selectFrom('roles').selectAll(), 'domain').orderBy('domain').orderBy('name').execute(),
+    scope(db.selectFrom('role_members').selectAll(), 'domain').orderBy('domain').orderBy('role').orderBy('member_name').execute(),
+    scope(db.selectFrom('policies').selectAll(), 'domain').orderBy('domain').orderBy('name').execute(),
+    scope(db.selectFrom('assertions').selectAll(), 'domain').orderBy('domain').orderBy('policy').orderBy('id').execute(),
+    scope(db.selectFrom('services').selectAll(), 'domain').orderBy('domain').orderBy('name').execute(),
+    scope(db.selectFrom('public_keys').selectAll(), 'domain').orderBy('domain').orderBy('service').orderBy('key_id').execute(),
   ]);
 
   for (const row of domainRows) {

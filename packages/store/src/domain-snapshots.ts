@@ -158,9 +158,12 @@ export class DomainSnapshots {
         if (this.domains.get(r.name)?.modified !== r.modified) stale.push(r.name);
       }
     }
+    // Most of the store (the first load): read it in name ranges, in the tables' key order.
+    const dense = stale.length > LOAD_BATCH && stale.length * 2 > this.domains.size;
+    if (dense) stale.sort();
     for (let i = 0; i < stale.length; i += LOAD_BATCH) {
       const names = stale.slice(i, i + LOAD_BATCH);
-      const fresh = await loadDomainData(this.db, names);
+      const fresh = await loadDomainData(this.db, dense ? { from: names[0], to: names[names.length - 1] } : names);
       for (const name of names) {
         const data = fresh.get(name);
         if (data) {
