@@ -57,7 +57,7 @@ export async function startCluster(config: ServerConfig, log: (line: string) => 
     worker.on('exit', (code, signal) => {
       if (stopping) return;
       log(`worker ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`);
-      setTimeout(fork, 1000).unref();
+      setTimeout(() => stopping || fork(), 1000).unref();
     });
     return worker;
   };

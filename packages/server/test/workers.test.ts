@@ -1,16 +1,18 @@
 /**
- * `tessera serve --workers 2` on SQLite: two processes share the ports and the
- * store. Under concurrent ZMS writes and ZTS registers (some instances
+ * `tessera serve --workers 2` on SQLite and on PostgreSQL: two processes share
+ * the ports and the store. Under concurrent ZMS writes and ZTS registers (some instances
  * registered twice at once, through whichever worker takes the connection),
  * nothing acknowledged is lost and nothing is stored twice.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { startTestPostgres, type TestPostgres } from '@tessera/store/test/support/postgres';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { fromContainerMetadata } from '@aws-sdk/credential-providers';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
@@ -25,23 +27,18 @@ const INSTANCES = 20;
 const MEMBER_CLIENTS = 10;
 const MEMBERS_EACH = 15;
 
+/** Reads the store the workers share, as SQL rows. */
+type Query = <T>(sql: string) => Promise<T[]>;
+
 let sim: AwsSim;
 let dir: string;
 let server: ServeProcess;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tessera-workers-'));
-  sim = await startAwsSim();
-  server = await startServeProcess(join(dir, 'data'), ['--workers', '2', '--aws-sts-endpoint', sim.url]);
-});
-after(async () => {
-  await server?.stop();
-  await sim?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let db: TestPostgres | undefined;
+let query: Query;
+let closeQuery: () => unknown;
 
 /** The worker processes of the primary, by pid. */
-function workers(): number[] {
+function workers(server: ServeProcess): number[] {
   const pid = server.child.pid!;
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
@@ -52,7 +49,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]); // utime, stime
 }
 
-async function fargateCreds(): Promise<AwsCreds> {
+async function fargateCreds(sim: AwsSim): Promise<AwsCreds> {
   const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, region: 'us-west-2', cluster: 'prod' });
   const saved = { ...process.env };
   Object.assign(process.env, task.env);
@@ -65,8 +62,37 @@ async function fargateCreds(): Promise<AwsCreds> {
   }
 }
 
-test('two workers, concurrent writes and registers: nothing lost, nothing stored twice', async () => {
-  const pids = workers();
+for (const backend of ['sqlite', 'postgres'] as const) {
+  describe(`two workers on ${backend}`, () => {
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tessera-workers-'));
+      sim = await startAwsSim();
+      db = backend === 'postgres' ? await startTestPostgres() : undefined;
+      server = await startServeProcess(join(dir, 'data'), ['--workers', '2', '--aws-sts-endpoint', sim.url, ...(db ? ['--db', db.url] : [])]);
+      if (db) {
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        query = async <T>(sql: string) => (await client.query(sql)).rows as T[];
+        closeQuery = () => client.end();
+      } else {
+        const file = new SQLite(join(dir, 'data', 'tessera.db'), { readonly: true });
+        query = async <T>(sql: string) => file.prepare(sql).all() as T[];
+        closeQuery = () => file.close();
+      }
+    });
+    after(async () => {
+      await closeQuery?.();
+      await server?.stop();
+      await sim?.close();
+      await db?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    test('concurrent writes and registers: nothing lost, nothing stored twice', () => loadAndCheck());
+  });
+}
+
+async function loadAndCheck(): Promise<void> {
+  const pids = workers(server);
   assert.equal(pids.length, 2, 'two worker processes run');
   const zms = await server.admin();
   for (const [m, p, b] of [
@@ -83,7 +109,7 @@ test('two workers, concurrent writes and registers: nothing lost, nothing stored
   await iam.send(new CreateRoleCommand({ RoleName: 'sports.api-service', AssumeRolePolicyDocument: serviceTrustPolicy('ecs-tasks.amazonaws.com') }));
   await iam.send(new CreateRoleCommand({ RoleName: 'sports.api', AssumeRolePolicyDocument: awsTrustPolicy([`arn:aws:iam::${ACCOUNT}:role/sports.api-service`]) }));
   iam.destroy();
-  const creds = await fargateCreds();
+  const creds = await fargateCreds(sim);
   const { privateKeyPem } = generateKeyPair('ec');
   const register = async (instanceId: string) => {
     const { csr } = await serviceCsr({ domain: 'sports', service: 'api', provider: PROVIDER, instanceId, keyPem: privateKeyPem });
@@ -124,23 +150,18 @@ test('two workers, concurrent writes and registers: nothing lost, nothing stored
   pids.forEach((pid, i) => assert.ok(cpuAfter[i] > cpuBefore[i], `worker ${pid} served part of the load`));
   assert.ok(server.alive());
 
-  const db = new SQLite(join(dir, 'data', 'tessera.db'), { readonly: true });
-  try {
-    const records = db.prepare("SELECT instance_id AS id, current_serial AS serial FROM cert_records WHERE service = 'sports.api' AND instance_id LIKE 'task-%'").all() as { id: string; serial: string }[];
-    assert.equal(records.length, INSTANCES, 'one record per instance');
-    for (const r of records) {
-      assert.ok(serials.get(r.id)?.includes(BigInt(`0x${r.serial}`)), `${r.id}: the record holds one of the certificates issued`);
-    }
-    const members = db.prepare("SELECT member_name AS m FROM role_members WHERE domain = 'sports' AND role = 'writers'").all() as { m: string }[];
-    assert.deepEqual(members.map((r) => r.m).sort(), [...acknowledged].sort(), 'every acknowledged member, once');
-    const audits = db.prepare("SELECT details AS d FROM audit_log WHERE domain = 'sports' AND api = 'putMembership'").all() as { d: string }[];
-    assert.deepEqual(audits.map((r) => (JSON.parse(r.d) as { member: string }).member).sort(), [...acknowledged].sort(), 'one audit record each');
-  } finally {
-    db.close();
+  const records = await query<{ id: string; serial: string }>("SELECT instance_id AS id, current_serial AS serial FROM cert_records WHERE service = 'sports.api' AND instance_id LIKE 'task-%'");
+  assert.equal(records.length, INSTANCES, 'one record per instance');
+  for (const r of records) {
+    assert.ok(serials.get(r.id)?.includes(BigInt(`0x${r.serial}`)), `${r.id}: the record holds one of the certificates issued`);
   }
+  const members = await query<{ m: string }>("SELECT member_name AS m FROM role_members WHERE domain = 'sports' AND role = 'writers'");
+  assert.deepEqual(members.map((r) => r.m).sort(), [...acknowledged].sort(), 'every acknowledged member, once');
+  const audits = await query<{ d: string }>("SELECT details AS d FROM audit_log WHERE domain = 'sports' AND api = 'putMembership'");
+  assert.deepEqual(audits.map((r) => (JSON.parse(r.d) as { member: string }).member).sort(), [...acknowledged].sort(), 'one audit record each');
 
   // Within a poll both workers serve every acknowledged member (each follows the store, not only its own writes).
   const listed = async () => ((await zms('GET', '/domain/sports/role/writers')).body as unknown as { roleMembers: unknown[] }).roleMembers.length;
   for (let i = 0; i < 50 && (await listed()) !== acknowledged.length; i++) await new Promise((r) => setTimeout(r, 200));
   for (let i = 0; i < 6; i++) assert.equal(await listed(), acknowledged.length);
-});
+}
