@@ -2,12 +2,26 @@
  * Opens the store: an embedded SQLite file by default, or PostgreSQL for a
  * URL starting with postgres:// or postgresql://. Migrates to the latest schema.
  */
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
+import {
+  CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver,
+  type DatabaseConnection, type Dialect as KyselyDialect, type Driver,
+} from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
+import { fromDatabase } from './unavailable.ts';
+
+/** The dialect with its driver's errors marked as the database's (see unavailable.ts). */
+function marked(dialect: KyselyDialect): KyselyDialect {
+  return {
+    createDriver: () => fromDatabase(dialect.createDriver()),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+  };
+}
 
 export interface Store {
   db: Kysely<Database>;
@@ -78,14 +92,14 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     // transaction needs its own listener, or its 'error' event ends the process.
     pool.on('connect', (client) => client.on('error', report));
     pool.on('error', report);
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })) });
   } else {
     dialect = 'sqlite';
     const sqlite = new SQLite(target);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect(sqlite) });
+    db = new Kysely<Database>({ dialect: marked(new ImmediateSqliteDialect(sqlite)) });
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);
