@@ -88,6 +88,20 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       rmSync(dir, { recursive: true, force: true });
     });
     test('concurrent writes and registers: nothing lost, nothing stored twice', () => loadAndCheck());
+    test('a worker that dies is replaced; the server keeps answering', async () => {
+      const [victim, survivor] = workers(server);
+      process.kill(victim, 'SIGKILL');
+      let now = workers(server);
+      for (let i = 0; i < 300 && !(now.length === 2 && !now.includes(victim)); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        now = workers(server);
+      }
+      assert.equal(now.length, 2, 'two workers again');
+      assert.ok(now.includes(survivor) && !now.includes(victim), 'the dead one was replaced, the other left alone');
+      assert.match(server.output(), new RegExp(`worker ${victim} exited \\(SIGKILL\\); starting another`));
+      const zms = await server.admin();
+      for (let i = 0; i < 4; i++) assert.equal((await zms('GET', '/domain/sports/role/writers')).status, 200);
+    });
   });
 }
 

@@ -78,7 +78,7 @@ export class DomainSnapshots {
     return this.domains.get(name);
   }
 
-  /** Every domain name, sorted (computed once per version). */
+  /** Every domain name, sorted (computed once per version and shared: do not modify it). */
   names(): string[] {
     this.sortedNames ??= [...this.domains.keys()].sort();
     return this.sortedNames;
