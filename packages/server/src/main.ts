@@ -1,13 +1,15 @@
 /** The `tessera` command line. */
 import { Command } from 'commander';
 import { serveCommand } from './commands/serve.ts';
+import type { ServeDefaults } from './server-config.ts';
 import { demoCommand } from './commands/demo.ts';
 import { awsSimCommand } from './commands/aws-sim.ts';
 
-export async function main(argv: string[]): Promise<void> {
+/** @param defaults what differs between a production start (the build) and development (the sources) */
+export async function main(argv: string[], defaults: ServeDefaults = {}): Promise<void> {
   const program = new Command('tessera')
     .description('Tessera: Athenz-compatible service identities for AWS workloads')
-    .addCommand(serveCommand())
+    .addCommand(serveCommand(defaults))
     .addCommand(demoCommand())
     .addCommand(awsSimCommand());
   try {

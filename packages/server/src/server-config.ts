@@ -16,6 +16,8 @@ export interface ServerConfig {
   zmsPort: number;
   ztsPort: number;
   logLevel: string;
+  /** Server processes sharing the ports (node:cluster); 1 runs everything in this process. */
+  workers: number;
   /** Run only one service in this process (several processes share one PostgreSQL). */
   only?: 'zms' | 'zts';
   zms: ZmsConfig;
@@ -29,8 +31,14 @@ export interface ServerConfig {
   adminPassword?: string;
 }
 
+/** Defaults that depend on how the program was started (the build or the sources). */
+export interface ServeDefaults {
+  workers?: number;
+}
+
 export interface ServeFlags {
   only?: string;
+  workers?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -99,7 +107,14 @@ function port(value: string, name: string): number {
   return n;
 }
 
-export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerConfig {
+function workerCount(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new Error(`--workers must be a whole number from 1 to 256, got "${value}"`);
+  return n;
+}
+
+export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults: ServeDefaults = {}): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
   const only = flags.only ?? env.TESSERA_ONLY;
@@ -118,6 +133,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
     zmsPort: port(flags.zmsPort ?? env.TESSERA_ZMS_PORT ?? '4443', 'ZMS port'),
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
+    workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
     ...(only ? { only } : {}),
     zms: {
       ...defaultZmsConfig,

@@ -1,34 +1,63 @@
 /**
  * An in-memory copy of every domain, so that access decisions (ZMS access
- * checks, ZTS launch and role checks) never query the store. It follows the
- * store by polling the cheap (name, modified) list: changed domains are
- * reloaded, deleted ones dropped. Writers in this process call refresh() after
- * committing, so they read their own writes; other replicas catch up within
- * one poll interval.
+ * checks, ZTS launch and role checks) never query the store.
+ *
+ * It follows the store cheaply, whatever the number of domains: each poll
+ * reads only the domains whose `modified` is newer than the newest it has
+ * seen (an indexed range, migration 006), and the names in domain_deletions
+ * (written by a trigger on every delete) newer than the last deletion seen.
+ * Both look back LOOKBACK_MS, because a transaction may commit a little after
+ * the time it stamped, after a later one. Only changed domains are reloaded.
+ * A full pass over every (name, modified) runs at start and then rarely, as a
+ * safety net for writers whose clocks are off by more than the look-back.
+ *
+ * Writers in this process call refresh(domain) after committing, so they read
+ * their own writes; other processes and replicas catch up within one poll.
+ * `version` grows on every change, for answers cached per snapshot.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DomainData } from '@tessera/core/model';
 import type { Database } from './schema.ts';
 import { loadDomainData } from './domain-data.ts';
 
+/** How far before the newest seen time each poll looks again. */
+const LOOKBACK_MS = 10_000;
+/** Domains loaded per query batch on a full pass (bounds the memory peak while loading). */
+const LOAD_BATCH = 2000;
+
 export interface DomainSnapshotsOptions {
   pollIntervalMs?: number;
+  /** How often the full pass runs (default 10 minutes). */
+  fullPassIntervalMs?: number;
   /** Told about poll failures; the last good snapshot keeps serving meanwhile. */
   onError?: (e: unknown) => void;
 }
 
+const EPOCH = '1970-01-01T00:00:00.000Z';
+const earlier = (iso: string, ms: number) => (iso === EPOCH ? EPOCH : new Date(Date.parse(iso) - ms).toISOString());
+
 export class DomainSnapshots {
   private domains = new Map<string, DomainData>();
-  /** Increases on every change of the snapshot: a cache key for answers built from it. */
-  version = 0;
+  private sortedNames: string[] | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  /** The last queued pass; every pass starts after the one before has ended. */
+  private tail: Promise<void> = Promise.resolve();
+  private pendingPoll: Promise<void> | undefined;
+  /** The newest `modified` and deletion time seen in the store (store times, not this clock). */
+  private newestModified = EPOCH;
+  private newestDeletion = EPOCH;
+  private lastFullPass = 0;
+  private changes = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: DomainSnapshotsOptions = {},
   ) {}
+
+  /** Grows by at least one on every change to any domain (0 before the first load). */
+  get version(): number {
+    return this.changes;
+  }
 
   /** Loads everything and starts polling. */
   async start(): Promise<void> {
@@ -49,40 +78,106 @@ export class DomainSnapshots {
     return this.domains.get(name);
   }
 
+  /** Every domain name, sorted (computed once per version and shared: do not modify it). */
   names(): string[] {
-    return [...this.domains.keys()].sort();
+    this.sortedNames ??= [...this.domains.keys()].sort();
+    return this.sortedNames;
   }
 
-  /** Brings the snapshot up to date with the store. Concurrent calls coalesce. */
-  async refresh(): Promise<void> {
-    if (this.running) {
-      // A change may have committed after the running pass read the list: run once more.
-      this.again = true;
-      return this.running;
+  /**
+   * Brings the snapshot up to date with the store. With a domain name (a
+   * writer in this process, just after its commit), reloads only that domain.
+   * Passes run one at a time; calls made while a poll waits to start share it.
+   */
+  refresh(domain?: string): Promise<void> {
+    if (domain !== undefined) return this.enqueue(() => this.reload([{ name: domain }]));
+    this.pendingPoll ??= this.enqueue(async () => {
+      // From here on a new call needs a new pass: this one may have read the store already.
+      this.pendingPoll = undefined;
+      const fullDue = this.lastFullPass === 0 || Date.now() - this.lastFullPass >= (this.options.fullPassIntervalMs ?? 600_000);
+      await (fullDue ? this.fullPass() : this.poll());
+    });
+    return this.pendingPoll;
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.tail.then(task);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  private async poll(): Promise<void> {
+    const [rows, deleted] = await Promise.all([
+      this.db
+        .selectFrom('domains')
+        .select(['name', 'modified'])
+        .where('modified', '>', earlier(this.newestModified, LOOKBACK_MS))
+        .execute(),
+      this.db
+        .selectFrom('domain_deletions as x')
+        .select(['x.name', 'x.deleted'])
+        .where('x.deleted', '>', earlier(this.newestDeletion, LOOKBACK_MS))
+        // Deleted and created again: the new domain arrives through `rows`.
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('domains as d').select(sql.lit(1).as('one')).whereRef('d.name', '=', 'x.name'))))
+        .execute(),
+    ]);
+    for (const r of deleted) {
+      if (r.deleted > this.newestDeletion) this.newestDeletion = r.deleted;
+      if (this.domains.delete(r.name)) this.changed();
     }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.syncOnce();
-        } while (this.again);
-      } finally {
-        this.running = undefined;
-      }
-    })();
-    return this.running;
+    await this.reload(rows);
   }
 
-  private async syncOnce(): Promise<void> {
-    const rows = await this.db.selectFrom('domains').select(['name', 'modified']).execute();
-    const changed = rows.filter((r) => this.domains.get(r.name)?.modified !== r.modified).map((r) => r.name);
-    const fresh = await loadDomainData(this.db, changed);
-    const next = new Map<string, DomainData>();
+  /** Reads every (name, modified): reloads what differs, drops what is gone. */
+  private async fullPass(): Promise<void> {
+    const startedAt = Date.now();
+    const [rows, lastDeletion] = await Promise.all([
+      this.db.selectFrom('domains').select(['name', 'modified']).execute(),
+      this.db.selectFrom('domain_deletions').select((eb) => eb.fn.max('deleted').as('at')).executeTakeFirst(),
+    ]);
+    if (lastDeletion?.at && lastDeletion.at > this.newestDeletion) this.newestDeletion = lastDeletion.at;
+    // Passes run one at a time, so whatever the snapshot holds was committed before this list was read.
+    const present = new Set(rows.map((r) => r.name));
+    for (const name of this.domains.keys()) {
+      if (!present.has(name) && this.domains.delete(name)) this.changed();
+    }
+    await this.reload(rows);
+    this.lastFullPass = startedAt;
+  }
+
+  /**
+   * Reloads the domains whose `modified` differs from the snapshot's (or is
+   * not given), in batches; drops those that no longer exist.
+   */
+  private async reload(rows: { name: string; modified?: string }[]): Promise<void> {
+    const stale: string[] = [];
     for (const r of rows) {
-      const data = fresh.get(r.name) ?? this.domains.get(r.name);
-      if (data) next.set(r.name, data);
+      if (r.modified === undefined) stale.push(r.name);
+      else {
+        if (r.modified > this.newestModified) this.newestModified = r.modified;
+        if (this.domains.get(r.name)?.modified !== r.modified) stale.push(r.name);
+      }
     }
-    if (changed.length > 0 || next.size !== this.domains.size) this.version++;
-    this.domains = next;
+    // Most of the store (the first load): read it in name ranges, in the tables' key order.
+    const dense = stale.length > LOAD_BATCH && stale.length * 2 > this.domains.size;
+    if (dense) stale.sort();
+    for (let i = 0; i < stale.length; i += LOAD_BATCH) {
+      const names = stale.slice(i, i + LOAD_BATCH);
+      const fresh = await loadDomainData(this.db, dense ? { from: names[0], to: names[names.length - 1] } : names);
+      for (const name of names) {
+        const data = fresh.get(name);
+        if (data) {
+          this.domains.set(name, data);
+          this.changed();
+        } else if (this.domains.delete(name)) {
+          this.changed();
+        }
+      }
+    }
+  }
+
+  private changed(): void {
+    this.changes++;
+    this.sortedNames = undefined;
   }
 }

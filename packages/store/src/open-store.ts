@@ -2,12 +2,26 @@
  * Opens the store: an embedded SQLite file by default, or PostgreSQL for a
  * URL starting with postgres:// or postgresql://. Migrates to the latest schema.
  */
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver,
+  type DatabaseConnection, type Dialect as KyselyDialect, type Driver,
+} from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
+import { fromDatabase } from './unavailable.ts';
+
+/** The dialect with its driver's errors marked as the database's (see unavailable.ts). */
+function marked(dialect: KyselyDialect): KyselyDialect {
+  return {
+    createDriver: () => fromDatabase(dialect.createDriver()),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+  };
+}
 
 export interface Store {
   db: Kysely<Database>;
@@ -33,11 +47,34 @@ function redactUrl(url: string): string {
 
 export interface StoreOptions {
   /**
-   * Told about errors on idle PostgreSQL connections (a server restart, a
-   * network cut). Without a listener pg would crash the process; the pool
-   * replaces the connection on next use.
+   * Told about errors on PostgreSQL connections, idle or in use (a server
+   * restart, a network cut). Without a listener pg would crash the process;
+   * the query in flight fails (the request gets a 503), the pool drops the
+   * connection and opens a new one on next use.
    */
   onConnectionError?: (e: Error) => void;
+}
+
+/**
+ * Transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE),
+ * waiting up to busy_timeout for it. With the default deferred BEGIN, a
+ * transaction that reads and then writes fails at once with SQLITE_BUSY when
+ * another process (a second worker) wrote in between.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly database: SQLite.Database) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver({ database: this.database });
+  }
 }
 
 /** @param target a SQLite file path or a PostgreSQL URL */
@@ -48,16 +85,21 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     dialect = 'postgres';
     // 64-bit counts come back as strings by default; our ids fit in a JS number.
     pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
-    const pool = new pg.Pool({ connectionString: target, max: 10 });
-    pool.on('error', (e) => options.onConnectionError?.(e));
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    // connectionTimeoutMillis: during an outage a request fails within seconds instead of waiting forever.
+    const pool = new pg.Pool({ connectionString: target, max: 10, connectionTimeoutMillis: 5000, keepAlive: true });
+    const report = (e: Error) => options.onConnectionError?.(e);
+    // The pool listens on idle clients only; a client checked out for a query or
+    // transaction needs its own listener, or its 'error' event ends the process.
+    pool.on('connect', (client) => client.on('error', report));
+    pool.on('error', report);
+    db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })) });
   } else {
     dialect = 'sqlite';
     const sqlite = new SQLite(target);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: marked(new ImmediateSqliteDialect(sqlite)) });
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);

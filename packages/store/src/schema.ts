@@ -168,6 +168,12 @@ export interface RevokedCertificatesTable {
   expiry_time: string;
 }
 
+/** Written by a trigger on every domain delete (migration 006); read by the snapshot poller. */
+export interface DomainDeletionsTable {
+  name: string;
+  deleted: string;
+}
+
 export interface Database {
   domains: DomainsTable;
   roles: RolesTable;
@@ -184,4 +190,5 @@ export interface Database {
   sign_in_failures: SignInFailuresTable;
   revoked_certificates: RevokedCertificatesTable;
   service_refusals: ServiceRefusalsTable;
+  domain_deletions: DomainDeletionsTable;
 }

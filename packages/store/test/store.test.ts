@@ -110,23 +110,72 @@ for (const backend of backends) {
       assert.equal(half.length, 0);
     });
 
-    test('snapshots follow the store: changes, new and deleted domains', async () => {
+    test('snapshots follow the store: changes, new and deleted domains, each a new version', async () => {
       await seed(store, 'snap');
       const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
       await snapshots.start();
       try {
         assert.equal(snapshots.get('snap')?.services[0].description, 'API');
+        const v0 = snapshots.version;
+        assert.ok(v0 > 0);
+        await snapshots.refresh();
+        assert.equal(snapshots.version, v0, 'no change, same version');
         await store.db.updateTable('services').set({ description: 'changed' }).where('domain', '=', 'snap').execute();
         await store.db.updateTable('domains').set({ modified: '2026-01-02T00:00:00.000Z' }).where('name', '=', 'snap').execute();
         await seed(store, 'fresh');
         await snapshots.refresh();
         assert.equal(snapshots.get('snap')?.services[0].description, 'changed');
         assert.ok(snapshots.get('fresh'));
+        assert.ok(snapshots.names().includes('fresh'));
+        const v1 = snapshots.version;
+        assert.ok(v1 > v0);
+        // A delete by plain SQL (not through the API) is seen too: the trigger records it.
         await store.db.deleteFrom('domains').where('name', '=', 'fresh').execute();
         await snapshots.refresh();
         assert.equal(snapshots.get('fresh'), undefined);
+        assert.ok(!snapshots.names().includes('fresh'));
+        assert.ok(snapshots.version > v1);
       } finally {
         snapshots.stop();
+      }
+    });
+
+    test('a replica follows by polling: late commits within the look-back, delete and create again', async () => {
+      const writer = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
+      const replica = new DomainSnapshots(store.db, { pollIntervalMs: 50 });
+      await writer.start();
+      await replica.start();
+      const until = async (what: string, ok: () => boolean) => {
+        for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+        assert.ok(ok(), what);
+      };
+      await seed(store, 'early');
+      try {
+        const t = (s: number) => new Date(Date.parse('2026-03-01T00:00:00.000Z') + s * 1000).toISOString();
+        await seed(store, 'late');
+        await store.db.updateTable('domains').set({ modified: t(10) }).where('name', '=', 'late').execute();
+        await until('the replica sees the new domain', () => replica.get('late')?.modified === t(10));
+        // Another domain commits with an earlier time than the newest seen (a slow transaction): still found.
+        await store.db.updateTable('domains').set({ modified: t(5) }).where('name', '=', 'early').execute();
+        await until('the replica sees a change stamped earlier than the newest', () => replica.get('early')?.modified === t(5));
+        await store.db.deleteFrom('domains').where('name', '=', 'late').execute();
+        await until('the replica drops the deleted domain', () => replica.get('late') === undefined);
+        await seed(store, 'late');
+        await store.db.updateTable('domains').set({ modified: t(20) }).where('name', '=', 'late').execute();
+        await until('the replica sees the domain created again', () => replica.get('late')?.modified === t(20));
+        await writer.refresh();
+        assert.deepEqual(writer.names(), replica.names());
+        // A writer names the domain it changed: reloaded at once, whatever its time.
+        await store.db.updateTable('services').set({ description: 'own write' }).where('domain', '=', 'early').execute();
+        await store.db.updateTable('domains').set({ modified: '2020-01-01T00:00:00.000Z' }).where('name', '=', 'early').execute();
+        await writer.refresh('early');
+        assert.equal(writer.get('early')?.services[0].description, 'own write');
+        await store.db.deleteFrom('domains').where('name', '=', 'late').execute();
+        await writer.refresh('late');
+        assert.equal(writer.get('late'), undefined);
+      } finally {
+        writer.stop();
+        replica.stop();
       }
     });
   });

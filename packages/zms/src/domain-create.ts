@@ -82,7 +82,7 @@ export async function createDomain(ctx: ZmsContext, actor: Actor, d: NewDomain):
       details: { domain: d.name, adminUsers: d.adminUsers, ...(d.templates.length ? { templates: d.templates } : {}) },
     });
   });
-  await ctx.snapshots.refresh();
+  await ctx.snapshots.refresh(d.name);
   return getDomain(ctx, d.name);
 }
 

@@ -22,5 +22,5 @@ export async function deleteDomain(ctx: ZmsContext, actor: Actor, name: string, 
     await trx.deleteFrom('domains').where('name', '=', name).execute();
     await recordAudit(trx, { domain: name, created: nextModified(row.modified, ctx.now()), actor, api, details: { deleted: name } });
   });
-  await ctx.snapshots.refresh();
+  await ctx.snapshots.refresh(name);
 }

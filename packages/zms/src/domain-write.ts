@@ -45,7 +45,7 @@ export async function writeDomain<T>(
     await recordAudit(trx, { domain: change.domain, created: modified, actor, api: change.api, details });
     return result;
   });
-  await ctx.snapshots.refresh();
+  await ctx.snapshots.refresh(change.domain);
   return result;
 }
 

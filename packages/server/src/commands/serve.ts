@@ -1,9 +1,14 @@
 /** `tessera serve`: run the server until SIGINT/SIGTERM. */
+import cluster from 'node:cluster';
 import { Command } from 'commander';
-import { serverConfig, type ServeFlags } from '../server-config.ts';
+import { serverConfig, type ServeDefaults, type ServeFlags } from '../server-config.ts';
 import { startServer } from '../server.ts';
+import { startCluster, startWorker, type ClusterStarted } from '../cluster.ts';
 
-export function serveCommand(): Command {
+/** One server process or a cluster of them: what the banner and shutdown need. */
+type Started = Pick<ClusterStarted, 'zmsUrl' | 'ztsUrl' | 'caCertPath' | 'store' | 'bootstrap' | 'stop'>;
+
+export function serveCommand(defaults: ServeDefaults = {}): Command {
   return new Command('serve')
     .description('run ZMS (and ZTS) on the embedded SQLite store or PostgreSQL')
     .option('--data-dir <dir>', 'where keys, certificates and the SQLite file live (env TESSERA_DATA_DIR)', undefined)
@@ -12,6 +17,7 @@ export function serveCommand(): Command {
     .option('--zms-port <port>', 'ZMS HTTPS port (env TESSERA_ZMS_PORT; default 4443)')
     .option('--zts-port <port>', 'ZTS HTTPS port (env TESSERA_ZTS_PORT; default 8443)')
     .option('--only <service>', 'run only zms or only zts in this process (env TESSERA_ONLY)')
+    .option('--workers <n>', 'server processes sharing the ports (env TESSERA_WORKERS; default: the number of cores when started from the build, 1 from sources)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
     .option('--aws-regions <list>', 'comma-separated AWS regions with a provider athenz.aws.<region> (env TESSERA_AWS_REGIONS)')
     .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
@@ -29,9 +35,22 @@ export function serveCommand(): Command {
     .option('--token-keys-dir <dir>', 'token signing keys: current.key.pem signs, other *.key.pem stay published (env TESSERA_TOKEN_KEYS_DIR; default <data-dir>/token-keys)')
     .option('--cert-allowed-o <values>', 'subject O values certificates may carry, separated by | (env TESSERA_CERT_ALLOWED_O; default none)')
     .action(async (flags: ServeFlags) => {
-      const server = await startServer(serverConfig(flags, process.env));
+      const config = serverConfig(flags, process.env, defaults);
+      if (config.workers > 1 && cluster.isWorker) {
+        const server = await startWorker(config);
+        const stop = async () => {
+          await server.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        return;
+      }
+      const server: Started = config.workers > 1
+        ? await startCluster(config, (line) => process.stderr.write(`tessera: ${line}\n`))
+        : await startServer(config).then((s) => ({ ...s, store: s.store.location, stop: () => s.close() }));
       const stop = async () => {
-        await server.close();
+        await server.stop();
         process.exit(0);
       };
       process.once('SIGINT', stop);
@@ -43,6 +62,10 @@ export function serveCommand(): Command {
             `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
         );
       }
-      process.stdout.write(`ZMS: ${server.zmsUrl || '(not run here)'}\n${server.zmsUrl ? `Web UI: ${new URL('/', server.zmsUrl).href}\n` : ''}ZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      process.stdout.write(
+        `ZMS: ${server.zmsUrl || '(not run here)'}\n${server.zmsUrl ? `Web UI: ${new URL('/', server.zmsUrl).href}\n` : ''}` +
+          `ZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\n` +
+          `${config.workers > 1 ? `Workers: ${config.workers}\n` : ''}Store: ${server.store}\n`,
+      );
     });
 }

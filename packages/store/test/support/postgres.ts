@@ -10,7 +10,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '@tessera/core/free-port';
@@ -25,6 +25,23 @@ export interface TestPostgres {
   dir: string;
   /** Fast shutdown, then removal of the directory. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * An outage: `pg_ctl -m immediate stop` (every backend killed at once, no
+   * checkpoint, as on a crash). The data directory stays; start() brings the
+   * server back on the same port, running crash recovery.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again after crash(), on the same data directory and port. */
+  start(): Promise<void>;
+}
+
+export interface TestPostgresOptions {
+  /**
+   * Keep synchronous_commit on, so that a commit is in the WAL before it is
+   * acknowledged and survives crash(). Off by default for speed (fsync stays
+   * off either way: only an OS crash would need it).
+   */
+  durable?: boolean;
 }
 
 const DATABASE = 'tessera_test';
@@ -35,7 +52,7 @@ const PORT_ATTEMPTS = 5;
 
 const SETUP_HINT = 'run `npm run setup` (it installs Debian\'s postgresql package)';
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const bin = findPostgresBinaries();
   const owner = process.getuid?.() === 0 ? osUser(OS_USER) : null;
 
@@ -52,11 +69,23 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     // A port found free may be taken before the server binds it; try again then.
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
-      const server = startServer(bin.postgres, data, port, socketDir, logPath, owner !== null);
+      const launch = () => startServer(bin.postgres, data, port, socketDir, logPath, owner !== null, options.durable === true);
+      const server = launch();
       const ready = await waitUntilReady(server, port, logPath);
       if (ready === 'ready') {
         await createDatabase(port);
-        return handle(server, dir, data, port);
+        return handle(server, dir, data, port, {
+          async crash() {
+            const [cmd, args] = asPostgres(owner !== null, join(dirname(bin.postgres), 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+            await run(cmd, args, { timeout: STOP_TIMEOUT_MS });
+          },
+          async start() {
+            const again = launch();
+            const state = await waitUntilReady(again, port, logPath);
+            if (state !== 'ready') throw new Error(`PostgreSQL did not restart (${state}); server log:\n${logTail(logPath)}`);
+            return again;
+          },
+        });
       }
       if (ready === 'port-taken' && attempt < PORT_ATTEMPTS) continue;
       await server.stop();
@@ -139,10 +168,10 @@ interface Server {
   stop(): Promise<void>;
 }
 
-function startServer(postgres: string, data: string, port: number, socketDir: string, logPath: string, asOther: boolean): Server {
+function startServer(postgres: string, data: string, port: number, socketDir: string, logPath: string, asOther: boolean, durable: boolean): Server {
   const [cmd, args] = asPostgres(asOther, postgres, [
     '-D', data, '-p', String(port), '-k', socketDir, '-h', '127.0.0.1',
-    '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off',
+    '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', `synchronous_commit=${durable ? 'on' : 'off'}`,
   ]);
   const log = openSync(logPath, 'a');
   const child = spawn(cmd, args, { stdio: ['ignore', log, log] });
@@ -235,7 +264,13 @@ async function createDatabase(port: number): Promise<void> {
   await query(port, 'postgres', `CREATE DATABASE ${DATABASE}`);
 }
 
-function handle(server: Server, dir: string, data: string, port: number): TestPostgres {
+interface Restart {
+  crash(): Promise<void>;
+  start(): Promise<Server>;
+}
+
+function handle(first: Server, dir: string, data: string, port: number, restart: Restart): TestPostgres {
+  let server = first;
   // If the test process ends without stop() (a crash, a forgotten stop), do not
   // leave a server and its files behind. Only synchronous work runs on 'exit'.
   const onExit = (): void => {
@@ -257,6 +292,13 @@ function handle(server: Server, dir: string, data: string, port: number): TestPo
         rmSync(dir, { recursive: true, force: true });
       })();
       return stopping;
+    },
+    async crash() {
+      await restart.crash();
+      await server.exited;
+    },
+    async start() {
+      server = await restart.start();
     },
   };
 }

@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { isApiError } from '@tessera/core/errors';
+import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { describeValidationError } from './schema-errors.ts';
 
 const send = (reply: FastifyReply, code: number, message: string) => reply.code(code).send({ code, message });
@@ -52,6 +53,12 @@ export function installErrorHandling(app: FastifyInstance): void {
           ? `Request body is not valid JSON: ${error.message}`
           : error.message;
       return send(reply, status, message);
+    }
+    if (isDatabaseUnavailable(error)) {
+      // An outage, not a bug: the client may retry; the store reconnects by itself.
+      req.log.warn({ err: error }, 'database unavailable');
+      return reply.code(503).header('retry-after', '2')
+        .send({ code: 503, message: 'Service unavailable: database unavailable, try again shortly' });
     }
     req.log.error({ err: error }, 'request failed');
     return send(reply, 500, 'Internal server error');

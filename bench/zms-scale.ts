@@ -1,0 +1,262 @@
+/**
+ * ZMS at scale: the same server with 1k, 10k and 100k domains, next to the
+ * targets of issue 12 (there is no peer ZMS to run beside it; the "before"
+ * figures are the issue's, measured on this machine before this work).
+ *
+ * For each size the store is seeded straight through SQL in one transaction
+ * (bench/support/seed-domains.ts: ~1 s per 10k domains), then `tessera serve`
+ * is started from the build (`npm run build`, one worker) and measured:
+ * start to the first 200, idle RSS, server CPU per `PUT …/member` to random
+ * domains (from /proc, over keep-alive TLS), `GET /sys/modified_domains`
+ * latency, loaded and peak RSS. Also the idle RSS of a fresh `tessera serve`
+ * from the build next to the same from the TypeScript sources.
+ *
+ *   npm run bench -- zms [--sizes 1000,10000,100000] [--requests 300] [--concurrency 4]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openStore } from '@tessera/store/open-store';
+import { seedDomains, seedName } from './support/seed-domains.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BUNDLE = join(ROOT, 'packages/server/dist/tessera.mjs');
+const SOURCES = join(ROOT, 'packages/server/bin/tessera.js');
+const ADMIN_PASSWORD = 'bench-admin-password';
+
+const { values: opts } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000,100000' },
+    requests: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+const SIZES = opts.sizes.split(',').map(Number);
+const REQUESTS = Number(opts.requests);
+const CONCURRENCY = Number(opts.concurrency);
+if (!SIZES.every((n) => n > 0) || !(REQUESTS > 0 && CONCURRENCY > 0)) throw new Error('--sizes, --requests and --concurrency take positive numbers');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function proc(pid: number): { rssMb: number; peakRssMb: number; cpuMs: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, cpuMs: (Number(f[11]) + Number(f[12])) * 10 };
+}
+
+interface Server {
+  child: ChildProcess;
+  zms: string;
+  /** ms from spawn to the first 200 (the web UI's page: the server listens once the store is loaded). */
+  firstOkMs: number;
+  /** Server CPU ms used until then. */
+  firstOkCpuMs: number;
+  call(method: string, path: string, body?: unknown, auth?: string): Promise<{ status: number; text: string; ms: number }>;
+  stop(): Promise<void>;
+}
+
+async function startServe(entry: string, dataDir: string): Promise<Server> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [entry, 'serve', '--data-dir', dataDir, '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'], {
+    env: { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_WORKERS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (out += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  while (!/^ZMS: (\S+)/m.test(out)) {
+    if (child.exitCode !== null) throw new Error(`tessera serve exited:\n${out}`);
+    await sleep(20);
+  }
+  const zms = /^ZMS: (\S+)/m.exec(out)![1];
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(join(dataDir, 'ca.cert.pem'), 'utf8') });
+  const call: Server['call'] = (method, path, body, auth) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const t = performance.now();
+      const req = request(path.startsWith('/zms/') || path === '/' ? new URL(path, zms) : `${zms}${path}`, {
+        method, agent,
+        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: auth } : {}) },
+      }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - t }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+  for (;;) {
+    const r = await call('GET', '/').catch(() => ({ status: 0, text: '', ms: 0 }));
+    if (r.status === 200) break;
+    await sleep(20);
+  }
+  const firstOkMs = performance.now() - started;
+  const firstOkCpuMs = proc(child.pid!).cpuMs;
+  return {
+    child, zms, firstOkMs, firstOkCpuMs, call,
+    async stop() {
+      agent.destroy();
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function token(s: Server): Promise<string> {
+  const r = await s.call('GET', '/user/_self_/token', undefined, `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`);
+  return `Bearer ${(JSON.parse(r.text) as { token: string }).token}`;
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+interface Row {
+  size: number;
+  startS: number;
+  startCpuS: number;
+  idleRssMb: number;
+  putCpuMs: number;
+  putP50: number;
+  modP50: number;
+  modP99: number;
+  modCpuMs: number;
+  loadedRssMb: number;
+  peakRssMb: number;
+}
+
+async function measureSize(size: number): Promise<Row> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-zms-scale-'));
+  try {
+    const store = await openStore(join(dir, 'tessera.db'));
+    await seedDomains(store.db, size);
+    await store.close();
+
+    const s = await startServe(BUNDLE, dir);
+    try {
+      await sleep(3000);
+      const idle = proc(s.child.pid!);
+      const auth = await token(s); // (sign-in hashes with scrypt: 16 MB of memory, so idle RSS is read before)
+      let k = 0;
+      const put = async () => {
+        const domain = seedName(Math.floor(Math.random() * size));
+        const member = `user.m${k++}`;
+        const r = await s.call('PUT', `/domain/${domain}/role/readers/member/${member}`, { memberName: member }, auth);
+        if (r.status !== 204) throw new Error(`PUT member: ${r.status} ${r.text}`);
+        return r.ms;
+      };
+      const run = async (n: number) => {
+        const ms: number[] = [];
+        let left = n;
+        await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+          while (left-- > 0) ms.push(await put());
+        }));
+        return ms;
+      };
+      await run(200); // warm-up: JIT, connections
+      let before = proc(s.child.pid!);
+      const putMs = await run(REQUESTS);
+      let after = proc(s.child.pid!);
+      const putCpuMs = (after.cpuMs - before.cpuMs) / REQUESTS;
+
+      const calls = size >= 100_000 ? 20 : 50;
+      await s.call('GET', '/sys/modified_domains?metaonly=true', undefined, auth);
+      before = proc(s.child.pid!);
+      const modMs: number[] = [];
+      for (let i = 0; i < calls; i++) {
+        const r = await s.call('GET', '/sys/modified_domains?metaonly=true', undefined, auth);
+        if (r.status !== 200) throw new Error(`modified_domains: ${r.status} ${r.text.slice(0, 200)}`);
+        modMs.push(r.ms);
+      }
+      after = proc(s.child.pid!);
+      return {
+        size,
+        startS: s.firstOkMs / 1000,
+        startCpuS: s.firstOkCpuMs / 1000,
+        idleRssMb: idle.rssMb,
+        putCpuMs,
+        putP50: pct(putMs, 50),
+        modP50: pct(modMs, 50),
+        modP99: pct(modMs, 99),
+        modCpuMs: (after.cpuMs - before.cpuMs) / calls,
+        loadedRssMb: after.rssMb,
+        peakRssMb: after.peakRssMb,
+      };
+    } finally {
+      await s.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function idleRss(entry: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-idle-'));
+  try {
+    const s = await startServe(entry, dir);
+    await sleep(5000);
+    const { rssMb } = proc(s.child.pid!);
+    await s.stop();
+    return rssMb;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function table(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+  console.log();
+}
+
+const ratio = (value: number, target: number) => `${(value / target).toFixed(2)}×`;
+
+async function main(): Promise<void> {
+  if (!existsSync(BUNDLE)) execFileSync(process.execPath, [join(ROOT, 'packages/server/build.mjs')], { stdio: 'inherit' });
+
+  const fromBuild = await idleRss(BUNDLE);
+  const fromSources = await idleRss(SOURCES);
+  console.log('Idle RSS of a fresh `tessera serve` (one process, empty store, 5 s after start)');
+  table([
+    ['start', 'idle RSS MB', 'target MB', 'ratio to target'],
+    ['from the build (npm run build)', fromBuild.toFixed(0), '100', ratio(fromBuild, 100)],
+    ['from the sources (tsx), before', fromSources.toFixed(0), '100', ratio(fromSources, 100)],
+  ]);
+
+  const rows: Row[] = [];
+  for (const size of SIZES) rows.push(await measureSize(size));
+  console.log(`ZMS scale: SQLite, one process from the build; ${REQUESTS} PUT …/member to random domains, ${CONCURRENCY} at a time, keep-alive TLS`);
+  table([
+    ['domains', 'start→200 s', 'start CPU s', 'idle RSS MB', 'PUT CPU ms', 'PUT p50 ms', 'modified_domains p50 ms', 'p99 ms', 'CPU ms/call', 'loaded RSS MB', 'peak RSS MB'],
+    ...rows.map((r) => [
+      String(r.size), r.startS.toFixed(1), r.startCpuS.toFixed(1), r.idleRssMb.toFixed(0), r.putCpuMs.toFixed(2), r.putP50.toFixed(1),
+      r.modP50.toFixed(1), r.modP99.toFixed(1), r.modCpuMs.toFixed(1), r.loadedRssMb.toFixed(0), r.peakRssMb.toFixed(0),
+    ]),
+  ]);
+
+  // Against issue 12's targets; "before" = the issue's figures for the code before this work.
+  const base = rows.find((r) => r.size === 1000) ?? rows[0];
+  const before: Record<number, { put?: string; start?: string; rss?: string; mod?: string }> = {
+    1000: { put: '3.3' },
+    10000: { put: '18–31', start: '8.6', rss: '625', mod: '22 (p99 332)' },
+  };
+  const targets = rows.flatMap((r) => {
+    const out: string[][] = [];
+    const b = before[r.size] ?? {};
+    out.push([`${r.size}`, 'PUT CPU / CPU at 1k', `${(r.putCpuMs / base.putCpuMs).toFixed(2)}× (${r.putCpuMs.toFixed(2)} ms)`, b.put ? `${b.put} ms` : '', '≤ 1.5×', ratio(r.putCpuMs / base.putCpuMs, 1.5)]);
+    const startTarget = r.size >= 100_000 ? 10 : 3;
+    out.push(['', 'start to first 200', `${r.startS.toFixed(1)} s (CPU ${r.startCpuS.toFixed(1)} s)`, b.start ? `${b.start} s` : '', `≤ ${startTarget} s`, ratio(r.startS, startTarget)]);
+    const rssTarget = r.size >= 100_000 ? 1536 : 300;
+    out.push(['', 'peak RSS', `${r.peakRssMb.toFixed(0)} MB`, b.rss ? `${b.rss} MB` : '', `≤ ${rssTarget} MB`, ratio(r.peakRssMb, rssTarget)]);
+    out.push(['', 'modified_domains p50', `${r.modP50.toFixed(1)} ms`, b.mod ? `${b.mod} ms` : '', '≤ 1 ms', ratio(r.modP50, 1)]);
+    return out;
+  });
+  console.log('Against the targets (issue 12); a ratio ≤ 1.00× meets the target');
+  table([['domains', 'figure', 'measured', 'before', 'target', 'ratio to target'], ...targets]);
+}
+
+await main();

@@ -1,0 +1,41 @@
+// `npm run build`: tessera's server as compiled JavaScript, so that a production
+// start loads no TypeScript compiler: node packages/server/dist/tessera.mjs serve.
+// One ESM file with every dependency bundled except native modules (better-sqlite3)
+// and optional ones pg may load. It runs from the checkout, next to node_modules
+// and packages/ui/dist: paths that code finds through import.meta.url (the UI's
+// files, the demo's helper binaries) resolve as they do from the sources.
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+/** Each module's import.meta.url stays its source file's URL, not the bundle's. */
+const sourceUrls = {
+  name: 'source-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\/packages\/[^/]+\/src\/.*\.tsx?$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      return {
+        contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+        loader: args.path.endsWith('x') ? 'tsx' : 'ts',
+      };
+    });
+  },
+};
+
+await build({
+  entryPoints: [new URL('./src/production-entry.ts', import.meta.url).pathname],
+  outfile: new URL('./dist/tessera.mjs', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['better-sqlite3', 'pg-native'],
+  plugins: [sourceUrls],
+  // Smaller source text is less memory held for the life of the process.
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  // CommonJS dependencies require node built-ins; ESM output needs a real require for them.
+  banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
