@@ -1,7 +1,7 @@
 /** `tessera serve`: run the server until SIGINT/SIGTERM. */
 import { Command } from 'commander';
-import { serverConfig, type ServeFlags } from '../server-config.ts';
-import { startServer } from '../server.ts';
+import { serverConfig, type ServeFlags, type ServerConfig } from '../server-config.ts';
+import { startServer, type RunningServer } from '../server.ts';
 
 export function serveCommand(): Command {
   return new Command('serve')
@@ -25,20 +25,47 @@ export function serveCommand(): Command {
     .option('--ui-providers <file>', 'JSON list of the identity providers the UI offers: [{"template","label","principal"}] (env TESSERA_UI_PROVIDERS)')
     .option('--refresh-retry-grace <seconds>', 'how long a replaced certificate may still refresh, for clients that lost a response (env TESSERA_REFRESH_RETRY_GRACE; default 0)')
     .action(async (flags: ServeFlags) => {
-      const server = await startServer(serverConfig(flags, process.env));
+      const config = serverConfig(flags, process.env);
+      const server = await startServer(config).catch((e: NodeJS.ErrnoException & { port?: number }) => {
+        throw e.code === 'EADDRINUSE' ? new Error(busyPortMessage(config, e.port)) : e;
+      });
       const stop = async () => {
         await server.close();
         process.exit(0);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      if (server.bootstrap.generatedAdminPassword) {
-        // Printed once, on first start; only its scrypt hash is stored.
-        process.stdout.write(
-          `\nSystem administrator created: user.admin\nPassword (shown only now): ${server.bootstrap.generatedAdminPassword}\n` +
-            `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
-        );
-      }
-      process.stdout.write(`ZMS: ${server.zmsUrl || '(not run here)'}\n${server.zmsUrl ? `Web UI: ${new URL('/', server.zmsUrl).href}\n` : ''}ZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\nStore: ${server.store.location}\n`);
+      process.stdout.write(startupSummary(config, server));
     });
+}
+
+/** Names the flag and the variable that move the port that is taken. */
+export function busyPortMessage(config: ServerConfig, port: number | undefined): string {
+  const which = port === config.ztsPort && port !== config.zmsPort ? 'zts' : 'zms';
+  const upper = which.toUpperCase();
+  return `port ${port ?? config[`${which}Port`]} on ${config.host} is in use (another tessera serve?): choose another with --${which}-port or TESSERA_${upper}_PORT`;
+}
+
+/** What a person needs after `serve` starts: where everything is and how to log in. */
+export function startupSummary(config: ServerConfig, server: RunningServer): string {
+  const password = server.bootstrap.generatedAdminPassword
+    ? `${server.bootstrap.generatedAdminPassword}  (generated now and shown only once; only its hash is stored)`
+    : config.adminPassword
+      ? 'the one in TESSERA_ADMIN_PASSWORD when this data dir was first started (the variable is read on first start only)'
+      : 'the one set or printed when this data dir was first started (TESSERA_ADMIN_PASSWORD on first start chooses it)';
+  const ui = server.zmsUrl ? new URL('/', server.zmsUrl).href : '';
+  const lines = [
+    '',
+    'Tessera is running. Ctrl-C stops it; use another terminal, from the same directory, for the commands that follow.',
+    `  ZMS API   ${server.zmsUrl || '(not run here)'}`,
+    `  ZTS API   ${server.ztsUrl || '(not run here)'}`,
+    ...(ui ? [`  Web UI    ${ui}  (the browser warns about the certificate: it is signed by the CA below, not a public one)`] : []),
+    `  Data dir  ${config.dataDir}`,
+    `  Store     ${server.store.location}`,
+    `  CA file   ${server.caCertPath}  (zms-cli -c / ZMS_CA, siad -ztscacert)`,
+    `  Log in    user admin, password: ${password}`,
+    '  Ports     --zms-port / TESSERA_ZMS_PORT and --zts-port / TESSERA_ZTS_PORT',
+    '',
+  ];
+  return lines.join('\n') + '\n';
 }
