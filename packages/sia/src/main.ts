@@ -68,7 +68,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
       }
     }
 
-    const platform = detectPlatform(io.env, flags.platform);
+    const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
     let ca: string | undefined;
     if (flags.ztscacert) {
       try {
@@ -155,5 +155,6 @@ export async function runProcess(): Promise<void> {
   );
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  process.exitCode = code;
+  // The SDK's metadata clients keep sockets that would hold the process open after a failed command.
+  process.exit(code);
 }
