@@ -108,6 +108,6 @@ test('the daemon with nothing found goes on as on EC2 and retries until stopped'
   );
   assert.equal(status, 0);
   assert.match(err, /no EC2 metadata service .*answered HTTP 403\): going on as on EC2 and retrying/);
-  assert.match(err, /cannot start yet: cannot read the EC2 instance identity document .*; retrying in/);
+  assert.match(err, /cannot start yet: cannot read the EC2 instance identity document from the metadata service: http:\/\/127\.0\.0\.1:\d+ answered HTTP 403 for \/latest\/dynamic\/instance-identity\/document; retrying in/);
   assert.equal(sleeps.length, 2, 'retried');
 });
