@@ -6,7 +6,7 @@ import { badRequest, notFound } from '@tessera/core/errors';
 import { parseCertificate, type CertificateInfo } from '@tessera/core/x509/certificate';
 import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
-import { registerInstance } from '../instance-register.ts';
+import { checkInstanceRegister, registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
@@ -46,6 +46,8 @@ function body(req: FastifyRequest): Record<string, unknown> {
 
 export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<void> {
   app.post('/instance', async (req, reply) => {
+    // Tessera extension for `siad -cmd diagnose`: every check of a register, nothing signed or recorded.
+    if (req.headers['tessera-check-only'] === 'true') return reply.code(200).send(await checkInstanceRegister(ctx, callerOf(req), body(req)));
     const identity = await registerInstance(ctx, callerOf(req), body(req));
     reply.header('Location', `/zts/v1/instance/${identity.provider}/${identity.name.slice(0, identity.name.lastIndexOf('.'))}/${identity.name.slice(identity.name.lastIndexOf('.') + 1)}/${identity.instanceId}`);
     return reply.code(201).send(identity);
