@@ -129,11 +129,11 @@ async function main(): Promise<void> {
       process.execPath,
       [join(ROOT, 'packages/server/bin/tessera.js'), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
       { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
-      /Store: .*\n/,
+      / {2}Store {5}.*\n/,
     );
     children.push(tessera.child);
-    const zmsUrl = /ZMS: (\S+)/.exec(tessera.out())![1];
-    const ztsUrl = /ZTS: (\S+)/.exec(tessera.out())![1];
+    const zmsUrl = /ZMS API\s+(\S+)/.exec(tessera.out())![1];
+    const ztsUrl = /ZTS API\s+(\S+)/.exec(tessera.out())![1];
     const caPem = readFileSync(join(dir, 'tessera/ca.cert.pem'), 'utf8');
     const caKeyPem = readFileSync(join(dir, 'tessera/ca.key.pem'), 'utf8');
 

@@ -182,11 +182,11 @@ async function main(): Promise<void> {
       // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
       [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'packages/server/bin/tessera.js'), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
       { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url },
-      /Store: .*\n/,
+      / {2}Store {5}.*\n/,
     );
     children.push(tessera.child);
-    const zmsUrl = /ZMS: (\S+)/.exec(tessera.out())![1];
-    const ztsUrl = /ZTS: (\S+)/.exec(tessera.out())![1];
+    const zmsUrl = /ZMS API\s+(\S+)/.exec(tessera.out())![1];
+    const ztsUrl = /ZTS API\s+(\S+)/.exec(tessera.out())![1];
     const caPem = readFileSync(join(dir, 'tessera/ca.cert.pem'), 'utf8');
     const caKeyPem = readFileSync(join(dir, 'tessera/ca.key.pem'), 'utf8');
     const caCert = new X509Certificate(caPem);

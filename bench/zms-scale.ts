@@ -70,11 +70,11 @@ async function startServe(entry: string, dataDir: string): Promise<Server> {
   child.stdout!.on('data', (d: Buffer) => (out += d));
   child.stderr!.on('data', (d: Buffer) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  while (!/^ZMS: (\S+)/m.test(out)) {
+  while (!/ZMS API\s+(\S+)/.test(out)) {
     if (child.exitCode !== null) throw new Error(`tessera serve exited:\n${out}`);
     await sleep(20);
   }
-  const zms = /^ZMS: (\S+)/m.exec(out)![1];
+  const zms = /ZMS API\s+(\S+)/.exec(out)![1];
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(join(dataDir, 'ca.cert.pem'), 'utf8') });
   const call: Server['call'] = (method, path, body, auth) =>
     new Promise((resolve, reject) => {

@@ -47,7 +47,7 @@ export async function main(args: string[], io: Io): Promise<number> {
     .option('-d, --domain <domain>', 'domain the command acts on')
     .option('--key <file>', 'client key for mTLS (Athenz style: -key)')
     .option('--cert <file>', 'client certificate for mTLS (Athenz style: -cert)')
-    .option('-i, --identity <user>', 'user to log in as (default user.$USER); password from TESSERA_PASSWORD or a prompt')
+    .option('-i, --identity <user>', 'user to log in as (env TESSERA_USER; default user.$USER); password from TESSERA_PASSWORD or a prompt')
     .option('-o, --output <format>', 'json or yaml (default: zms-cli manual YAML)')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
@@ -59,7 +59,7 @@ export async function main(args: string[], io: Io): Promise<number> {
       if (g.output && g.output !== 'json' && g.output !== 'yaml') throw new Error(`-o takes json or yaml, not ${g.output}`);
       format = (g.output as Format | undefined) ?? 'manual';
       if (!!g.key !== !!g.cert) throw new Error('-key and -cert go together');
-      const identityRaw = g.identity ?? `user.${io.env.USER ?? userInfo().username}`;
+      const identityRaw = g.identity ?? io.env.TESSERA_USER ?? `user.${io.env.USER ?? userInfo().username}`;
       const identity = identityRaw.includes('.') ? identityRaw : `user.${identityRaw}`;
       const caPath = g.ca ?? io.env.ZMS_CA;
       const session = openSession({

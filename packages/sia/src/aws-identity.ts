@@ -7,9 +7,8 @@
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { MetadataService } from '@aws-sdk/ec2-metadata-service';
 import { ConfigError, parseIamRoleArn, type SiaConfig, type WorkloadRole } from './config.ts';
-import type { Platform } from './platform.ts';
+import { imdsEndpoint, type Platform } from './platform.ts';
 
 export interface Workload {
   platform: Platform;
@@ -94,17 +93,35 @@ export class AwsIdentity {
     return { document: w.document!, signature: w.signature! };
   }
 
-  private imds(retries = 2): MetadataService {
-    return new MetadataService({
-      ...(this.deps.meta ? { endpoint: this.deps.meta } : {}),
-      httpOptions: { timeout: METADATA_TIMEOUT_MS },
-      retries,
-    });
+  /**
+   * One IMDS read: an IMDSv2 token, then the GET with it (IMDSv1 when the
+   * token request is refused and v1 is allowed), each with a timeout. Plain
+   * fetch, so nothing stays open after a failure.
+   */
+  private async imdsGet(path: string, signal?: AbortSignal): Promise<string> {
+    const env = this.deps.env;
+    const base = imdsEndpoint(env, this.deps.meta);
+    const call = async (method: string, url: string, headers: Record<string, string>) => {
+      const timeout = AbortSignal.timeout(METADATA_TIMEOUT_MS);
+      const res = await this.http(url, { method, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch((e: Error) => {
+        throw new Error(`${base} did not answer ${method} ${url.slice(base.length)}: ${e.name === 'TimeoutError' ? `no answer within ${METADATA_TIMEOUT_MS} ms` : e.cause instanceof Error ? e.cause.message : e.message}`);
+      });
+      const text = await res.text();
+      return { status: res.status, text };
+    };
+    const token = await call('PUT', `${base}/latest/api/token`, { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' });
+    const v1Allowed = env.AWS_EC2_METADATA_V1_DISABLED !== 'true';
+    if (token.status !== 200 && !(v1Allowed && [403, 404, 405].includes(token.status))) {
+      throw new Error(`${base} refused an IMDSv2 token: HTTP ${token.status}`);
+    }
+    const res = await call('GET', `${base}/latest/${path}`, token.status === 200 ? { 'x-aws-ec2-metadata-token': token.text } : {});
+    if (res.status !== 200) throw new Error(`${base} answered HTTP ${res.status} for /latest/${path}`);
+    return res.text;
   }
 
   private async imdsRegion(): Promise<string> {
     try {
-      const doc = JSON.parse(await this.imds(0).request('latest/dynamic/instance-identity/document', {})) as { region?: string };
+      const doc = JSON.parse(await this.imdsGet('dynamic/instance-identity/document')) as { region?: string };
       return doc.region ?? '';
     } catch {
       return ''; // Not on a node that answers (IMDS hop limit): use the default.
@@ -112,12 +129,11 @@ export class AwsIdentity {
   }
 
   private async ec2Document(): Promise<Workload> {
-    const imds = this.imds();
     let document: string;
     let signature: string;
     try {
-      document = await imds.request('latest/dynamic/instance-identity/document', {});
-      signature = (await imds.request('latest/dynamic/instance-identity/pkcs7', {})).trim();
+      document = await this.imdsGet('dynamic/instance-identity/document');
+      signature = (await this.imdsGet('dynamic/instance-identity/pkcs7')).trim();
     } catch (e) {
       throw new Error(`cannot read the EC2 instance identity document from the metadata service: ${(e as Error).message}`);
     }
@@ -253,7 +269,7 @@ export class AwsIdentity {
   }
 
   private async instanceProfile(): Promise<WorkloadRole | undefined> {
-    const info = JSON.parse(await this.imds().request('latest/meta-data/iam/info', {})) as { InstanceProfileArn?: string };
+    const info = JSON.parse(await this.imdsGet('meta-data/iam/info')) as { InstanceProfileArn?: string };
     const m = /^arn:aws:iam::(\d{12}):instance-profile\/(?:.*\/)?([^/]+)$/.exec(info.InstanceProfileArn ?? '');
     return m ? { name: m[2], account: m[1], arn: `arn:aws:iam::${m[1]}:role/${m[2]}` } : undefined;
   }

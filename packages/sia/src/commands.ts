@@ -138,7 +138,8 @@ function refusal(what: string, e: unknown): never {
   throw e;
 }
 
-export async function registerService(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<CertState> {
+/** The body of a register (`POST /instance`) with a new key: also what `-cmd diagnose` has ZTS check. */
+export async function registerRequest(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<{ keyPem: string; body: Record<string, unknown> }> {
   const keyPem = newKey(a);
   const body = {
     provider: a.provider,
@@ -148,6 +149,11 @@ export async function registerService(a: Agent, svc: ServiceConfig, signal?: Abo
     csr: await serviceCsr(a, svc, keyPem),
     ...optionalFields(a, svc),
   };
+  return { keyPem, body };
+}
+
+export async function registerService(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<CertState> {
+  const { keyPem, body } = await registerRequest(a, svc, signal);
   const id = await a.zts.register(body, signal).catch((e) => refusal(`to register ${nameOf(a, svc)}`, e));
   a.log(`${nameOf(a, svc)}: registered instance ${a.workload.instanceId} with provider ${a.provider}`);
   return saveIdentity(a, svc, keyPem, id);

@@ -117,7 +117,7 @@ export interface SiaFlags {
 }
 
 export const SIA_FLAGS: FlagSpec[] = [
-  { name: 'cmd', kind: 'string', default: '', usage: 'post (register), rotate (refresh), rolecert, init; comma-separated to chain; empty runs the daemon' },
+  { name: 'cmd', kind: 'string', default: '', usage: 'post (register), rotate (refresh), rolecert, init, diagnose (check each link, issue nothing); comma-separated to chain; empty runs the daemon' },
   { name: 'meta', kind: 'string', default: '', usage: 'metadata endpoint (default: the SDK\'s IMDS endpoint on EC2/EKS, http://169.254.170.2 on Fargate)' },
   { name: 'zts', kind: 'string', default: '', usage: 'ZTS host name (required)' },
   { name: 'ztsport', kind: 'int', default: 4443, usage: 'ZTS port number' },

@@ -5,6 +5,7 @@ import { AwsIdentity } from './aws-identity.ts';
 import { ConfigError, resolveConfig } from './config.ts';
 import { ONE_SHOT, runCommand, type Agent } from './commands.ts';
 import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
+import { diagnose } from './diagnose.ts';
 import { readIfExists } from './files.ts';
 import { FlagError, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
 import { defaultMetaEndpoint, detectPlatform } from './platform.ts';
@@ -60,21 +61,23 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     const parts = flags.cmd.split(',').map((c) => c.trim()).filter(Boolean);
     const daemonNames = ['daemon', 'systemd-notify', 'systemd-notify-all'];
     daemon = parts.length === 0 || (parts.length === 1 && daemonNames.includes(parts[0]));
-    if (!daemon) {
+    const diagnosing = parts.length === 1 && parts[0] === 'diagnose';
+    if (!daemon && !diagnosing) {
       for (const p of parts) {
         if (!(ONE_SHOT as readonly string[]).includes(p.split(':')[0])) {
-          throw new ConfigError(`unknown -cmd ${p.split(':')[0]} (post, register, rotate, refresh, rolecert, token, init; none for the daemon)`);
+          throw new ConfigError(`unknown -cmd ${p.split(':')[0]} (post, register, rotate, refresh, rolecert, token, init, diagnose; none for the daemon)`);
         }
       }
     }
 
-    const platform = detectPlatform(io.env, flags.platform);
     let ca: string | undefined;
+    let caError: string | undefined;
     if (flags.ztscacert) {
       try {
         ca = readFileSync(flags.ztscacert, 'utf8');
       } catch (e) {
-        throw new ConfigError(`cannot read -ztscacert ${flags.ztscacert}: ${(e as Error).message}`);
+        caError = `cannot read -ztscacert ${flags.ztscacert}: ${(e as Error).message}`;
+        if (!diagnosing) throw new ConfigError(caError);
       }
     }
     const zts = new ZtsClient({
@@ -83,6 +86,10 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
       ...(flags.ztsservername ? { servername: flags.ztsservername } : {}),
       userAgent: `SIA-AWS ${VERSION} (tessera siad)`,
     });
+    if (diagnosing) {
+      return await diagnose({ flags, env: io.env, zts, ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
+    }
+    const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
     const fsRoot = io.fsRoot ?? '/';
     const etcDir = join(fsRoot, 'etc');
     const rootFile = (path: string) => readFileSync(join(fsRoot, path), 'utf8');
@@ -155,5 +162,6 @@ export async function runProcess(): Promise<void> {
   );
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
-  process.exitCode = code;
+  // The SDK's metadata clients keep sockets that would hold the process open after a failed command.
+  process.exit(code);
 }

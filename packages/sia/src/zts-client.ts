@@ -76,6 +76,23 @@ export class ZtsClient {
     return this.post<InstanceIdentity>(`/instance/${p}`, body, 200, mtls, signal);
   }
 
+  /** Tessera's check-only register: ZTS's verdict on a register, nothing issued (`siad -cmd diagnose`). */
+  checkRegister(body: Record<string, unknown>, signal?: AbortSignal): Promise<{ checks?: string }> {
+    return this.post<{ checks?: string }>('/instance', body, 200, undefined, signal, { 'tessera-check-only': 'true' });
+  }
+
+  /** Whether ZTS answers over TLS with a certificate this client trusts; any HTTP status will do. */
+  async reach(signal?: AbortSignal): Promise<void> {
+    await httpsJson({
+      url: `${this.o.baseUrl}/status`,
+      ...(this.o.ca ? { ca: this.o.ca } : {}),
+      ...(this.o.servername ? { servername: this.o.servername } : {}),
+      headers: { 'user-agent': this.o.userAgent },
+      timeoutMs: this.o.timeoutMs ?? 30_000,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   roleCertificate(body: Record<string, unknown>, mtls: Mtls, signal?: AbortSignal): Promise<{ x509Certificate: string }> {
     return this.post<{ x509Certificate: string }>('/rolecert', body, 200, mtls, signal);
   }

@@ -1,8 +1,7 @@
-/** siad's entry: what it says before it touches AWS or ZTS; platform detection. */
+/** siad's entry: what it says before it touches AWS or ZTS (platform detection: platform.test.ts). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { logLine, main } from '../src/main.ts';
-import { detectPlatform } from '../src/platform.ts';
 
 async function run(args: string[], env: Record<string, string> = {}) {
   let out = '';
@@ -36,15 +35,4 @@ test('the three required flags, a port, a known command, a readable CA file', as
 
 test('log lines carry Go\'s date prefix', () => {
   assert.equal(logLine(new Date(2030, 0, 2, 3, 4, 5), 'hello'), '2030/01/02 03:04:05 hello\n');
-});
-
-test('platform: ECS metadata is Fargate, pod credentials or Kubernetes are EKS, otherwise EC2; -platform wins', () => {
-  assert.equal(detectPlatform({ ECS_CONTAINER_METADATA_URI_V4: 'http://x' }, ''), 'fargate');
-  assert.equal(detectPlatform({ AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: '/t' }, ''), 'eks');
-  assert.equal(detectPlatform({ AWS_WEB_IDENTITY_TOKEN_FILE: '/t' }, ''), 'eks');
-  assert.equal(detectPlatform({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, ''), 'eks');
-  assert.equal(detectPlatform({}, ''), 'ec2');
-  assert.equal(detectPlatform({ ECS_CONTAINER_METADATA_URI_V4: 'http://x' }, 'ec2'), 'ec2');
-  assert.throws(() => detectPlatform({}, 'gke'), /-platform takes eks, fargate or ec2/);
-  assert.throws(() => detectPlatform({ AWS_EC2_METADATA_DISABLED: 'true' }, ''), /cannot tell where siad runs/);
 });

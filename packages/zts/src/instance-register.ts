@@ -15,12 +15,25 @@ export interface InstanceIdentity {
   x509CertificateSigner: string;
 }
 
-export async function registerInstance(
-  ctx: ZtsContext,
-  caller: Caller,
-  body: Record<string, unknown>,
-  log: WarnLog = { warn: () => {} },
-): Promise<InstanceIdentity> {
+export interface RegisterCheck {
+  provider: string;
+  name: string;
+  instanceId: string;
+  checks: 'passed';
+}
+
+/**
+ * Tessera's check-only register (`Tessera-Check-Only: true`, for `siad -cmd
+ * diagnose`): every check of a register, refused with the same status and
+ * message, but nothing is signed and no certificate record is written.
+ */
+export async function checkInstanceRegister(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>): Promise<RegisterCheck> {
+  const { provider, domain, service, v } = await checkRegister(ctx, caller, body);
+  return { provider, name: `${domain}.${service}`, instanceId: v.instanceId, checks: 'passed' };
+}
+
+/** The checks of a register: names, tenant domain and service, launch authorization, CSR, provider attestation. */
+async function checkRegister(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>) {
   const { provider, domain, service } = requestNames(body);
   const data = tenantDomain(ctx, domain, service);
   authorizeLaunch(ctx, provider, domain, service);
@@ -33,6 +46,16 @@ export async function registerInstance(
     csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO, fallbackInstanceId: fallback,
   });
   const result = await callProvider(ctx, caller, 'confirm', { provider, domain, service, attestationData }, data, v, v.instanceId);
+  return { provider, domain, service, data, v, result };
+}
+
+export async function registerInstance(
+  ctx: ZtsContext,
+  caller: Caller,
+  body: Record<string, unknown>,
+  log: WarnLog = { warn: () => {} },
+): Promise<InstanceIdentity> {
+  const { provider, domain, service, data, v, result } = await checkRegister(ctx, caller, body);
   const cert = await signServiceCert(ctx, data, v, result, optMinutes(body.expiryTime, 'expiryTime'));
 
   if (result.certRefresh !== false) {

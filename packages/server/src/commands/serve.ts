@@ -1,7 +1,7 @@
 /** `tessera serve`: run the server until SIGINT/SIGTERM. */
 import cluster from 'node:cluster';
 import { Command } from 'commander';
-import { serverConfig, type ServeDefaults, type ServeFlags } from '../server-config.ts';
+import { serverConfig, type ServeDefaults, type ServeFlags, type ServerConfig } from '../server-config.ts';
 import { startServer } from '../server.ts';
 import { startCluster, startWorker, type ClusterStarted } from '../cluster.ts';
 
@@ -46,26 +46,50 @@ export function serveCommand(defaults: ServeDefaults = {}): Command {
         process.once('SIGTERM', stop);
         return;
       }
-      const server: Started = config.workers > 1
-        ? await startCluster(config, (line) => process.stderr.write(`tessera: ${line}\n`))
-        : await startServer(config).then((s) => ({ ...s, store: s.store.location, stop: () => s.close() }));
+      const server: Started = await (config.workers > 1
+        ? startCluster(config, (line) => process.stderr.write(`tessera: ${line}\n`))
+        : startServer(config).then((s) => ({ ...s, store: s.store.location, stop: () => s.close() }))
+      ).catch((e: NodeJS.ErrnoException & { port?: number }) => {
+        throw e.code === 'EADDRINUSE' ? new Error(busyPortMessage(config, e.port)) : e;
+      });
       const stop = async () => {
         await server.stop();
         process.exit(0);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      if (server.bootstrap.generatedAdminPassword) {
-        // Printed once, on first start; only its scrypt hash is stored.
-        process.stdout.write(
-          `\nSystem administrator created: user.admin\nPassword (shown only now): ${server.bootstrap.generatedAdminPassword}\n` +
-            `Set TESSERA_ADMIN_PASSWORD before the first start to choose it yourself.\n\n`,
-        );
-      }
-      process.stdout.write(
-        `ZMS: ${server.zmsUrl || '(not run here)'}\n${server.zmsUrl ? `Web UI: ${new URL('/', server.zmsUrl).href}\n` : ''}` +
-          `ZTS: ${server.ztsUrl || '(not run here)'}\nCA certificate: ${server.caCertPath}\n` +
-          `${config.workers > 1 ? `Workers: ${config.workers}\n` : ''}Store: ${server.store}\n`,
-      );
+      process.stdout.write(startupSummary(config, server));
     });
+}
+
+/** Names the flag and the variable that move the port that is taken. */
+export function busyPortMessage(config: ServerConfig, port: number | undefined): string {
+  const which = port === config.ztsPort && port !== config.zmsPort ? 'zts' : 'zms';
+  const upper = which.toUpperCase();
+  return `port ${port ?? config[`${which}Port`]} on ${config.host} is in use (another tessera serve?): choose another with --${which}-port or TESSERA_${upper}_PORT`;
+}
+
+/** What a person needs after `serve` starts: where everything is and how to log in. */
+export function startupSummary(config: ServerConfig, server: Started): string {
+  const password = server.bootstrap.generatedAdminPassword
+    ? `${server.bootstrap.generatedAdminPassword}  (generated now and shown only once; only its hash is stored)`
+    : config.adminPassword
+      ? 'the one in TESSERA_ADMIN_PASSWORD when this data dir was first started (the variable is read on first start only)'
+      : 'the one set or printed when this data dir was first started (TESSERA_ADMIN_PASSWORD on first start chooses it)';
+  const ui = server.zmsUrl ? new URL('/', server.zmsUrl).href : '';
+  const lines = [
+    '',
+    'Tessera is running. Ctrl-C stops it; use another terminal, from the same directory, for the commands that follow.',
+    `  ZMS API   ${server.zmsUrl || '(not run here)'}`,
+    `  ZTS API   ${server.ztsUrl || '(not run here)'}`,
+    ...(ui ? [`  Web UI    ${ui}  (the browser warns about the certificate: it is signed by the CA below, not a public one)`] : []),
+    `  Data dir  ${config.dataDir}`,
+    `  Store     ${server.store}`,
+    ...(config.workers > 1 ? [`  Workers   ${config.workers}`] : []),
+    `  CA file   ${server.caCertPath}  (zms-cli -c / ZMS_CA, siad -ztscacert)`,
+    `  Log in    user admin, password: ${password}`,
+    '  Ports     --zms-port / TESSERA_ZMS_PORT and --zts-port / TESSERA_ZTS_PORT',
+    '',
+  ];
+  return lines.join('\n') + '\n';
 }

@@ -157,6 +157,9 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
     const config = join(dir, 'sia_config');
     writeFileSync(config, JSON.stringify({ service: SERVICE, accounts: [{ domain: DOMAIN, service: SERVICE, account: ACCOUNT, roles: { [`${DOMAIN}:role.readers`]: {} } }] }, null, 2));
     let serial = '';
+    await run(`[${label}] siad -cmd diagnose: every link from the platform to ZTS's verdict, nothing issued`, async () => {
+      await siad(label, dir, env, 'diagnose');
+    });
     await run(`[${label}] siad -cmd post: register, and get a service certificate`, async () => {
       await siad(label, dir, env, 'post');
       serial = describe(label, dir);

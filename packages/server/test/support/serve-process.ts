@@ -46,7 +46,7 @@ export async function startServeProcess(dataDir: string, flags: string[] = [], e
   void exited.then(() => (running = false));
 
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!/^Store: /m.test(out)) {
+  while (!/^ {2}Store {5}\S/m.test(out)) {
     if (!running) throw new Error(`tessera serve exited before it was ready:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -54,8 +54,8 @@ export async function startServeProcess(dataDir: string, flags: string[] = [], e
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const zmsUrl = /^ZMS: (\S+)/m.exec(out)![1];
-  const ztsUrl = /^ZTS: (\S+)/m.exec(out)![1];
+  const zmsUrl = /ZMS API\s+(\S+)/.exec(out)![1];
+  const ztsUrl = /ZTS API\s+(\S+)/.exec(out)![1];
   const ca = readFileSync(join(dataDir, 'ca.cert.pem'), 'utf8');
 
   return {

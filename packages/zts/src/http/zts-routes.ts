@@ -7,7 +7,7 @@ import { ApiError, badRequest, notFound } from '@tessera/core/errors';
 import type { CertificateInfo } from '@tessera/core/x509/certificate';
 import { tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
-import { registerInstance } from '../instance-register.ts';
+import { checkInstanceRegister, registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
@@ -67,6 +67,10 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
 
   app.post('/instance', { schema: ztsSchemas.postInstanceRegisterInformation }, async (req, reply) => {
     const b = body(req);
+    // Tessera extension for `siad -cmd diagnose`: every check of a register, nothing signed or recorded.
+    if (req.headers['tessera-check-only'] === 'true') {
+      return reply.code(200).send(await recordingRefusal(ctx, req, b, () => checkInstanceRegister(ctx, callerOf(req), b)));
+    }
     const identity = await recordingRefusal(ctx, req, b, () => registerInstance(ctx, callerOf(req), b, req.log));
     reply.header('Location', `/zts/v1/instance/${identity.provider}/${identity.name.slice(0, identity.name.lastIndexOf('.'))}/${identity.name.slice(identity.name.lastIndexOf('.') + 1)}/${identity.instanceId}`);
     return reply.code(201).send(identity);

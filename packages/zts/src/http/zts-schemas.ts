@@ -36,7 +36,12 @@ const RoleCertificateRequest = obj({ csr: str(65536), proxyForPrincipal: str(512
 const instanceParams = { type: 'object', properties: { provider: pathName, domain: pathName, service: pathName, instanceId: pathName }, required: ['provider', 'domain', 'service', 'instanceId'] };
 
 export const ztsSchemas = {
-  postInstanceRegisterInformation: { operationId: 'postInstanceRegisterInformation', tags: ['instances'], body: InstanceRegisterInformation, response: { 201: InstanceIdentity, ...errors } },
+  postInstanceRegisterInformation: { operationId: 'postInstanceRegisterInformation', tags: ['instances'], body: InstanceRegisterInformation, response: {
+    201: InstanceIdentity,
+    // Tessera extension: with `Tessera-Check-Only: true`, the checks passed and nothing was signed.
+    200: obj({ provider: { type: 'string' }, name: { type: 'string' }, instanceId: { type: 'string' }, checks: { type: 'string' } }, ['provider', 'name', 'instanceId', 'checks']),
+    ...errors,
+  } },
   postInstanceRefreshInformation: { operationId: 'postInstanceRefreshInformation', tags: ['instances'], params: instanceParams, body: InstanceRefreshInformation, response: { 200: InstanceIdentity, ...errors } },
   deleteInstanceIdentity: { operationId: 'deleteInstanceIdentity', tags: ['instances'], params: instanceParams, response: { 204: { type: 'null' }, ...errors } },
   postRoleCertificateRequestExt: { operationId: 'postRoleCertificateRequestExt', tags: ['role certificates'], body: RoleCertificateRequest, response: { 200: obj({ x509Certificate: { type: 'string' } }, ['x509Certificate']), ...errors } },
