@@ -7,6 +7,7 @@ import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
 import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
+import { parseLogFormat, type LogFormat } from './logging.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -16,6 +17,10 @@ export interface ServerConfig {
   zmsPort: number;
   ztsPort: number;
   logLevel: string;
+  /** json, or pretty (readable lines); default: pretty on a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
+  /** Write the log to this file instead of stdout. */
+  logFile?: string;
   /** Run only one service in this process (several processes share one PostgreSQL). */
   only?: 'zms' | 'zts';
   zms: ZmsConfig;
@@ -35,6 +40,8 @@ export interface ServeFlags {
   zmsPort?: string;
   ztsPort?: string;
   logLevel?: string;
+  logFormat?: string;
+  logFile?: string;
   awsRegions?: string;
   awsDnsSuffix?: string;
   awsRegion?: string;
@@ -75,6 +82,8 @@ function readUiProviders(path: string | undefined, region: string): ProviderConf
   }
 }
 
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value ? { [key]: value } : {}) as Partial<Record<K, V>>;
+
 function port(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
@@ -100,6 +109,8 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
     zmsPort: port(flags.zmsPort ?? env.TESSERA_ZMS_PORT ?? '4443', 'ZMS port'),
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
+    ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
+    ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),
     ...(only ? { only } : {}),
     zms: {
       ...defaultZmsConfig,

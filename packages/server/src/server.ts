@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { openStore, type Store } from '@tessera/store/open-store';
 import { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { ZmsContext } from '@tessera/zms/context';
@@ -19,6 +20,10 @@ import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
 import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
+import { createLogger, fastifyLogging, logPrincipal, requestLog } from './logging.ts';
+import { metricsRoute, queryObserver, requestMetrics, serverMetrics, stateMetrics, timedStsCheck } from './metrics.ts';
+import { certificateAudit, signInAudit } from './audit.ts';
+import { healthRoutes, readiness } from './health.ts';
 
 export interface RunningServer {
   /** '' when this process runs ZTS only. */
@@ -37,36 +42,46 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   const tls = await loadOrCreateTls(config.dataDir, now(), config.ca);
   const signing = loadOrCreateSigningKey(config.dataDir);
   const apps: FastifyInstance[] = [];
-  const store = await openStore(config.db, { onConnectionError: (e) => apps[0]?.log.warn(`database connection lost: ${e.message}`) });
-  const snapshots = new DomainSnapshots(store.db, { onError: (e) => apps[0]?.log.warn({ err: e }, 'domain snapshot refresh failed') });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+  const metrics = serverMetrics(new Registry());
+  const store = await openStore(config.db, {
+    onConnectionError: (e) => logger.warn({ event: 'db.connection_lost' }, `database connection lost: ${e.message}`),
+    onQuery: queryObserver(metrics),
+  });
+  const snapshots = new DomainSnapshots(store.db, { onError: (e) => logger.warn({ err: e }, 'domain snapshot refresh failed') });
   try {
     await snapshots.start();
+    const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
+    stateMetrics(metrics.registry, { snapshots, pool: store.poolStats, dbUp: () => ready.dbUp() });
     const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };
     const bootstrap = await bootstrapSystem(ctx, config.adminPassword);
 
     const tokens = userTokenSigner(signing.privateKey, signing.publicKey);
-    const httpsApp = () => {
+    const httpsApp = (service: 'zms' | 'zts') => {
       const app = Fastify({
-        logger: {
-          level: config.logLevel,
-          // Credentials never reach the log.
-          redact: ['req.headers.authorization', 'req.headers["athenz-principal-auth"]', 'req.headers.cookie'],
-        },
+        ...fastifyLogging(logger, service),
         // Clients may present a certificate; it is checked against our CA, and optional.
         https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
         bodyLimit: 1024 * 1024,
       });
       installErrorHandling(app);
+      requestLog(app, { tlsPrincipals: service === 'zts' });
+      requestMetrics(app, metrics, service);
+      // /metrics, /healthz and /readyz on both ports, outside the API prefixes.
+      metricsRoute(app, metrics.registry);
+      healthRoutes(app, ready);
       apps.push(app);
       return app;
     };
 
-    const zms = httpsApp();
+    const zms = httpsApp('zms');
+    signInAudit(zms, metrics);
+    const auth = authenticator(tokens, now);
     await zms.register(
       async (app) =>
         zmsRoutes(app, {
           ctx,
-          auth: authenticator(tokens, now),
+          auth: { principal: (req) => { const p = auth.principal(req); logPrincipal(req, p); return p; } },
           tokens,
           signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
         }),
@@ -74,8 +89,12 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     );
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     await zms.register(uiRoutes, { providers: config.uiProviders });
-    const zts = httpsApp();
-    const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now });
+    const zts = httpsApp('zts');
+    certificateAudit(zts, metrics, snapshots);
+    const zctx = ztsContext({
+      db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, now,
+      wrapSts: (check) => timedStsCheck(check, metrics),
+    });
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
 
     const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;

@@ -22,6 +22,8 @@ export class DomainSnapshots {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** When the snapshot last matched the store (for the snapshot-age metric). */
+  lastSync: Date | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -81,5 +83,6 @@ export class DomainSnapshots {
       if (data) next.set(r.name, data);
     }
     this.domains = next;
+    this.lastSync = new Date();
   }
 }

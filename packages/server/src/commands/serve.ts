@@ -13,6 +13,8 @@ export function serveCommand(): Command {
     .option('--zts-port <port>', 'ZTS HTTPS port (env TESSERA_ZTS_PORT; default 8443)')
     .option('--only <service>', 'run only zms or only zts in this process (env TESSERA_ONLY)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
+    .option('--log-format <format>', 'json or pretty (env TESSERA_LOG_FORMAT; default pretty on a terminal, json otherwise)')
+    .option('--log-file <file>', 'append the log to this file instead of stdout (env TESSERA_LOG_FILE)')
     .option('--aws-regions <list>', 'comma-separated AWS regions with a provider athenz.aws.<region> (env TESSERA_AWS_REGIONS)')
     .option('--aws-dns-suffix <suffix>', 'DNS suffix for AWS instance certificates (env TESSERA_AWS_DNS_SUFFIX; default aws.athenz.cloud)')
     .option('--ca-key-alg <alg>', 'ec (P-256) or rsa (2048) for a CA created on first start (env TESSERA_CA_KEY_ALG; default ec)')
