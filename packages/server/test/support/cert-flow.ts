@@ -53,7 +53,11 @@ async function fargateCreds(sim: AwsSim): Promise<{ creds: AwsCreds; taskId: str
   return { creds: await assumeRole(sim.url, 'us-west-2', base, `arn:aws:iam::${ACCOUNT}:role/sports.api`, 'sports.api'), taskId: task.taskId };
 }
 
-/** Everything the log and metric tests want to see once; asserts each step did what it should. */
+/**
+ * Everything the log and metric tests want to see once; asserts each step did
+ * what it should. Issues 3 certificates (register, refresh, role) and refuses
+ * 2 registers (an unknown service: 400; credentials STS rejects: 403).
+ */
 export async function driveCertFlow(t: TestServer, sim: AwsSim): Promise<{ refused: string }> {
   const zts = t.server.ztsUrl;
   // Sign-ins: a wrong password, a browser session, a token used for ZMS calls.
@@ -64,9 +68,9 @@ export async function driveCertFlow(t: TestServer, sim: AwsSim): Promise<{ refus
   assert.equal((await admin.call('GET', '/domain/sports')).status, 200);
 
   const { creds, taskId } = await fargateCreds(sim);
-  const register = async (service: string) => {
+  const register = async (service: string, presented = creds) => {
     const { keyPem, csr } = await serviceCsr({ domain: 'sports', service, provider: PROVIDER, instanceId: taskId });
-    const res = await ztsCall(zts, t.ca, 'POST', '/instance', { provider: PROVIDER, domain: 'sports', service, csr, attestationData: attestation(`sports.${service}`, creds) });
+    const res = await ztsCall(zts, t.ca, 'POST', '/instance', { provider: PROVIDER, domain: 'sports', service, csr, attestationData: attestation(`sports.${service}`, presented) });
     return { res, keyPem };
   };
   const reg = await register('api');
@@ -90,5 +94,9 @@ export async function driveCertFlow(t: TestServer, sim: AwsSim): Promise<{ refus
   // Refused: the service does not exist.
   const refused = await register('nosuch');
   assert.equal(refused.res.status, 400, refused.res.text);
+  // Refused by STS: a wrong secret key.
+  const forged = await register('api', { ...creds, secretAccessKey: `${creds.secretAccessKey.slice(0, -2)}xx` });
+  assert.equal(forged.res.status, 403, forged.res.text);
+  assert.match(forged.res.body.message, /AWS STS rejected the presented credentials/);
   return { refused: refused.res.body.message };
 }
