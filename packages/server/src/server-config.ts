@@ -52,6 +52,7 @@ export interface ServeFlags {
   caKeyAlg?: string;
   caCert?: string;
   caKey?: string;
+  serverNames?: string;
   uiProviders?: string;
 }
 
@@ -83,6 +84,8 @@ function readUiProviders(path: string | undefined, region: string): ProviderConf
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value ? { [key]: value } : {}) as Partial<Record<K, V>>;
+
+const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 function port(value: string, name: string): number {
   const n = Number(value);
@@ -117,7 +120,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServerC
       awsRegions,
       awsDnsSuffix: dnsSuffix,
     },
-    ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}) },
+    ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}), ...optional('serverNames', list(flags.serverNames ?? env.TESSERA_SERVER_NAMES)) },
     zts: {
       ...defaultZtsConfig,
       awsRegion: flags.awsRegion ?? env.TESSERA_AWS_REGION ?? defaultZtsConfig.awsRegion,

@@ -20,6 +20,7 @@ export function serveCommand(): Command {
     .option('--ca-key-alg <alg>', 'ec (P-256) or rsa (2048) for a CA created on first start (env TESSERA_CA_KEY_ALG; default ec)')
     .option('--ca-cert <file>', 'use this CA certificate (PEM) instead of creating one (env TESSERA_CA_CERT)')
     .option('--ca-key <file>', 'the key of --ca-cert (env TESSERA_CA_KEY)')
+    .option('--server-names <list>', 'more DNS names for the server certificate, e.g. a Kubernetes Service name (env TESSERA_SERVER_NAMES)')
     .option('--aws-region <region>', 'region of the STS client ZTS uses to check AWS credentials (env TESSERA_AWS_REGION; default us-west-2)')
     .option('--aws-sts-endpoint <url>', 'STS endpoint, e.g. aws-sim\'s URL (env TESSERA_AWS_STS_ENDPOINT or AWS_ENDPOINT_URL_STS)')
     .option('--aws-document-cert <file>', 'PEM certificate(s) that sign EC2 instance identity documents (env TESSERA_AWS_DOCUMENT_CERT)')
