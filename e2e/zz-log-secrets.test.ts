@@ -58,7 +58,7 @@ describe('log lines hold no secrets', () => {
     assert.equal(refusal.service, 'nosuch');
     for (const l of lines.filter((x) => x.event === 'request')) assert.match(String(l.reqId), /^[0-9a-f]{12}$/);
     assert.ok(lines.some((l) => l.event === 'request' && l.principal === 'user.admin'), 'ZMS request lines name the principal');
-    assert.ok(lines.some((l) => l.event === 'request' && l.principal === 'sports.api' && l.service === 'zts'), 'ZTS request lines name the mTLS principal');
+    assert.ok(lines.some((l) => l.event === 'request' && l.principal === 'sports.api' && l.server === 'zts'), 'ZTS request lines name the mTLS principal');
     assert.deepEqual(findSecrets(ownLog), []);
   });
 

@@ -47,7 +47,7 @@ export function readableLine(json: string): string {
   const time = typeof o.time === 'number' ? new Date(o.time).toISOString().slice(11, 23) : '';
   const head = [time, (LEVELS[o.level as number] ?? String(o.level)).padEnd(5)];
   if (o.event) head.push(String(o.event));
-  if (o.msg) head.push(String(o.msg));
+  if (o.msg && o.msg !== o.event) head.push(String(o.msg));
   const pairs = Object.entries(o)
     .filter(([k, v]) => !HIDDEN.has(k) && v !== undefined)
     .map(([k, v]) => `${k}=${plain(v)}`);
@@ -74,7 +74,7 @@ export function createLogger(s: LogSettings): Logger {
 /** Fastify options for one app (zms or zts) on the shared logger. */
 export function fastifyLogging(logger: Logger, service: string) {
   return {
-    loggerInstance: logger.child({ service }) as FastifyBaseLogger,
+    loggerInstance: logger.child({ server: service }) as FastifyBaseLogger,
     genReqId: () => randomBytes(6).toString('hex'),
     // One line per request, written by requestLog below.
     logController: new LogController({ disableRequestLogging: true }),

@@ -38,7 +38,7 @@ describe('at the default level (info)', () => {
     assert.equal(failure.level, 40);
     assert.equal(failure.user, 'admin');
     assert.equal(failure.reason, 'Invalid user name or password');
-    assert.equal(failure.service, 'zms');
+    assert.equal(failure.server, 'zms');
     assert.match(String(failure.reqId), /^[0-9a-f]{12}$/);
     const success = lines.find((l) => l.event === 'signin.success')!;
     assert.equal(success.level, 30);
@@ -86,7 +86,7 @@ describe('tessera serve output', () => {
 
   test('on a terminal: readable lines (time, level, event, message, key=value)', async () => {
     const out = await serveOnce(dir, [], true);
-    assert.match(out, /^\d\d:\d\d:\d\d\.\d{3} DEBUG request request service=zts reqId=[0-9a-f]{12} method=GET path=\/healthz status=200 ms=[\d.]+ ip=127\.0\.0\.1\r?$/m, out);
+    assert.match(out, /^\d\d:\d\d:\d\d\.\d{3} DEBUG request server=zts reqId=[0-9a-f]{12} method=GET path=\/healthz status=200 ms=[\d.]+ ip=127\.0\.0\.1\r?$/m, out);
     assert.doesNotMatch(out, /"level":/);
   });
 
