@@ -3,7 +3,7 @@
 # comes from the npm registry's `node@24` package (no other download) into
 # .tools/node24, and better-sqlite3 is compiled for it there, from the sources
 # in node_modules, with Node 24's own headers. node_modules itself is not
-# touched: scripts/node24-native.cjs loads the Node 24 build in Node 24
+# touched: scripts/node24-native.mjs loads the Node 24 build in Node 24
 # processes only. Both steps are skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,7 +36,7 @@ if [ "$(cat "$build/.built" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 export TESSERA_NODE24_ADDONS="{\"$src/build/Release/better_sqlite3.node\":\"$build/build/Release/better_sqlite3.node\"}"
-export NODE_OPTIONS="--require=$root/scripts/node24-native.cjs ${NODE_OPTIONS:-}"
+export NODE_OPTIONS="--import=$root/scripts/node24-native.mjs ${NODE_OPTIONS:-}"
 # Child processes the tests start with `node` or process.execPath run Node 24 too.
 export PATH="$(dirname "$node24"):$PATH"
 
