@@ -90,6 +90,18 @@ export function logPrincipal(req: FastifyRequest, principal: string | undefined)
   req.log = req.log.child({ principal });
 }
 
+/** An authenticator whose answer also goes onto the request's logger. */
+export function logsPrincipal<A extends { principal(req: FastifyRequest): string | undefined }>(auth: A): A {
+  return {
+    ...auth,
+    principal(req: FastifyRequest) {
+      const principal = auth.principal(req);
+      logPrincipal(req, principal);
+      return principal;
+    },
+  };
+}
+
 /**
  * A request line at debug level: method, path without the query, status and
  * time. `tlsPrincipals` names the caller of a verified client certificate up

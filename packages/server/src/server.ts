@@ -20,7 +20,7 @@ import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
 import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
-import { createLogger, fastifyLogging, logPrincipal, requestLog } from './logging.ts';
+import { createLogger, fastifyLogging, logsPrincipal, requestLog } from './logging.ts';
 import { metricsRoute, queryObserver, requestMetrics, serverMetrics, stateMetrics, timedStsCheck } from './metrics.ts';
 import { certificateAudit, signInAudit } from './audit.ts';
 import { healthRoutes, readiness } from './health.ts';
@@ -76,12 +76,11 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
 
     const zms = httpsApp('zms');
     signInAudit(zms, metrics);
-    const auth = authenticator(tokens, now);
     await zms.register(
       async (app) =>
         zmsRoutes(app, {
           ctx,
-          auth: { principal: (req) => { const p = auth.principal(req); logPrincipal(req, p); return p; } },
+          auth: logsPrincipal(authenticator(tokens, now)),
           tokens,
           signingKey: { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' },
         }),
