@@ -112,8 +112,9 @@ describe('Prometheus scrapes Tessera', () => {
   });
 
   test('both targets are up, scraped over HTTPS', async () => {
-    const up = await eventually('up{job=~"tessera-.*"} == 1');
-    assert.deepEqual(up.map((r) => r.metric.job).sort(), ['tessera-zms', 'tessera-zts']);
+    await eventually('count(up{job=~"tessera-.*"} == 1) == 2');
+    const up = (await query('up{job=~"tessera-.*"}')).data.result;
+    assert.deepEqual(up.map((r) => `${r.metric.job}=${r.value[1]}`).sort(), ['tessera-zms=1', 'tessera-zts=1']);
   });
 
   test('certificates issued and refused, by provider, kind and reason', async () => {
