@@ -322,6 +322,9 @@ describe('the daemon', () => {
       assert.equal((await fetch(`http://127.0.0.1:${healthPort}/status`)).status, 200, 'healthy while the certificate is valid');
       const report = (await (await fetch(`http://127.0.0.1:${healthPort}/certs`)).json()) as Record<string, { last_failure_error?: string }>;
       assert.match(report['sports.api'].last_failure_error ?? '', /cannot reach ZTS/);
+      const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      assert.ok(Number(/^siad_refresh_total\{name="sports\.api",result="failure"\} (\d+)$/m.exec(metrics)?.[1]) >= 3, metrics);
+      assert.match(metrics, /^siad_certificate_expiry_seconds\{name="sports\.api"\} \d+/m, 'still valid');
       assert.match(d.out, /cannot reach ZTS at https:\/\/localhost:\d+\/zts\/v1: connect ECONNREFUSED/);
 
       // ZTS is back: the next retry refreshes (or, if a lost answer got the certificate replaced, registers afresh).

@@ -7,6 +7,7 @@ import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
 import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
+import { parseLogFormat, type LogFormat } from './logging.ts';
 
 export interface ServerConfig {
   dataDir: string;
@@ -18,6 +19,10 @@ export interface ServerConfig {
   logLevel: string;
   /** Server processes sharing the ports (node:cluster); 1 runs everything in this process. */
   workers: number;
+  /** json, or pretty (readable lines); default: pretty on a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
+  /** Write the log to this file instead of stdout. */
+  logFile?: string;
   /** Run only one service in this process (several processes share one PostgreSQL). */
   only?: 'zms' | 'zts';
   zms: ZmsConfig;
@@ -45,6 +50,8 @@ export interface ServeFlags {
   zmsPort?: string;
   ztsPort?: string;
   logLevel?: string;
+  logFormat?: string;
+  logFile?: string;
   awsRegions?: string;
   awsDnsSuffix?: string;
   awsRegion?: string;
@@ -56,6 +63,7 @@ export interface ServeFlags {
   caKeyAlg?: string;
   caCert?: string;
   caKey?: string;
+  serverNames?: string;
   uiProviders?: string;
   crlUrl?: string;
   tokenIssuer?: string;
@@ -100,6 +108,9 @@ function httpsUrl(value: string | undefined, name: string): string | undefined {
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`${name} must be an http(s) URL, got "${value}"`);
   return value.replace(/\/+$/, '');
 }
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value ? { [key]: value } : {}) as Partial<Record<K, V>>;
+
+const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
 function port(value: string, name: string): number {
   const n = Number(value);
@@ -134,13 +145,15 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
     workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
+    ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
+    ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),
     ...(only ? { only } : {}),
     zms: {
       ...defaultZmsConfig,
       awsRegions,
       awsDnsSuffix: dnsSuffix,
     },
-    ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}) },
+    ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}), ...optional('serverNames', list(flags.serverNames ?? env.TESSERA_SERVER_NAMES)) },
     zts: {
       ...defaultZtsConfig,
       awsRegion: flags.awsRegion ?? env.TESSERA_AWS_REGION ?? defaultZtsConfig.awsRegion,

@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { openStore, type Store } from '@tessera/store/open-store';
 import { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { ZmsContext } from '@tessera/zms/context';
@@ -22,6 +23,10 @@ import { ztsContext } from './zts-context.ts';
 import type { ServerConfig } from './server-config.ts';
 import { loadOrCreateSigningKey } from './signing-key.ts';
 import { loadOrCreateTls, type TlsMaterial } from './tls-material.ts';
+import { createLogger, fastifyLogging, logsPrincipal, requestLog } from './logging.ts';
+import { metricsRoute, queryObserver, requestMetrics, serverMetrics, stateMetrics, timedStsCheck } from './metrics.ts';
+import { certificateAudit, signInAudit } from './audit.ts';
+import { healthRoutes, readiness } from './health.ts';
 
 export interface RunningServer {
   /** '' when this process runs ZTS only. */
@@ -40,22 +45,25 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   const tls = await loadOrCreateTls(config.dataDir, now(), config.ca);
   const signing = loadOrCreateSigningKey(config.dataDir);
   const apps: FastifyInstance[] = [];
-  const store = await openStore(config.db, { onConnectionError: (e) => apps[0]?.log.warn(`database connection lost: ${e.message}`) });
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, file: config.logFile });
+  const metrics = serverMetrics(new Registry());
+  const store = await openStore(config.db, {
+    onConnectionError: (e) => logger.warn({ event: 'db.connection_lost' }, `database connection lost: ${e.message}`),
+    onQuery: queryObserver(metrics),
+  });
   let revocations: { stop(): void } | undefined;
-  const snapshots = new DomainSnapshots(store.db, { onError: (e) => apps[0]?.log.warn({ err: e }, 'domain snapshot refresh failed') });
+  const snapshots = new DomainSnapshots(store.db, { onError: (e) => logger.warn({ err: e }, 'domain snapshot refresh failed') });
   try {
     await snapshots.start();
+    const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
+    stateMetrics(metrics.registry, { snapshots, pool: store.poolStats, dbUp: () => ready.dbUp() });
     const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };
     const bootstrap = await bootstrapSystem(ctx, config.adminPassword);
 
     const tokens = userTokenSigner(signing.privateKey, signing.publicKey);
-    const httpsApp = () => {
+    const httpsApp = (service: 'zms' | 'zts') => {
       const app = Fastify({
-        logger: {
-          level: config.logLevel,
-          // Credentials never reach the log.
-          redact: ['req.headers.authorization', 'req.headers["athenz-principal-auth"]', 'req.headers.cookie'],
-        },
+        ...fastifyLogging(logger, service),
         // Clients may present a certificate; it is checked against our CA, and optional.
         https: { key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false },
         bodyLimit: 1024 * 1024,
@@ -67,21 +75,31 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         reply.header('strict-transport-security', 'max-age=31536000');
         done();
       });
+      requestLog(app, { tlsPrincipals: service === 'zts' });
+      requestMetrics(app, metrics, service);
+      // /metrics, /healthz and /readyz on both ports, outside the API prefixes.
+      metricsRoute(app, metrics.registry);
+      healthRoutes(app, ready);
       apps.push(app);
       return app;
     };
 
     const signingKey = { keyId: '0', privateKey: signing.privateKey, alg: 'ES256' } as const;
     await publishZmsPublicKey(ctx, signingKey.keyId, signing.publicKey);
-    const zms = httpsApp();
-    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: authenticator(tokens, store.db, now), tokens, signingKey }), { prefix: '/zms/v1' });
+    const zms = httpsApp('zms');
+    signInAudit(zms, metrics);
+    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now)), tokens, signingKey }), { prefix: '/zms/v1' });
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
     const listening: { zts?: number } = {};
     await zms.register(uiRoutes, { providers: config.uiProviders, dnsSuffix: config.zms.awsDnsSuffix, ztsPort: () => listening.zts || config.ztsPort });
-    const zts = httpsApp();
+    const zts = httpsApp('zts');
+    certificateAudit(zts, metrics, snapshots);
     const tokenKeys = loadTokenKeys(config.tokenKeysDir);
-    const zctx = ztsContext({ db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, tokenKeys, now });
+    const zctx = ztsContext({
+      db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, tokenKeys, now,
+      wrapSts: (check) => timedStsCheck(check, metrics),
+    });
     revocations = zctx.revocations;
     await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`));
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });

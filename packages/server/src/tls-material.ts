@@ -26,6 +26,8 @@ export interface CaSettings {
   /** An existing CA (both PEM files); otherwise one is created in the data dir. */
   certFile?: string;
   keyFile?: string;
+  /** More DNS names for the server certificate (a Kubernetes Service's, a load balancer's). */
+  serverNames?: string[];
 }
 
 function readCa(s: CaSettings): CertificateAuthority {
@@ -47,7 +49,7 @@ export async function loadOrCreateTls(dataDir: string, now: Date, caSettings: Ca
   const keyPath = join(dataDir, 'server.key.pem');
   const renew = !existsSync(certPath) || !existsSync(keyPath) || parseCertificate(readFileSync(certPath, 'utf8')).notAfter.getTime() < now.getTime() + 86_400_000;
   if (renew) {
-    const server = await issueServerTlsCertificate(ca, { hostnames: ['localhost', hostname()], ips: ['127.0.0.1', '::1'], validityDays: SERVER_CERT_DAYS, now });
+    const server = await issueServerTlsCertificate(ca, { hostnames: ['localhost', hostname(), ...(caSettings.serverNames ?? [])], ips: ['127.0.0.1', '::1'], validityDays: SERVER_CERT_DAYS, now });
     writePrivateFile(keyPath, server.keyPem);
     writeFileSync(certPath, server.certPem);
   }

@@ -8,7 +8,7 @@ import type { ZtsContext } from '@tessera/zts/context';
 import { pemFileSigner } from '@tessera/zts/signer';
 import { ProviderRegistry } from '@tessera/zts/providers/registry';
 import { awsProvider } from '@tessera/zts/providers/aws/aws-provider';
-import { stsCallerIdentity } from '@tessera/zts/providers/aws/sts-identity';
+import { stsCallerIdentity, type CallerIdentityCheck } from '@tessera/zts/providers/aws/sts-identity';
 import { AWS_ECS_PROVIDER_ENDPOINT, AWS_PROVIDER_ENDPOINT } from '@tessera/zms/bootstrap';
 import { RevocationList } from '@tessera/zts/crl/revocation-list';
 import type { TokenKeys } from '@tessera/zts/tokens/token-keys';
@@ -20,8 +20,11 @@ export function ztsContext(a: {
   config: ZtsConfig;
   tokenKeys: TokenKeys;
   now: () => Date;
+  /** Wraps the STS check (metrics time it). */
+  wrapSts?: (check: CallerIdentityCheck) => CallerIdentityCheck;
 }): ZtsContext {
-  const callerIdentity = stsCallerIdentity({ region: a.config.awsRegion, endpoint: a.config.stsEndpoint, timeoutMs: a.config.stsTimeoutMs });
+  const sts = stsCallerIdentity({ region: a.config.awsRegion, endpoint: a.config.stsEndpoint, timeoutMs: a.config.stsTimeoutMs });
+  const callerIdentity = a.wrapSts ? a.wrapSts(sts) : sts;
   const aws = (flavor: 'ec2' | 'ecs') => (name: string) =>
     awsProvider(name, {
       flavor,

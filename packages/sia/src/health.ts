@@ -2,16 +2,19 @@
  * The optional health endpoint (sia_config http_port), as Athenz's:
  * `GET /status` is 200 while every tracked certificate is unexpired, 503
  * otherwise; `GET /certs` lists each certificate's expiry and last refresh
- * or failure.
+ * or failure. `GET /metrics` has the same in Prometheus' text format.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
 
 export interface CertHealth {
   expiry?: Date;
   lastRefresh?: Date;
   lastFailure?: Date;
   lastError?: string;
+  refreshes?: number;
+  failures?: number;
 }
 
 export class HealthState {
@@ -24,11 +27,13 @@ export class HealthState {
   }
 
   refreshed(name: string, expiry: Date, at: Date): void {
-    this.certs.set(name, { ...this.certs.get(name), expiry, lastRefresh: at });
+    const c = this.certs.get(name);
+    this.certs.set(name, { ...c, expiry, lastRefresh: at, refreshes: (c?.refreshes ?? 0) + 1 });
   }
 
   failed(name: string, error: string, at: Date): void {
-    this.certs.set(name, { ...this.certs.get(name), lastFailure: at, lastError: error });
+    const c = this.certs.get(name);
+    this.certs.set(name, { ...c, lastFailure: at, lastError: error, failures: (c?.failures ?? 0) + 1 });
   }
 
   healthy(now: Date): boolean {
@@ -50,6 +55,46 @@ export class HealthState {
   }
 }
 
+/** The state as Prometheus metrics, read at scrape time, on a registry of its own. */
+export function healthMetrics(state: HealthState, now: () => Date): Registry {
+  const registry = new Registry();
+  const registers = [registry];
+  new Gauge({
+    name: 'siad_certificate_expiry_seconds',
+    help: 'Seconds until each certificate expires (negative once expired)',
+    labelNames: ['name'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, c] of state.certs) if (c.expiry) this.set({ name }, (c.expiry.getTime() - now().getTime()) / 1000);
+    },
+  });
+  new Counter({
+    name: 'siad_refresh_total',
+    help: 'Certificate fetches (register or refresh) by certificate and result (success, failure)',
+    labelNames: ['name', 'result'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, c] of state.certs) {
+        this.inc({ name, result: 'success' }, c.refreshes ?? 0);
+        this.inc({ name, result: 'failure' }, c.failures ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'siad_last_error_timestamp_seconds',
+    help: 'When the last fetch of each certificate failed (Unix time)',
+    labelNames: ['name'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, c] of state.certs) if (c.lastFailure) this.set({ name }, c.lastFailure.getTime() / 1000);
+    },
+  });
+  return registry;
+}
+
 export interface HealthServer {
   port: number;
   close(): Promise<void>;
@@ -57,6 +102,7 @@ export interface HealthServer {
 
 /** Listens on every interface (as Athenz), for the kubelet's or ECS's health check. */
 export function startHealthServer(port: number, state: HealthState, now: () => Date, host = '0.0.0.0'): Promise<HealthServer> {
+  const metrics = healthMetrics(state, now);
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
@@ -68,8 +114,13 @@ export function startHealthServer(port: number, state: HealthState, now: () => D
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'certificate missing or expired\n');
     } else if (path === '/certs') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(state.report(), null, 2)}\n`);
+    } else if (path === '/metrics') {
+      metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
+      );
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /status or /certs\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /status, /certs or /metrics\n');
     }
   });
   return new Promise((resolve, reject) => {

@@ -23,7 +23,19 @@ test('status follows the earliest expiry; certs lists refreshes and failures; on
       },
       'sports:role.readers': { expiry_time: '2030-01-02T00:00:00.000Z', last_refresh_time: '2030-01-01T00:00:00.000Z' },
     });
+    const metrics = await fetch(`${url}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await metrics.text();
+    assert.match(text, /^siad_certificate_expiry_seconds\{name="sports\.api"\} 604800$/m, 'seven days left');
+    assert.match(text, /^siad_certificate_expiry_seconds\{name="sports:role\.readers"\} 86400$/m);
+    assert.match(text, /^siad_refresh_total\{name="sports\.api",result="success"\} 1$/m);
+    assert.match(text, /^siad_refresh_total\{name="sports\.api",result="failure"\} 1$/m);
+    assert.match(text, /^siad_refresh_total\{name="sports:role\.readers",result="failure"\} 0$/m);
+    assert.match(text, /^siad_last_error_timestamp_seconds\{name="sports\.api"\} 1893499200$/m);
+    assert.doesNotMatch(text, /siad_last_error_timestamp_seconds\{name="sports:role/);
     now = new Date('2030-01-03T00:00:00Z');
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^siad_certificate_expiry_seconds\{name="sports:role\.readers"\} -86400$/m, 'expired a day ago');
     assert.equal((await fetch(`${url}/status`)).status, 503, 'the role certificate expired');
     assert.equal((await fetch(`${url}/status`, { method: 'POST' })).status, 405);
     assert.equal((await fetch(`${url}/other`)).status, 404);

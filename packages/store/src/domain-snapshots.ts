@@ -48,6 +48,8 @@ export class DomainSnapshots {
   private newestDeletion = EPOCH;
   private lastFullPass = 0;
   private changes = 0;
+  /** When the snapshot last matched the store (for the snapshot-age metric). */
+  lastSync: Date | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -96,6 +98,7 @@ export class DomainSnapshots {
       this.pendingPoll = undefined;
       const fullDue = this.lastFullPass === 0 || Date.now() - this.lastFullPass >= (this.options.fullPassIntervalMs ?? 600_000);
       await (fullDue ? this.fullPass() : this.poll());
+      this.lastSync = new Date();
     });
     return this.pendingPoll;
   }

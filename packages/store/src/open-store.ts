@@ -4,7 +4,7 @@
  */
 import {
   CompiledQuery, Kysely, PostgresDialect, SqliteDialect, SqliteDriver,
-  type DatabaseConnection, type Dialect as KyselyDialect, type Driver,
+  type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type LogEvent,
 } from 'kysely';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -28,6 +28,8 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, with any password removed (safe to log). */
   location: string;
+  /** PostgreSQL pool connections (for metrics); absent on SQLite. */
+  poolStats?: () => { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -53,6 +55,8 @@ export interface StoreOptions {
    * connection and opens a new one on next use.
    */
   onConnectionError?: (e: Error) => void;
+  /** Told about every query and failure (Kysely's log hook), for metrics. */
+  onQuery?: (e: LogEvent) => void;
 }
 
 /**
@@ -81,6 +85,8 @@ class ImmediateSqliteDialect extends SqliteDialect {
 export async function openStore(target: string, options: StoreOptions = {}): Promise<Store> {
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let poolStats: Store['poolStats'];
+  const log = options.onQuery ? { log: options.onQuery } : {};
   if (isPostgresUrl(target)) {
     dialect = 'postgres';
     // 64-bit counts come back as strings by default; our ids fit in a JS number.
@@ -92,14 +98,15 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     // transaction needs its own listener, or its 'error' event ends the process.
     pool.on('connect', (client) => client.on('error', report));
     pool.on('error', report);
-    db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })) });
+    poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+    db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })), ...log });
   } else {
     dialect = 'sqlite';
     const sqlite = new SQLite(target);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: marked(new ImmediateSqliteDialect(sqlite)) });
+    db = new Kysely<Database>({ dialect: marked(new ImmediateSqliteDialect(sqlite)), ...log });
   }
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);
@@ -111,6 +118,7 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     db,
     dialect,
     location: dialect === 'postgres' ? redactUrl(target) : target,
+    ...(poolStats ? { poolStats } : {}),
     close: () => db.destroy(),
   };
 }

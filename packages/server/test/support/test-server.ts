@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
 import { startTestPostgres } from '@tessera/store/test/support/postgres';
 import { serverConfig, type ServeFlags } from '../../src/server-config.ts';
@@ -13,6 +13,13 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/**
+ * Every test server logs everything (debug, JSON) to a file here, so that
+ * e2e/zz-log-secrets.test.ts can check that no line of the suite holds a secret.
+ */
+export const TEST_LOG_DIR = process.env.TESSERA_TEST_LOG_DIR || join(tmpdir(), 'tessera-test-logs');
+export const testLogFlags = (name: string): ServeFlags => ({ logLevel: 'debug', logFormat: 'json', logFile: join(TEST_LOG_DIR, `${name}.log`) });
 
 export interface Client {
   token: string;
@@ -37,7 +44,7 @@ export async function startTestServer(backend: Backend = 'sqlite', flags: ServeF
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const pg = backend === 'postgres' ? await startTestPostgres() : undefined;
   const config = serverConfig(
-    { dataDir, zmsPort: '0', ztsPort: '0', logLevel: 'error', ...(pg ? { db: pg.url } : {}), ...flags },
+    { dataDir, zmsPort: '0', ztsPort: '0', ...testLogFlags(basename(dataDir)), ...(pg ? { db: pg.url } : {}), ...flags },
     { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
   const server = await startServer(config);

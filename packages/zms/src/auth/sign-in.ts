@@ -1,9 +1,9 @@
 /**
  * Password sign-in for `GET /user/{name}/token` and the UI's `POST /session`:
  * throttled per user and per client address, every failure in the user
- * domain's audit history and the log, a success clearing the counters.
+ * domain's audit history, a success clearing the counters. (The server's
+ * audit log lines for sign-ins are written per response, in packages/server.)
  */
-import type { FastifyBaseLogger } from 'fastify';
 import { unauthorized } from '@tessera/core/errors';
 import type { ZmsContext } from '../context.ts';
 import { checkPassword, userPrincipal } from '../users.ts';
@@ -16,11 +16,7 @@ export interface SignInAttempt {
 }
 
 /** The principal and when its tokens start to count; 401 for a wrong name or password, 429 while throttled. */
-export async function signIn(
-  ctx: ZmsContext,
-  attempt: SignInAttempt,
-  log: FastifyBaseLogger,
-): Promise<{ principal: string; tokensNotBefore?: Date }> {
+export async function signIn(ctx: ZmsContext, attempt: SignInAttempt): Promise<{ principal: string; tokensNotBefore?: Date }> {
   // Bounded before it becomes a store key; longer names cannot be users anyway.
   const principal = userPrincipal(ctx.config.userDomain, attempt.user.slice(0, 256));
   const keys = { user: principal, address: attempt.clientIp };
@@ -40,10 +36,8 @@ export async function signIn(
         audit_ref: null,
       })
       .execute();
-    log.warn({ event: 'sign-in-failed', user: principal, clientIp: attempt.clientIp, failures, blockedUntil }, 'sign-in failed');
     throw unauthorized('Invalid user name or password');
   }
   await clearFailures(ctx.db, keys);
-  log.info({ event: 'sign-in', user: principal, clientIp: attempt.clientIp }, 'signed in');
   return { principal, ...(checked.tokensNotBefore ? { tokensNotBefore: checked.tokensNotBefore } : {}) };
 }

@@ -24,7 +24,7 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) throw failed();
-    const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip }, req.log);
+    const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip });
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
     const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore);
@@ -38,7 +38,7 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const user = typeof body.user === 'string' ? body.user : '';
     const password = typeof body.password === 'string' ? body.password : '';
     if (!user || !password) throw badRequest('user and password are required');
-    const { principal, tokensNotBefore } = await signIn(ctx, { user, password, clientIp: req.ip }, req.log);
+    const { principal, tokensNotBefore } = await signIn(ctx, { user, password, clientIp: req.ip });
     const ttl = ctx.config.userTokenTtlSeconds;
     const csrfToken = setSessionCookies(reply, deps.tokens.issue(principal, ttl, ctx.now(), tokensNotBefore), ttl);
     return { principal, systemAdmin: isSystemAdmin(ctx, principal), csrfToken, expires: new Date(ctx.now().getTime() + ttl * 1000).toISOString() };
