@@ -55,6 +55,13 @@ fi
 # nginx: a real relying party in the tests (mTLS with Tessera's CA and CRL).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
 
+# Prometheus and promtool: the metrics tests start their own Prometheus (never the system service).
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  apt_install prometheus
+else
+  say "Prometheus present"
+fi
+
 # cfssl: the peer the signing benchmark measures next to Tessera.
 if $bench && ! command -v cfssl >/dev/null; then
   apt_install golang-cfssl

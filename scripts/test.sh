@@ -6,7 +6,14 @@ cd "$(dirname "$0")/.."
 echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"; npx eslint .
 
-mapfile -t files < <(find packages e2e -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+# The log scan (e2e/zz-*) runs last: it reads the logs every other test's servers wrote.
+mapfile -t files < <(find packages e2e -name '*.test.ts' -not -path '*/node_modules/*' -not -name 'zz-*' | sort; find e2e -name 'zz-*.test.ts' | sort)
 echo "== ${#files[@]} test files"
 # One file at a time: the suites start real servers and share two cores.
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+node --import tsx --test --test-concurrency=1 "${files[@]}"
+
+# CI (and TESSERA_TEST_NODE24=1) runs the whole suite again on Node 24, from npm's node@24.
+if [ -n "${CI:-}" ] || [ "${TESSERA_TEST_NODE24:-}" = 1 ]; then
+  echo "== the whole suite again on Node 24"
+  bash scripts/test-node24.sh
+fi
