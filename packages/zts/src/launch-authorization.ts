@@ -9,8 +9,8 @@ import { forbidden } from '@tessera/core/errors';
 import type { ZtsContext } from './context.ts';
 
 const TEMPLATE_FOR_PROVIDER: [prefix: string, template: string, label: string][] = [
-  ['athenz.aws-ecs.', 'aws_ecs_instance_launch_provider', 'AWS ECS launches containers for the service'],
-  ['athenz.aws.', 'aws_instance_launch_provider', 'AWS EC2/EKS/Fargate launches instances for the service'],
+  ['athenz.aws-ecs.', 'aws_ecs_instance_launch_provider', 'AWS ECS on EC2 (container instances)'],
+  ['athenz.aws.', 'aws_instance_launch_provider', 'AWS EC2, EKS or Fargate (siad with an IAM role)'],
 ];
 
 export function authorizeLaunch(ctx: ZtsContext, provider: string, domain: string, service: string): void {
