@@ -9,7 +9,7 @@
  *
  *   node --import tsx bench/access-token.ts [--requests N] [--concurrency C]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
+import { processStats, start } from './support/process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -52,28 +53,6 @@ interface Result {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** CPU seconds of a process: fields 14 and 15 of /proc/<pid>/stat, in clock ticks. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; out: () => string }> {
-  const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      if (ready.test(out)) resolve({ child, out: () => out });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('error', (e) => reject(new Error(`cannot start ${cmd}: ${e.message}`)));
-    child.on('exit', (code) => reject(new Error(`${cmd} exited (${code}) before it was ready:\n${out}`)));
-  });
-}
-
 async function load(t: Target, agent: Agent, n: number, checkEvery: number): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
@@ -103,12 +82,12 @@ async function load(t: Target, agent: Agent, n: number, checkEvery: number): Pro
 
 async function measure(t: Target, agent: Agent): Promise<Result> {
   await load(t, agent, Math.min(300, REQUESTS), 1); // warm-up, every answer checked
-  const before = cpuSeconds(t.pid);
+  const before = processStats(t.pid).cpuSeconds;
   const started = performance.now();
   const latencies = (await load(t, agent, REQUESTS, 50)).sort((a, b) => a - b);
   const seconds = (performance.now() - started) / 1000;
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-  return { name: t.name, perSecond: REQUESTS / seconds, p50: pct(50), p99: pct(99), cpuMs: ((cpuSeconds(t.pid) - before) * 1000) / REQUESTS };
+  return { name: t.name, perSecond: REQUESTS / seconds, p50: pct(50), p99: pct(99), cpuMs: ((processStats(t.pid).cpuSeconds - before) * 1000) / REQUESTS };
 }
 
 function print(results: Result[]): void {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '@tessera/store/open-store';
 import { seedDomains, seedName } from './support/seed-domains.ts';
+import { processStats } from './support/process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const BUNDLE = join(ROOT, 'packages/server/dist/tessera.mjs');
@@ -41,12 +42,10 @@ if (!SIZES.every((n) => n > 0) || !(REQUESTS > 0 && CONCURRENCY > 0)) throw new 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The server's memory and CPU (ms) so far. */
 function proc(pid: number): { rssMb: number; peakRssMb: number; cpuMs: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024, cpuMs: (Number(f[11]) + Number(f[12])) * 10 };
+  const { rssMb, peakRssMb, cpuSeconds } = processStats(pid);
+  return { rssMb, peakRssMb, cpuMs: cpuSeconds * 1000 };
 }
 
 interface Server {
