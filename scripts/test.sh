@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 echo "== typecheck"; npx tsc -p tsconfig.json
 echo "== lint"; npx eslint .
 
-# The log scan (e2e/zz-*) runs last: it reads the logs every other test's servers wrote.
+# Each run's servers log to a directory of their own; the log scan (e2e/zz-*) runs last and reads them all.
+export TESSERA_TEST_LOG_DIR="${TESSERA_TEST_LOG_DIR:-$(mktemp -d -t tessera-test-logs.XXXXXX)}"
 mapfile -t files < <(find packages e2e -name '*.test.ts' -not -path '*/node_modules/*' -not -name 'zz-*' | sort; find e2e -name 'zz-*.test.ts' | sort)
 echo "== ${#files[@]} test files"
 # One file at a time: the suites start real servers and share two cores.
