@@ -13,7 +13,7 @@
  * same way (cfssl requires a client certificate, so its register row uses one).
  * ZTS also does its real work per request — CSR and name checks, role
  * membership, attestation, the certificate record — while cfssl signs what it
- * is given. Server CPU per request comes from /proc/<pid>/stat of each server
+ * is given. Server CPU per request comes from /proc/<pid>/stat of each server and the processes it started (Tessera runs one worker per core, as in production: --workers)
  * process, so load generator and aws-sim are not counted.
  *
  *   npm run bench -- [--requests N] [--concurrency C] [--rounds R] [--rows rolecert,register,refresh]
@@ -24,7 +24,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request, type RequestOptions } from 'node:https';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -36,9 +36,8 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
-import { processStats, start } from './support/process.ts';
+import { processStats, serverBundle, start } from './support/process.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'bench-admin-password';
 const ACCOUNT = '123456789012';
 const PROVIDER = 'athenz.aws.us-west-2';
@@ -50,6 +49,8 @@ const { values: opts } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '1' },
     rows: { type: 'string', default: 'rolecert,register,refresh' },
+    // As production starts it: one worker process per core (cfssl, a Go program, uses every core too).
+    workers: { type: 'string', default: String(availableParallelism()) },
   },
 });
 const REQUESTS = Number(opts.requests);
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
     const tessera = await start(
       process.execPath,
       // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-      [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), join(ROOT, 'packages/server/bin/tessera.js'), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
+      [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), serverBundle(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error', '--workers', opts.workers],
       { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url },
       / {2}Store {5}.*\n/,
     );

@@ -11,20 +11,19 @@
  * latency, loaded and peak RSS. Also the idle RSS of a fresh `tessera serve`
  * from the build next to the same from the TypeScript sources.
  *
- *   npm run bench -- zms [--sizes 1000,10000,100000] [--requests 300] [--concurrency 4]
+ *   node --import tsx bench/zms-scale.ts [--sizes 1000,10000,100000] [--requests 300] [--concurrency 4]
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '@tessera/store/open-store';
 import { seedDomains, seedName } from './support/seed-domains.ts';
-import { processStats } from './support/process.ts';
+import { processStats, serverBundle } from './support/process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const BUNDLE = join(ROOT, 'packages/server/dist/tessera.mjs');
 const SOURCES = join(ROOT, 'packages/server/bin/tessera.js');
 const ADMIN_PASSWORD = 'bench-admin-password';
 
@@ -135,7 +134,7 @@ async function measureSize(size: number): Promise<Row> {
     await seedDomains(store.db, size);
     await store.close();
 
-    const s = await startServe(BUNDLE, dir);
+    const s = await startServe(serverBundle(), dir);
     try {
       await sleep(3000);
       const idle = proc(s.child.pid!);
@@ -215,9 +214,7 @@ function table(rows: string[][]): void {
 const ratio = (value: number, target: number) => `${(value / target).toFixed(2)}×`;
 
 async function main(): Promise<void> {
-  if (!existsSync(BUNDLE)) execFileSync(process.execPath, [join(ROOT, 'packages/server/build.mjs')], { stdio: 'inherit' });
-
-  const fromBuild = await idleRss(BUNDLE);
+  const fromBuild = await idleRss(serverBundle());
   const fromSources = await idleRss(SOURCES);
   console.log('Idle RSS of a fresh `tessera serve` (one process, empty store, 5 s after start)');
   table([

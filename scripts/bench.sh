@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet --bench
+# Servers start from the build, as in production (one worker per core).
+node packages/server/build.mjs
 node --import tsx bench/cert-issuance.ts "$@"
 node --import tsx bench/access-token.ts
-# ZMS at 1k, 10k and 100k domains, started from the build as in production.
-node packages/server/build.mjs
 node --import tsx bench/zms-scale.ts ${TESSERA_BENCH_ZMS_SIZES:+--sizes "$TESSERA_BENCH_ZMS_SIZES"}

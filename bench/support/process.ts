@@ -1,9 +1,51 @@
 /** What the benchmarks read about the processes they measure, and how they start them. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-/** Resident and peak memory (MB) and CPU time (user + system, seconds) of a process, from /proc. */
-export function processStats(pid: number): { rssMb: number; peakRssMb: number; cpuSeconds: number } {
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/** The compiled server (as production runs it), built first when missing. */
+export function serverBundle(): string {
+  const bundle = join(ROOT, 'packages/server/dist/tessera.mjs');
+  if (!existsSync(bundle)) execFileSync(process.execPath, [join(ROOT, 'packages/server/build.mjs')], { stdio: 'inherit' });
+  return bundle;
+}
+
+export interface ProcessStats {
+  rssMb: number;
+  peakRssMb: number;
+  cpuSeconds: number;
+}
+
+/** The pids a process started (its worker processes), from /proc/<pid>/task/<tid>/children. */
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return []; // the process is gone
+  }
+}
+
+/**
+ * Memory (MB) and CPU time (user + system, seconds) of a process and every
+ * process below it (`tessera serve --workers N` is a primary and N workers),
+ * from /proc.
+ */
+export function processStats(pid: number): ProcessStats {
+  const own = oneProcess(pid);
+  for (const child of childPids(pid)) {
+    const c = processStats(child);
+    own.rssMb += c.rssMb;
+    own.peakRssMb += c.peakRssMb;
+    own.cpuSeconds += c.cpuSeconds;
+  }
+  return own;
+}
+
+function oneProcess(pid: number): ProcessStats {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised name): user and system time in clock ticks.
