@@ -225,6 +225,10 @@ describe('access tokens', () => {
       assert.match(res.body.error_description, message, body);
       assert.equal(res.body.message, res.body.error_description, 'Athenz clients read message');
     }
+    const empty = await tokenRequest(' ', api);
+    assert.equal(empty.status, 400, empty.text);
+    assert.equal(empty.body.error, 'invalid_request');
+    assert.match(empty.body.error_description, /^Empty request body: send grant_type=client_credentials&scope=<domain>:domain$/);
     const json = await tokenRequest('{"grant_type":"client_credentials"}', api, 'application/json');
     assert.equal(json.status, 400);
     assert.match(json.body.error_description, /application\/x-www-form-urlencoded/);
@@ -346,6 +350,15 @@ describe('role tokens and service reads', () => {
     assert.deepEqual([none.status, none.body.message], [404, 'Public Key not found']);
     const nosvc = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/service/nosuch', undefined, api);
     assert.deepEqual([nosvc.status, nosvc.body.message], [404, "Service not found: 'sports.nosuch'"]);
+    for (const [path, status, message] of [
+      ['/domain/nosuch/service', 404, "Domain not found: 'nosuch'"],
+      ['/domain/sports_*/service', 400, 'Invalid domain name: sports_*'],
+      ['/domain/sports/service/web.api', 400, 'Invalid service name: web.api'],
+      ['/oauth2/keys?service=msd', 404, 'getJWKList: no keys for service msd (this server publishes the zts keys)'],
+    ] as const) {
+      const res = await ztsCall(t.server.ztsUrl, t.ca, 'GET', path, undefined, api);
+      assert.deepEqual([res.status, res.body.message], [status, message], path);
+    }
     const anonymous = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/service', undefined);
     assert.equal(anonymous.status, 401);
     const status = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/status', undefined);
