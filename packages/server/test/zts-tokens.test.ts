@@ -229,6 +229,10 @@ describe('access tokens', () => {
     assert.equal(empty.status, 400, empty.text);
     assert.equal(empty.body.error, 'invalid_request');
     assert.match(empty.body.error_description, /^Empty request body: send grant_type=client_credentials&scope=<domain>:domain$/);
+    const huge = await tokenRequest(`grant_type=client_credentials&scope=sports:domain&pad=${'a'.repeat(70_000)}`, api);
+    assert.equal(huge.status, 413, huge.text.slice(0, 200));
+    assert.equal(huge.body.error, 'invalid_request');
+    assert.match(huge.body.error_description, /body is too large/i);
     const json = await tokenRequest('{"grant_type":"client_credentials"}', api, 'application/json');
     assert.equal(json.status, 400);
     assert.match(json.body.error_description, /application\/x-www-form-urlencoded/);
