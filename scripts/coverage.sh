@@ -2,13 +2,17 @@
 # Branch coverage of the security-relevant code (packages/zts, packages/zms/src/auth,
 # packages/core/src/x509 and core names.ts), measured by Node's test runner on the
 # tests that exercise it; fails when a group is below COVERAGE_MIN_BRANCHES (default 95).
+# scripts/test.sh prints the same table for the whole suite; this is the quicker check.
 # Usage: bash scripts/coverage.sh [extra test files...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests=(
   e2e/attack/*.test.ts
+  packages/zts/test/*.test.ts
   packages/server/test/zts-instances.test.ts
+  packages/server/test/zts-tokens.test.ts
+  packages/server/test/token-keys.test.ts
   packages/server/test/zms-refusals.test.ts
   packages/server/test/zms-session.test.ts
   packages/server/test/zms-workflow.test.ts

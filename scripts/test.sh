@@ -13,6 +13,13 @@ echo "== ${#files[@]} test files"
 # One file at a time: the suites start real servers and share two cores.
 node --import tsx --test --test-concurrency=1 "${files[@]}"
 
+# CI (and TESSERA_COVERAGE=1) measures branch coverage of the security-relevant code (zts, zms auth,
+# core x509 + names) on the tests that exercise it, and fails below COVERAGE_MIN_BRANCHES (95).
+if [ -n "${CI:-}" ] || [ "${TESSERA_COVERAGE:-}" = 1 ]; then
+  echo "== branch coverage of the security-relevant code"
+  bash scripts/coverage.sh
+fi
+
 # CI (and TESSERA_TEST_NODE24=1) runs the whole suite again on Node 24, from npm's node@24.
 if [ -n "${CI:-}" ] || [ "${TESSERA_TEST_NODE24:-}" = 1 ]; then
   echo "== the whole suite again on Node 24"

@@ -12,6 +12,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createPrivateKey, createSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
 import { ADMIN_PASSWORD, BACKENDS, startTestServer, type TestServer } from '../../packages/server/test/support/test-server.ts';
@@ -163,6 +166,39 @@ for (const backend of BACKENDS) {
         const res = await withToken(t, v);
         assert.equal(res.status, 401, `accepted a tampered token: ${v}`);
       }
+    });
+
+    test('a token signed with the server key is still refused when oversized, malformed or missing a claim', async () => {
+      const key = createPrivateKey(readFileSync(join(t.dataDir, 'zms.key.pem')));
+      const signed = (unsigned: string) => `${unsigned};s=${createSign('sha256').update(unsigned).sign(key).toString('base64url')}`;
+      const now = Math.floor(Date.now() / 1000);
+      const claims = `d=user;n=admin;a=0011;t=${now};e=${now + 600};k=0`;
+      // The hand-made token is accepted with every claim present: each refusal below is the one change.
+      assert.equal((await withToken(t, signed(`v=U1;${claims}`))).status, 200);
+      const refused = {
+        'over 4096 characters': signed(`v=U1;${claims};x=${'a'.repeat(4096)}`),
+        'no signature': `v=U1;${claims}`,
+        'a field without a value': signed(`v=U1;${claims};x=`),
+        'another version': signed(`v=U2;${claims}`),
+        'no domain': signed(`v=U1;${claims.replace('d=user;', '')}`),
+        'no name': signed(`v=U1;${claims.replace('n=admin;', '')}`),
+        'a fractional issue time': signed(`v=U1;${claims.replace(`t=${now}`, `t=${now}.5`)}`),
+        'no expiry': signed(`v=U1;${claims.replace(`;e=${now + 600}`, '')}`),
+      };
+      for (const [why, token] of Object.entries(refused)) {
+        const res = await withToken(t, token);
+        assert.equal(res.status, 401, `${why}: ${res.text}`);
+        assert.match(res.body.message, /^Authentication required/, why);
+      }
+    });
+
+    test('a change with a session cookie but no CSRF cookie is refused, even with a CSRF header', async () => {
+      const login = await session(t, 'jane', 'jane-password');
+      assert.equal(login.status, 200, login.text);
+      const sessionCookie = (login.headers['set-cookie'] as string[]).find((c) => c.startsWith('tessera_session='))!.split(';')[0];
+      const res = await httpsJson<Msg>({ method: 'POST', url: `${t.url}/domain`, ca: t.ca, body: { name: 'nocsrf', adminUsers: ['user.jane'] }, headers: { cookie: sessionCookie, 'x-csrf-token': login.body.csrfToken } });
+      assert.equal(res.status, 403, res.text);
+      assert.equal(res.body.message, 'CSRF token missing or wrong: reload the page and try again');
     });
 
     test('a malformed session cookie is a 401 on every authenticated endpoint', async () => {

@@ -137,6 +137,7 @@ describe('providers ZTS does not implement, and DNS suffixes nobody granted', ()
       ['PUT', '/domain/sports/role/acme-launchers', { roleMembers: [{ memberName: 'acme.prov' }, { memberName: 'acme.ghost' }] }],
       ['PUT', '/domain/sports/policy/acme-launchers', { assertions: [{ role: 'acme-launchers', action: 'launch', resource: 'sports:service.api' }] }],
       ['PUT', '/domain/sys.auth/policy/deny-evil', { assertions: [{ role: 'providers', action: 'launch', resource: 'sys.auth:dns.evil.example', effect: 'DENY' }] }],
+      ['PUT', '/domain/sys.auth/policy/update-other', { assertions: [{ role: 'providers', action: 'update', resource: 'sys.auth:dns.other.example' }] }],
     ] as [string, string, unknown][]) {
       const r = await b.t.admin.call(m, p, body);
       assert.ok(r.status < 300, `${m} ${p}: ${r.text}`);
@@ -162,6 +163,10 @@ describe('providers ZTS does not implement, and DNS suffixes nobody granted', ()
   test('a DENY launch on sys.auth:dns.evil.example grants no suffix: a DNS name under it → 400', async () => {
     const { r } = await registerAs({ csr: { dnsNames: ['api.sports.evil.example'] } });
     refused(r, 400, /api\.sports\.evil\.example does not end with provider\/service configured suffix or hostname \(provider athenz\.aws\.us-west-2 may use: aws\.athenz\.cloud\)/);
+  });
+  test('an ALLOW of another action than launch on sys.auth:dns.other.example grants no suffix either → 400', async () => {
+    const { r } = await registerAs({ csr: { dnsNames: ['api.sports.other.example'] } });
+    refused(r, 400, /api\.sports\.other\.example does not end with provider\/service configured suffix or hostname \(provider athenz\.aws\.us-west-2 may use: aws\.athenz\.cloud\)/);
   });
 });
 

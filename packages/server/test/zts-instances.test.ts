@@ -166,6 +166,9 @@ describe('issuing certificates', () => {
 
     const bundle = await ztsCall<{ name: string; certs: string }>(t.server.ztsUrl, t.ca, 'GET', '/cacerts/athenz', undefined);
     assert.deepEqual(bundle.body, { name: 'athenz', certs: t.ca });
+    const other = await ztsCall<{ code: number; message: string }>(t.server.ztsUrl, t.ca, 'GET', '/cacerts/system', undefined);
+    assert.equal(other.status, 404, other.text);
+    assert.equal(other.body.message, 'getCertificateAuthorityBundle: No such bundle: system (available: athenz)');
   });
 
   test('EKS pod (Pod Identity and IRSA): register with the pod name, 7 days, refresh', async () => {

@@ -213,6 +213,10 @@ describe('access tokens', () => {
       ['grant_type=client_credentials&scope=sports:domain&expires_in=soon', api, 400, 'invalid_request', /Invalid expires_in "soon": give the lifetime in whole seconds/],
       ['grant_type=client_credentials&scope=nosuch:domain', api, 404, 'invalid_scope', /No such domain: nosuch/],
       ['grant_type=client_credentials&scope=sports:domain', undefined, 401, 'invalid_client', /connect with your service certificate as the TLS client certificate/],
+      ['grant_type=client_credentials&scope=:domain', api, 400, 'invalid_scope', /Invalid scope item ":domain": "" is not a valid domain name/],
+      ['grant_type=client_credentials&scope=sports:role.bad*role', api, 400, 'invalid_scope', /Invalid scope item "sports:role\.bad\*role": "bad\*role" is not a valid role name/],
+      ['grant_type=client_credentials&scope=openid', api, 400, 'invalid_scope', /No domains in scope: use <domain>:domain/],
+      ['grant_type=client_credentials&scope=sports:domain&proxy_for_principal=sports.web', api, 403, 'unauthorized_client', /Principal: sports\.api not authorized for proxy access token request/],
     ];
     for (const [body, who, status, error, message] of cases) {
       const res = await tokenRequest(body, who);
@@ -221,9 +225,30 @@ describe('access tokens', () => {
       assert.match(res.body.error_description, message, body);
       assert.equal(res.body.message, res.body.error_description, 'Athenz clients read message');
     }
+    const empty = await tokenRequest(' ', api);
+    assert.equal(empty.status, 400, empty.text);
+    assert.equal(empty.body.error, 'invalid_request');
+    assert.match(empty.body.error_description, /^Empty request body: send grant_type=client_credentials&scope=<domain>:domain$/);
+    const huge = await tokenRequest(`grant_type=client_credentials&scope=sports:domain&pad=${'a'.repeat(70_000)}`, api);
+    assert.equal(huge.status, 413, huge.text.slice(0, 200));
+    assert.equal(huge.body.error, 'invalid_request');
+    assert.match(huge.body.error_description, /body is too large/i);
     const json = await tokenRequest('{"grant_type":"client_credentials"}', api, 'application/json');
     assert.equal(json.status, 400);
     assert.match(json.body.error_description, /application\/x-www-form-urlencoded/);
+  });
+
+  test('role_in_aud_claim=true names the one granted role in aud; without it aud is the domain', async () => {
+    const api = await registerApi();
+    const aud = async (body: string) => {
+      const res = await tokenRequest(body, api);
+      assert.equal(res.status, 200, res.text);
+      const { payload } = await jwtVerify(res.body.access_token, await jwks());
+      return payload.aud;
+    };
+    assert.equal(await aud('grant_type=client_credentials&scope=sports:role.readers&role_in_aud_claim=true'), 'sports:readers');
+    assert.equal(await aud('grant_type=client_credentials&scope=sports:role.readers'), 'sports');
+    assert.equal(await aud('grant_type=client_credentials&scope=weather:domain&role_in_aud_claim=false'), 'weather');
   });
 
   test('OpenID discovery names the issuer and the JWKS; keys come in Athenz\'s two forms', async () => {
@@ -266,6 +291,47 @@ describe('role tokens and service reads', () => {
     assert.match(anonymous.body.message, /connect with your service certificate/);
   });
 
+  test('role tokens: every role without role=, the lifetime asked for, the domain cap; proxy, bad names and bad times refused', async () => {
+    const api = await registerApi();
+    // A domain of its own, so the cap does not change the other tests' tokens.
+    for (const [m, p, b] of [
+      ['POST', '/domain', { name: 'capped', adminUsers: ['user.admin'] }],
+      ['PUT', '/domain/capped/role/readers', { roleMembers: [{ memberName: 'sports.api' }] }],
+      ['PUT', '/domain/capped/meta', { tokenExpiryMins: 5 }],
+      ['POST', '/domain', { name: 'nogrants', adminUsers: ['user.admin'] }],
+    ] as [string, string, unknown][]) {
+      const r = await t.admin.call(m, p, b);
+      assert.ok(r.status < 300, `${m} ${p}: ${r.text}`);
+    }
+    const get = (path: string) => ztsCall<{ token: string; expiryTime: number; message: string }>(t.server.ztsUrl, t.ca, 'GET', path, undefined, api);
+    const lifetime = async (path: string) => {
+      const res = await get(path);
+      assert.equal(res.status, 200, `${path}: ${res.text}`);
+      const m = /;t=(\d+);e=(\d+);/.exec(res.body.token)!;
+      return Number(m[2]) - Number(m[1]);
+    };
+    const all = await get('/domain/sports/token');
+    assert.equal(all.status, 200, all.text);
+    assert.match(all.body.token, /^v=Z1;d=sports;r=readers;c=1;p=sports\.api;/, 'every role the service is in (not the lapsed one), marked complete');
+    assert.equal(await lifetime('/domain/sports/token?role=readers&minExpiryTime=9000'), 9000);
+    assert.equal(await lifetime('/domain/sports/token?role=readers&minExpiryTime=9000&maxExpiryTime=600'), 600, 'the max wins over the min');
+    assert.equal(await lifetime('/domain/sports/token?role=readers&minExpiryTime=60'), 7200, 'a min under the default keeps the default');
+    assert.equal(await lifetime('/domain/capped/token?role=readers&maxExpiryTime=3600'), 300, "the domain's tokenExpiryMins caps it");
+
+    const refusals: [string, number, string][] = [
+      ['/domain/sports/token?role=readers&proxyForPrincipal=sports.web', 400, 'getRoleToken: Principal: sports.api not authorized for proxy role token request'],
+      ['/domain/sports/token?role=readers,bad*role', 400, 'getRoleToken: invalid role name "bad*role" in role=readers,bad*role'],
+      ['/domain/sports/token?role=readers&minExpiryTime=soon', 400, 'Invalid minExpiryTime "soon": give whole seconds'],
+      ['/domain/sports/token?role=readers&maxExpiryTime=1.5', 400, 'Invalid maxExpiryTime "1.5": give whole seconds'],
+      ['/domain/nogrants/token', 403, 'principal sports.api is not included in any role in domain nogrants'],
+    ];
+    for (const [path, status, message] of refusals) {
+      const res = await get(path);
+      assert.equal(res.status, status, `${path}: ${res.text}`);
+      assert.equal(res.body.message, message, path);
+    }
+  });
+
   test('services and public keys from the snapshots; authentication required', async () => {
     const api = await registerApi();
     const pem = readFileSync(join(t.dataDir, 'ca.cert.pem'), 'utf8');
@@ -288,6 +354,15 @@ describe('role tokens and service reads', () => {
     assert.deepEqual([none.status, none.body.message], [404, 'Public Key not found']);
     const nosvc = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/service/nosuch', undefined, api);
     assert.deepEqual([nosvc.status, nosvc.body.message], [404, "Service not found: 'sports.nosuch'"]);
+    for (const [path, status, message] of [
+      ['/domain/nosuch/service', 404, "Domain not found: 'nosuch'"],
+      ['/domain/sports_*/service', 400, 'Invalid domain name: sports_*'],
+      ['/domain/sports/service/web.api', 400, 'Invalid service name: web.api'],
+      ['/oauth2/keys?service=msd', 404, 'getJWKList: no keys for service msd (this server publishes the zts keys)'],
+    ] as const) {
+      const res = await ztsCall(t.server.ztsUrl, t.ca, 'GET', path, undefined, api);
+      assert.deepEqual([res.status, res.body.message], [status, message], path);
+    }
     const anonymous = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/service', undefined);
     assert.equal(anonymous.status, 401);
     const status = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/status', undefined);

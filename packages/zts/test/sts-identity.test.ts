@@ -116,3 +116,21 @@ test('STS that is down or never answers is a 504 within the timeout', async () =
     await silent.close();
   }
 });
+
+test('an STS error without Code or Message is named by its HTTP status; an oversized answer is dropped and retried, then a 504', async () => {
+  const bare = await fakeSts((_n, _req, res) => {
+    res.statusCode = 403;
+    res.end('forbidden');
+  });
+  const huge = await fakeSts((_n, _req, res) => res.end(`<GetCallerIdentityResponse>${'x'.repeat(70 * 1024)}</GetCallerIdentityResponse>`));
+  try {
+    const creds = { access: 'AKID', secret: 's', token: '' };
+    await assert.rejects(stsCallerIdentity({ region: REGION, endpoint: bare.url, timeoutMs: 5_000 })(creds),
+      refusedWith(403, /^AWS STS rejected the presented credentials \(HTTP 403: \); send fresh credentials of the assumed role$/));
+    await assert.rejects(stsCallerIdentity({ region: REGION, endpoint: huge.url, timeoutMs: 5_000 })(creds),
+      refusedWith(504, /^AWS STS did not answer in time or failed \(Error: STS answer too large\); try again later$/));
+    assert.equal(huge.seen.length, 2);
+  } finally {
+    await Promise.all([bare.close(), huge.close()]);
+  }
+});
