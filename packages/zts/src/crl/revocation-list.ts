@@ -33,6 +33,9 @@ export class RevocationList {
   private building?: Promise<PublishedCrl>;
   private lastNumber = 0n;
   private serials = new Set<string>();
+  /** Reads of the serials started and the newest one applied: an older read that finishes late must not win. */
+  private reads = 0;
+  private applied = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(a: { db: Kysely<Database>; signer: CertSigner; now: () => Date }) {
@@ -56,9 +59,14 @@ export class RevocationList {
     return this.serials.has(serialHex.toLowerCase());
   }
 
-  private async reloadSerials(): Promise<void> {
+  private async reloadSerials(): Promise<Awaited<ReturnType<typeof listRevocations>>> {
+    const read = ++this.reads;
     const rows = await listRevocations(this.db, this.now());
-    this.serials = new Set(rows.map((r) => r.serial));
+    if (read > this.applied) {
+      this.applied = read;
+      this.serials = new Set(rows.map((r) => r.serial));
+    }
+    return rows;
   }
 
   /** The current CRL, regenerated when the revocations changed or it is getting old. */
@@ -75,8 +83,7 @@ export class RevocationList {
 
   private async build(version: string): Promise<PublishedCrl> {
     const now = this.now();
-    const rows = await listRevocations(this.db, now);
-    this.serials = new Set(rows.map((r) => r.serial));
+    const rows = await this.reloadSerials();
     const thisUpdate = new Date(Math.floor(now.getTime() / 1000) * 1000);
     const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
     // Never repeat a number, even for two CRLs within the same second.
