@@ -22,4 +22,5 @@ export async function deleteInstance(
   if (!(await revokeCertRecord(ctx.db, { provider, instanceId: path.instanceId, service: `${domain}.${service}` }, 'cessationOfOperation', ctx.now()))) {
     throw notFound(`no instance ${path.instanceId} of ${domain}.${service} registered by ${provider}`);
   }
+  await ctx.revocations.reloadSerials();
 }

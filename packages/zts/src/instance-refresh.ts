@@ -57,6 +57,7 @@ export async function refreshInstance(
     record.current_serial = REVOKED;
     record.prev_serial = REVOKED;
     await updateCertRecord(ctx.db, record);
+    await ctx.revocations.reloadSerials();
     throw forbidden('Certificate revoked: this certificate is not the latest one issued to the instance; the instance must register again');
   }
 

@@ -59,7 +59,8 @@ export class RevocationList {
     return this.serials.has(serialHex.toLowerCase());
   }
 
-  private async reloadSerials(): Promise<Awaited<ReturnType<typeof listRevocations>>> {
+  /** Rereads the revoked serials (ZTS calls it after revoking, so its own revocations count at once). */
+  async reloadSerials(): Promise<Awaited<ReturnType<typeof listRevocations>>> {
     const read = ++this.reads;
     const rows = await listRevocations(this.db, this.now());
     if (read > this.applied) {
