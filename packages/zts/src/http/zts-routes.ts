@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { ztsSchemas } from './zts-schemas.ts';
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
-import type { CertificateInfo } from '@tessera/core/x509/certificate';
 import { tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { checkInstanceRegister, registerInstance } from '../instance-register.ts';
@@ -16,15 +15,11 @@ import { recordRefusal } from '../instance-events.ts';
 
 type Params = Record<string, string>;
 
-/** The client certificate, read once per TLS connection (keep-alive clients send many requests on one). */
-function peerCertificate(socket: TLSSocket): CertificateInfo | undefined {
-  return tlsPeerCertificate(socket);
-}
-
 function callerOf(req: FastifyRequest): Caller {
   const socket = req.raw.socket as TLSSocket;
   const principal = tlsPrincipal(socket);
-  const cert = principal ? peerCertificate(socket) : undefined;
+  // Read once per TLS connection (keep-alive clients send many requests on one).
+  const cert = principal ? tlsPeerCertificate(socket) : undefined;
   return {
     ...(principal ? { principal } : {}),
     ...(cert ? { cert } : {}),
