@@ -1,6 +1,7 @@
 /**
- * `tessera serve`: ZMS (and, as they land, ZTS and the UI) in one process on
- * one store. Everything is passed in; nothing is global.
+ * `tessera serve`: ZMS, ZTS and the UI in one process on one store, with
+ * logs, metrics and health endpoints on both ports. Everything is passed in;
+ * nothing is global.
  */
 import { mkdirSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
