@@ -26,6 +26,22 @@ const SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL|NOMEM)/;
 
 const raisedByDatabase = new WeakSet<object>();
 
+/**
+ * One wrapper per connection: Kysely patches each connection it has not seen
+ * before (for its query log), so a new wrapper for every acquire would stack
+ * a patch on the same connection each time, until the call stack overflows.
+ */
+const wrappedConnections = new WeakMap<object, object>();
+
+function wrapConnection(connection: object): object {
+  let wrapped = wrappedConnections.get(connection);
+  if (!wrapped) {
+    wrapped = fromDatabase(connection);
+    wrappedConnections.set(connection, wrapped);
+  }
+  return wrapped;
+}
+
 /** Wraps a Kysely driver (and the connections it hands out) so that the errors it raises are known to come from the database. */
 export function fromDatabase<T extends object>(target: T): T {
   const note = (e: unknown) => {
@@ -42,7 +58,7 @@ export function fromDatabase<T extends object>(target: T): T {
           if (!(out instanceof Promise)) return out;
           return out.then(
             // The driver's connections raise the query errors.
-            (v: unknown) => (key === 'acquireConnection' && typeof v === 'object' && v !== null ? fromDatabase(v) : v),
+            (v: unknown) => (key === 'acquireConnection' && typeof v === 'object' && v !== null ? wrapConnection(v) : v),
             (e: unknown) => Promise.reject(note(e)),
           );
         } catch (e) {

@@ -83,3 +83,17 @@ test('things that are not errors are not outages', () => {
   assert.equal(isDatabaseUnavailable('ECONNREFUSED'), false);
   assert.equal(isDatabaseUnavailable(undefined), false);
 });
+
+test('a store with a query observer runs any number of queries (each connection is wrapped once)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-many-queries-'));
+  let observed = 0;
+  const store = await openStore(join(dir, 'tessera.db'), { onQuery: () => observed++ });
+  try {
+    // Each query acquires the connection again; a wrapper per acquire used to stack up until the stack overflowed.
+    for (let i = 0; i < 20_000; i++) await sql`select 1`.execute(store.db);
+    assert.ok(observed >= 20_000, `every query observed (${observed})`);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
