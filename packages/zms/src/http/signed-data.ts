@@ -9,17 +9,19 @@ import * as S from './schemas.ts';
 
 export async function signedDataRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth, signingKey } = deps;
-  // Answers are built from the snapshot only: keep them until the snapshot changes (signing every domain is the cost).
+  // Answers are built from the snapshot only: keep them, serialized, until the snapshot changes
+  // (signing every domain, and writing 100k of them as JSON, is the cost).
   let cacheVersion = -1;
-  const cache = new Map<string, { etag: string; body: unknown }>();
-  const cached = (key: string, build: () => { etag: string; body: unknown }) => {
+  const cache = new Map<string, { etag: string; count: number; json: string }>();
+  const cached = (key: string, build: () => { etag: string; domains: unknown[] }) => {
     if (cacheVersion !== ctx.snapshots.version) {
       cache.clear();
       cacheVersion = ctx.snapshots.version;
     }
     let hit = cache.get(key);
     if (!hit) {
-      hit = build();
+      const { etag, domains } = build();
+      hit = { etag, count: domains.length, json: JSON.stringify({ domains }) };
       if (cache.size >= 100) cache.clear();
       cache.set(key, hit);
     }
@@ -36,19 +38,19 @@ export async function signedDataRoutes(app: FastifyInstance, deps: ZmsRouteDeps)
       if (!d) return { domains: [] };
       if (since && since >= d.modified) return reply.code(304).header('ETag', `"${since}"`).send();
       reply.header('ETag', `"${d.modified}"`);
-      const { body } = cached(`domain|${d.name}|${meta}`, () => ({ etag: d.modified, body: { domains: [meta ? metaOnly(d) : signedDomain(signingKey, d)] } }));
-      return body;
+      const { json } = cached(`domain|${d.name}|${meta}`, () => ({ etag: d.modified, domains: [meta ? metaOnly(d) : signedDomain(signingKey, d)] }));
+      return reply.type('application/json').send(json);
     }
     if (!meta && !(who.startsWith('sys.') && q.master === 'true')) {
       throw badRequest('getSignedDomains: full domain data for all domains needs metaonly=true (or a sys.* principal with master=true)');
     }
-    const { etag, body } = cached(`all|${since ?? ''}|${meta}`, () => {
+    const { etag, count, json } = cached(`all|${since ?? ''}|${meta}`, () => {
       const changed = modifiedDomains(ctx, since);
-      return { etag: changed.etag, body: { domains: changed.domains.map((d) => (meta ? metaOnly(d) : signedDomain(signingKey, d))) } };
+      return { etag: changed.etag, domains: changed.domains.map((d) => (meta ? metaOnly(d) : signedDomain(signingKey, d))) };
     });
-    if (since && (body as { domains: unknown[] }).domains.length === 0) return reply.code(304).header('ETag', `"${etag}"`).send();
+    if (since && count === 0) return reply.code(304).header('ETag', `"${etag}"`).send();
     reply.header('ETag', `"${etag}"`);
-    return body;
+    return reply.type('application/json').send(json);
   });
 
   app.get('/domain/:domain/signed', { schema: { operationId: 'getJWSDomain', tags: ['signed data'], params: S.params({ domain: S.domainName }), querystring: S.query({ signaturep1363format: S.boolString }), response: { 200: S.JWSDomain, ...S.errors } } }, async (req, reply) => {
