@@ -19,6 +19,9 @@ const REGENERATE_AFTER_MS = 30 * 60_000;
 /** How often the in-memory set of revoked serials is reread from the store (other replicas' revocations). */
 const SERIALS_REFRESH_MS = 15_000;
 
+/** Serials compare as numbers: lower case, without leading zeros (records keep whole bytes, e.g. `0a1f…`; Node reports `A1F…`). */
+const serialKey = (hex: string) => hex.toLowerCase().replace(/^0+(?=.)/, '');
+
 export interface PublishedCrl {
   der: Buffer;
   thisUpdate: Date;
@@ -56,7 +59,7 @@ export class RevocationList {
   }
 
   isRevoked(serialHex: string): boolean {
-    return this.serials.has(serialHex.toLowerCase());
+    return this.serials.has(serialKey(serialHex));
   }
 
   /** Rereads the revoked serials (ZTS calls it after revoking, so its own revocations count at once). */
@@ -65,7 +68,7 @@ export class RevocationList {
     const rows = await listRevocations(this.db, this.now());
     if (read > this.applied) {
       this.applied = read;
-      this.serials = new Set(rows.map((r) => r.serial));
+      this.serials = new Set(rows.map((r) => serialKey(r.serial)));
     }
     return rows;
   }
