@@ -42,7 +42,10 @@ if [ "$(cat "$build/.built" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$build" && mkdir -p "$build"
   cp -a "$src/binding.gyp" "$src/package.json" "$src/src" "$src/deps" "$build/"
   gyp=$(dirname "$(readlink -f "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js
-  if ! (cd "$build" && PATH="$(dirname "$node24"):$PATH" "$node24" "$gyp" rebuild --release --nodedir="$nodedir" -j 2 >"$tools/build.log" 2>&1); then
+  # npm passes its config to scripts as npm_config_* (this machine's npmrc sets nodedir=/usr, Node 20's
+  # headers), and node-gyp would take that over --nodedir: drop them for this build.
+  if ! (cd "$build" && env $(env | grep -io '^npm_config_[a-z_]*' | sed 's/^/-u /') PATH="$(dirname "$node24"):$PATH" \
+    "$node24" "$gyp" rebuild --release --nodedir="$nodedir" -j 2 >"$tools/build.log" 2>&1); then
     tail -30 "$tools/build.log" >&2
     echo "node24: compiling better-sqlite3 failed (whole log: $tools/build.log)" >&2
     exit 1
