@@ -82,7 +82,10 @@ test('the README walkthrough runs as written and ends with a 7-day certificate',
   mkdirSync(join(dir, 'home'));
   const ports: Record<string, number> = { 4443: await freePort(), 8443: await freePort(), 4566: await freePort() };
   const withPorts = (code: string) => code.replace(/\b(4443|8443|4566)\b/g, (p) => String(ports[p]));
-  const env = { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), LANG: 'C.UTF-8', TESSERA_LOG_LEVEL: 'warn' };
+  // A shell as a new user has it; NODE_OPTIONS and TESSERA_NODE24_ADDONS carry over so that the Node 24
+  // run (scripts/test-node24.sh) loads its own build of the SQLite driver in the README's commands too.
+  const passOn = Object.fromEntries(['NODE_OPTIONS', 'TESSERA_NODE24_ADDONS'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+  const env = { PATH: process.env.PATH ?? '', HOME: join(dir, 'home'), LANG: 'C.UTF-8', TESSERA_LOG_LEVEL: 'warn', ...passOn };
 
   let log1 = '';
   const background = blocks.find((b) => b.mode === 'background')!;
