@@ -678,6 +678,7 @@ test('an invalid or expired session shows the reason on the login page; logging 
   assert.equal(await addDialog.getByRole('alert').count(), 0, 'the expired-session error is gone once logged in again');
   await addDialog.getByRole('button', { name: 'Add a Service' }).click();
   await adminPage.getByRole('status').filter({ hasText: 'Service sports.kept added' }).waitFor();
+  await addDialog.waitFor({ state: 'hidden' }); // it closes after the banner: the tabs below take clicks again
   assert.equal((await t.admin.call('GET', '/domain/sports/service/kept')).status, 200);
 
   // A list that failed because the session ran out loads again after logging in again.
