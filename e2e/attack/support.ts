@@ -17,7 +17,7 @@ import type { Subject } from '@tessera/core/x509/names';
 import type { HttpsResponse } from '@tessera/core/https-client';
 import { startTestServer, type Backend, type TestServer } from '@tessera/server/test/support/test-server';
 import type { ServeFlags } from '@tessera/server/server-config';
-import { assumeRole, attestation, ztsCall, type AwsCreds } from '@tessera/server/test/support/workload';
+import { assumeRole, attestation, withEnv, ztsCall, type AwsCreds } from '@tessera/server/test/support/workload';
 
 export const ACCOUNT = '123456789012';
 export const OTHER_ACCOUNT = '210987654321';
@@ -143,17 +143,6 @@ export async function startBench(dir: string, o: { backend?: Backend; flags?: Se
     },
   };
   return bench;
-}
-
-export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
 }
 
 /** A refusal: the status and a message matching `message`. */

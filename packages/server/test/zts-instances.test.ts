@@ -17,7 +17,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { startTestServer, type TestServer } from './support/test-server.ts';
-import { assumeRole, attestation, serviceCsr, ztsCall, type AwsCreds } from './support/workload.ts';
+import { assumeRole, attestation, serviceCsr, withEnv, ztsCall, type AwsCreds } from './support/workload.ts';
 
 const ACCOUNT = '123456789012';
 const OTHER = '210987654321';
@@ -39,17 +39,6 @@ async function fargateCreds(taskRole = 'sports.api-service', account = ACCOUNT):
   const task = await sim.launchFargateTask({ taskRole, account, region: 'us-west-2', cluster: 'prod' });
   const base = await withEnv(task.env, () => fromContainerMetadata()());
   return { creds: await assumeRole(sim.url, 'us-west-2', base, `arn:aws:iam::${account}:role/sports.api`, 'sports.api'), taskId: task.taskId };
-}
-
-async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
 }
 
 async function register(creds: AwsCreds, instanceId: string, extra: { role?: string; keyPem?: string; attestationExtra?: Record<string, string>; expiryTime?: number; service?: string } = {}) {

@@ -13,21 +13,10 @@ import { httpsJson } from '@tessera/core/https-client';
 import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { ADMIN_PASSWORD, type TestServer } from './test-server.ts';
-import { assumeRole, attestation, serviceCsr, ztsCall, type AwsCreds } from './workload.ts';
+import { assumeRole, attestation, serviceCsr, withEnv, ztsCall, type AwsCreds } from './workload.ts';
 
 export const ACCOUNT = '123456789012';
 export const PROVIDER = 'athenz.aws.us-west-2';
-
-async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    return await fn();
-  } finally {
-    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
-  }
-}
 
 /** A domain `sports` with service `api` allowed on the AWS provider, and its IAM roles in aws-sim. */
 export async function setUpSports(t: TestServer, sim: AwsSim): Promise<void> {

@@ -62,3 +62,15 @@ export function ztsCall<T = Record<string, string>>(
 ): Promise<HttpsResponse<T>> {
   return httpsJson<T>({ method, url: `${ztsUrl}${path}`, body, ca, ...(mtls ?? {}), headers: { 'user-agent': 'SIA-AWS test' } });
 }
+
+/** Runs `fn` with `env` added to process.env (the AWS SDK reads its endpoints from there), then restores it. */
+export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
