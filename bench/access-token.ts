@@ -21,7 +21,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
-import { processStats, serverBundle, start } from './support/process.ts';
+import { processStats, productionStart, start } from './support/process.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   try {
     const tessera = await start(
       process.execPath,
-      [serverBundle(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
+      [...productionStart(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'],
       { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
       / {2}Store {5}.*\n/,
     );

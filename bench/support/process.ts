@@ -12,6 +12,15 @@ export function serverBundle(): string {
   return bundle;
 }
 
+/**
+ * The server as `npm start` runs it: the node options of package.json's start
+ * script (V8's young generation kept small for memory), then the compiled server.
+ */
+export function productionStart(): string[] {
+  const words = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
+  return [...words.slice(1, words.findIndex((w) => w.endsWith('tessera.mjs'))), serverBundle()];
+}
+
 export interface ProcessStats {
   rssMb: number;
   peakRssMb: number;

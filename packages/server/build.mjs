@@ -1,9 +1,10 @@
 // `npm run build`: tessera's server as compiled JavaScript, so that a production
 // start loads no TypeScript compiler: node packages/server/dist/tessera.mjs serve.
-// One ESM file with every dependency bundled except native modules (better-sqlite3)
-// and optional ones pg may load. It runs from the checkout, next to node_modules
-// and packages/ui/dist: paths that code finds through import.meta.url (the UI's
+// ESM with every dependency bundled except native modules (better-sqlite3) and
+// optional ones pg may load: dist/tessera.mjs and the chunks it loads on demand.
+// It runs from the checkout, next to node_modules and packages/ui/dist: paths that code finds through import.meta.url (the UI's
 // files, the demo's helper binaries) resolve as they do from the sources.
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -22,9 +23,16 @@ const sourceUrls = {
   },
 };
 
+const dist = new URL('./dist/', import.meta.url).pathname;
+rmSync(dist, { recursive: true, force: true });
 await build({
-  entryPoints: [new URL('./src/production-entry.ts', import.meta.url).pathname],
-  outfile: new URL('./dist/tessera.mjs', import.meta.url).pathname,
+  entryPoints: { tessera: new URL('./src/production-entry.ts', import.meta.url).pathname },
+  outdir: dist,
+  // Code only `tessera demo` and `tessera aws-sim` use (aws-sim, siad, the AWS SDK) goes into
+  // chunks loaded by those commands, so a `tessera serve` process neither loads nor keeps it.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -51,6 +51,10 @@ async function prepare(config: ServerConfig, now: () => Date): Promise<Bootstrap
 /** In the primary: prepare, fork `config.workers` workers, resolve when all listen. */
 export async function startCluster(config: ServerConfig, log: (line: string) => void, now: () => Date = () => new Date()): Promise<ClusterStarted> {
   const bootstrap = await prepare(config, now);
+  // Workers accept connections themselves from the shared socket. Node's default
+  // on Linux (round-robin) has the primary accept each one and pass it over IPC,
+  // which costs both processes CPU on every new connection — and siad connects anew each time.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   const fork = (): Worker => {
     const worker = cluster.fork();

@@ -116,7 +116,11 @@ test('the image: multi-stage, compiled JS run by node, a non-root user', () => {
   assert.equal(stages.length, 2);
   assert.match(dockerfile, /^RUN npm run build\b/m);
   assert.match(dockerfile, /^COPY --from=build \/src\/packages\/server\/dist /m);
-  assert.match(dockerfile, /^ENTRYPOINT \["node", "packages\/server\/dist\/tessera\.mjs"\]/m);
+  // The image starts the server exactly as `npm start` does (same node options).
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]) as string[];
+  assert.deepEqual(entrypoint, start.slice(0, -1));
+  assert.equal(entrypoint.at(-1), 'packages/server/dist/tessera.mjs');
   assert.match(dockerfile, /^USER 10001:10001$/m);
   assert.doesNotMatch(dockerfile, /tsx/, 'no TypeScript at run time');
   // The manifests run the image as the same user.

@@ -34,6 +34,8 @@ export interface DomainSnapshotsOptions {
 }
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
+/** Changes kept for modifiedSince(); older ones are dropped half at a time. */
+const CHANGE_LOG_MAX = 8192;
 const earlier = (iso: string, ms: number) => (iso === EPOCH ? EPOCH : new Date(Date.parse(iso) - ms).toISOString());
 
 export class DomainSnapshots {
@@ -48,6 +50,9 @@ export class DomainSnapshots {
   private newestDeletion = EPOCH;
   private lastFullPass = 0;
   private changes = 0;
+  /** Domains reloaded after the first load, in arrival order: every domain modified after `changeLogFrom` is in it. */
+  private changeLog: { name: string; modified: string }[] = [];
+  private changeLogFrom = EPOCH;
   /** When the snapshot last matched the store (for the snapshot-age metric). */
   lastSync: Date | undefined;
 
@@ -80,7 +85,29 @@ export class DomainSnapshots {
     return this.domains.get(name);
   }
 
-  /** Every domain name, sorted (computed once per version and shared: do not modify it). */
+  /** Every domain, in no particular order. */
+  all(): IterableIterator<DomainData> {
+    return this.domains.values();
+  }
+
+  /**
+   * The domains modified after `since`, from the log of changes (a poll of
+   * ZTS finds a few among 100k), or undefined when the log does not reach
+   * back that far: then look at every domain.
+   */
+  modifiedSince(since: string): DomainData[] | undefined {
+    if (since < this.changeLogFrom) return undefined;
+    const names = new Set<string>();
+    for (const c of this.changeLog) if (c.modified > since) names.add(c.name);
+    const found: DomainData[] = [];
+    for (const name of names) {
+      const d = this.domains.get(name);
+      if (d && d.modified > since) found.push(d);
+    }
+    return found;
+  }
+
+  /** Every domain name, sorted (computed once per set of names and shared: do not modify it). */
   names(): string[] {
     this.sortedNames ??= [...this.domains.keys()].sort();
     return this.sortedNames;
@@ -98,6 +125,8 @@ export class DomainSnapshots {
       this.pendingPoll = undefined;
       const fullDue = this.lastFullPass === 0 || Date.now() - this.lastFullPass >= (this.options.fullPassIntervalMs ?? 600_000);
       await (fullDue ? this.fullPass() : this.poll());
+      // After the first load, every later change goes through reload() and into the log.
+      if (!this.lastSync) this.changeLogFrom = this.newestModified;
       this.lastSync = new Date();
     });
     return this.pendingPoll;
@@ -170,8 +199,11 @@ export class DomainSnapshots {
       for (const name of names) {
         const data = fresh.get(name);
         if (data) {
+          // A changed domain keeps its place in the sorted names; only a new one reorders them.
+          if (!this.domains.has(name)) this.sortedNames = undefined;
           this.domains.set(name, data);
-          this.changed();
+          this.changes++;
+          if (this.lastSync) this.logChange(name, data.modified);
         } else if (this.domains.delete(name)) {
           this.changed();
         }
@@ -179,6 +211,15 @@ export class DomainSnapshots {
     }
   }
 
+  private logChange(name: string, modified: string): void {
+    if (this.changeLog.length >= CHANGE_LOG_MAX) {
+      const dropped = this.changeLog.splice(0, CHANGE_LOG_MAX / 2);
+      for (const c of dropped) if (c.modified > this.changeLogFrom) this.changeLogFrom = c.modified;
+    }
+    this.changeLog.push({ name, modified });
+  }
+
+  /** A domain was removed. */
   private changed(): void {
     this.changes++;
     this.sortedNames = undefined;

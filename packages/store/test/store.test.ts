@@ -140,6 +140,25 @@ for (const backend of backends) {
       }
     });
 
+    test('modifiedSince: the domains changed after a time, from the log of changes kept since the first load', async () => {
+      await seed(store, 'logged');
+      const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
+      await snapshots.start();
+      try {
+        const later = '2099-01-01T00:00:00.000Z';
+        assert.deepEqual(snapshots.modifiedSince(later), [], 'nothing changed since the first load');
+        await store.db.updateTable('domains').set({ modified: later }).where('name', '=', 'logged').execute();
+        await snapshots.refresh();
+        assert.deepEqual(snapshots.modifiedSince('2098-12-31T23:59:59.999Z')?.map((d) => d.name), ['logged']);
+        assert.deepEqual(snapshots.modifiedSince(later), [], 'only what is newer than the time asked');
+        assert.equal(snapshots.modifiedSince('2000-01-01T00:00:00.000Z'), undefined, 'older than the log: the caller looks at every domain');
+      } finally {
+        snapshots.stop();
+        // A domain stamped in 2099 would hide every later change from the next test's polls.
+        await store.db.deleteFrom('domains').where('name', '=', 'logged').execute();
+      }
+    });
+
     test('a replica follows by polling: late commits within the look-back, delete and create again', async () => {
       const writer = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
       const replica = new DomainSnapshots(store.db, { pollIntervalMs: 50 });

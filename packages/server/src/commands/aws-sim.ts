@@ -7,8 +7,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { startAwsSim } from '@tessera/aws-sim/sim';
 
 interface AwsSimFlags {
   port: string;
@@ -87,6 +85,8 @@ function startCommand(): Command {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${flags.port}'`);
       account(flags.account);
+      // Loaded when used: `tessera serve` in the same program should not carry the simulator or the AWS SDK.
+      const { startAwsSim } = await import('@tessera/aws-sim/sim');
       const sim = await startAwsSim({ port, stateFile: flags.state, region: flags.region });
       const root = sim.rootCredentials(flags.account);
       if (flags.certOut) writeFileSync(flags.certOut, sim.identityDocumentCertPem);
@@ -124,6 +124,7 @@ function createRoleCommand(): Command {
     .option('--path <path>', 'role path', '/')
     .action(async (flags: { roleName: string; assumeRolePolicyDocument: string; path: string }) => {
       const { url } = simEnv(process.env);
+      const { CreateRoleCommand, IAMClient } = await import('@aws-sdk/client-iam');
       const iam = new IAMClient({ endpoint: process.env.AWS_ENDPOINT_URL_IAM ?? url, region: process.env.AWS_REGION ?? 'us-east-1' });
       try {
         const out = await iam.send(

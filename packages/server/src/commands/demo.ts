@@ -1,6 +1,6 @@
 /** `tessera demo`: the EKS/Fargate workflow on a fresh embedded server, step by step. */
 import { Command } from 'commander';
-import { runDemo, type DemoOptions } from '../demo/run-demo.ts';
+import type { DemoOptions } from '../demo/run-demo.ts';
 
 export function demoCommand(): Command {
   return new Command('demo')
@@ -10,6 +10,8 @@ export function demoCommand(): Command {
     .option('--zms-port <port>', 'ZMS HTTPS port', '4443')
     .option('--zts-port <port>', 'ZTS HTTPS port', '8443')
     .action(async (flags: DemoOptions) => {
+      // Loaded when used: `tessera serve` should not carry aws-sim, siad and the AWS SDK.
+      const { runDemo } = await import('../demo/run-demo.ts');
       process.exitCode = await runDemo(flags, (line) => process.stdout.write(`${line}\n`));
     });
 }
