@@ -129,6 +129,8 @@ async function main(): Promise<void> {
       const r = await httpsJson({ method, url: `${zmsUrl}${path}`, body, ca: caPem, headers: { authorization: `Bearer ${login.body.token}` } });
       if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
     }
+    // Each worker follows the store by polling (every second): let all of them see the new domain.
+    await new Promise((r) => setTimeout(r, 1500));
 
     // bench.api's service certificate, as ZTS would have issued it to siad.
     const client = generateKeyPair('ec');

@@ -48,7 +48,7 @@ const WARMUP = 500;
 
 const { values: opts } = parseArgs({
   options: {
-    requests: { type: 'string', default: '1000' },
+    requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '1' },
     rows: { type: 'string', default: 'rolecert,register,refresh' },
@@ -192,6 +192,8 @@ async function main(): Promise<void> {
       const r = await httpsJson({ method, url: `${zmsUrl}${path}`, body, ca: caPem, headers: { authorization: `Bearer ${login.body.token}` } });
       if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
     }
+    // With --workers N each worker follows the store by polling (every second): let all of them see the domain.
+    await sleep(1500);
 
     // AWS: role bench.api, assumed by an IAM user; its session credentials are the attestation of every register and refresh.
     const user = sim.createAccessKey(ACCOUNT, { userName: 'bench' });

@@ -60,6 +60,30 @@ test('ZTS sees a domain created through ZMS within seconds', async () => {
   assert.ok(seen, 'ZTS learned about the new domain from the shared store');
 });
 
+test('a domain created through one ZMS process can be written through another at once', async () => {
+  // Another ZMS replica, whose snapshot polls every second: the write comes long before its next poll.
+  const other = await startServer(
+    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only: 'zms' }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+  );
+  try {
+    const ca = zms.tls.caCertPem;
+    const login = await httpsJson<{ token: string }>({
+      url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    const auth = { authorization: `Bearer ${login.body.token}` };
+    const created = await httpsJson({ method: 'POST', url: `${zms.zmsUrl}/domain`, ca, body: { name: 'quick', adminUsers: ['user.admin'] }, headers: auth });
+    assert.equal(created.status, 200, created.text);
+    const put = await httpsJson({ method: 'PUT', url: `${other.zmsUrl}/domain/quick/service/api`, ca, body: { name: 'quick.api' }, headers: auth });
+    assert.equal(put.status, 204, put.text);
+    const read = await httpsJson<{ name: string }>({ url: `${other.zmsUrl}/domain/quick/service/api`, ca, headers: auth });
+    assert.equal(read.body.name, 'quick.api');
+    const missing = await httpsJson({ method: 'PUT', url: `${other.zmsUrl}/domain/nosuch/service/api`, ca, body: { name: 'nosuch.api' }, headers: auth });
+    assert.equal(missing.status, 404, 'a domain in neither snapshot nor store is still not found');
+  } finally {
+    await other.close();
+  }
+});
+
 test('a revocation through the ZMS process is on the ZTS process\'s CRL at once', async () => {
   const ca = zms.tls.caCertPem;
   const login = await httpsJson<{ token: string }>({

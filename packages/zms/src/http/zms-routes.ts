@@ -44,6 +44,12 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
   });
   // Credentials are checked once per request; routes read the outcome.
   app.addHook('onRequest', deps.auth.authenticate);
+  // A domain just created through another worker or replica may not be in this process's
+  // snapshot yet (it polls every second): look in the store before answering "not found".
+  app.addHook('preHandler', async (req) => {
+    const domain = (req.params as { domain?: string } | undefined)?.domain?.toLowerCase();
+    if (domain && !deps.ctx.snapshots.get(domain)) await deps.ctx.snapshots.refresh(domain);
+  });
   for (const plugin of PLUGINS) await app.register(async (scope) => plugin(scope, deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
