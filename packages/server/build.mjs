@@ -2,8 +2,9 @@
 // start loads no TypeScript compiler: node packages/server/dist/tessera.mjs serve.
 // ESM with every dependency bundled except native modules (better-sqlite3) and
 // optional ones pg may load: dist/tessera.mjs and the chunks it loads on demand.
-// It runs from the checkout, next to node_modules and packages/ui/dist: paths that code finds through import.meta.url (the UI's
-// files, the demo's helper binaries) resolve as they do from the sources.
+// It runs from the checkout, next to node_modules and packages/ui/dist: paths
+// that code finds through import.meta.url (the UI's files, the demo's helper
+// binaries) resolve as they do from the sources.
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
