@@ -57,6 +57,8 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
   },
 });
+/** Whether --rows picks a row (by a prefix of its name). */
+const picked = (row: string) => opts.rows.split(',').some((r) => row.startsWith(r));
 const REQUESTS = Number(opts.requests);
 const CONCURRENCY = Number(opts.concurrency);
 const ROUNDS = Number(opts.rounds);
@@ -164,8 +166,7 @@ async function main(): Promise<void> {
     // Tessera on the embedded store, as `npm run demo` runs it, checking AWS attestation with aws-sim's STS.
     const tessera = await start(
       process.execPath,
-      // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-      [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...productionStart(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error', '--workers', opts.workers],
+      [...productionStart(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error', '--workers', opts.workers],
       { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url },
       / {2}Store {5}.*\n/,
     );
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
       uris: ['spiffe://bench/sa/api', `athenz://instanceid/${PROVIDER}/${instanceId}`],
     });
     // Every register needs a CSR of its own (a new instance id); only made when that row runs.
-    const totalRegisters = opts.rows.split(',').some((r) => 'register'.startsWith(r)) ? ROUNDS * (WARMUP + REQUESTS) : 0;
+    const totalRegisters = picked('register') ? ROUNDS * (WARMUP + REQUESTS) : 0;
     if (totalRegisters) console.log(`preparing ${totalRegisters} register CSRs ...`);
     const registerCsrs: string[] = [];
     for (let i = 0; i < totalRegisters; i++) registerCsrs.push(await serviceCsr(keys[i % keys.length], `task-${i}`));
@@ -294,7 +295,7 @@ async function main(): Promise<void> {
       },
     ];
 
-    const pairs = allPairs.filter((p) => opts.rows.split(',').some((r) => p.row.startsWith(r)));
+    const pairs = allPairs.filter((p) => picked(p.row));
     console.log(`${REQUESTS} certificates per row after ${WARMUP} warm-up, ${CONCURRENCY} at a time; EC P-256 CA; RSA 2048 CSRs; ${ROUNDS} round(s); tessera serve --workers ${opts.workers}`);
     const rows: string[][] = [['row', 'server', 'certs/s', 'p50 ms', 'p99 ms', 'server CPU ms/cert', 'bench CPU ms/cert', 'RSS MB', 'Tessera ÷ cfssl']];
     for (let round = 0; round < ROUNDS; round++) {

@@ -61,8 +61,7 @@ interface Server {
 /** @param start node's arguments up to the command: options and the program */
 async function startServe(start: string[], dataDir: string): Promise<Server> {
   const started = performance.now();
-  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the server.
-  const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...start, 'serve', '--data-dir', dataDir, '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'], {
+  const child = spawn(process.execPath, [...start, 'serve', '--data-dir', dataDir, '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'], {
     env: { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_WORKERS: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -15,10 +15,12 @@ export function serverBundle(): string {
 /**
  * The server as `npm start` runs it: the node options of package.json's start
  * script (V8's young generation kept small for memory), then the compiled server.
+ * BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go first (to profile it).
  */
 export function productionStart(): string[] {
   const words = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/);
-  return [...words.slice(1, words.findIndex((w) => w.endsWith('tessera.mjs'))), serverBundle()];
+  const extra = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return [...extra, ...words.slice(1, words.findIndex((w) => w.endsWith('tessera.mjs'))), serverBundle()];
 }
 
 export interface ProcessStats {

@@ -6,3 +6,9 @@ export function randomSerial(): string {
   bytes[0] = (bytes[0] & 0x7f) | 0x01; // positive, and never a leading zero byte
   return bytes.toString('hex');
 }
+
+/**
+ * A serial as one spelling of its number, to compare serials by: lower case,
+ * without leading zeros (records keep whole bytes, e.g. `0a1f…`; Node reports `A1F…`).
+ */
+export const serialKey = (hex: string): string => hex.toLowerCase().replace(/^0+(?=.)/, '');

@@ -12,15 +12,13 @@ import type { Kysely } from 'kysely';
 import type { Database } from '@tessera/store/schema';
 import { listRevocations, revocationsVersion } from '@tessera/store/revoked-certificates';
 import type { RevocationReason } from '@tessera/core/x509/crl';
+import { serialKey } from '@tessera/core/x509/serial';
 import type { CertSigner } from '../signer.ts';
 
 export const CRL_VALIDITY_MS = 60 * 60_000;
 const REGENERATE_AFTER_MS = 30 * 60_000;
 /** How often the in-memory set of revoked serials is reread from the store (other replicas' revocations). */
 const SERIALS_REFRESH_MS = 15_000;
-
-/** Serials compare as numbers: lower case, without leading zeros (records keep whole bytes, e.g. `0a1f…`; Node reports `A1F…`). */
-const serialKey = (hex: string) => hex.toLowerCase().replace(/^0+(?=.)/, '');
 
 export interface PublishedCrl {
   der: Buffer;

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { ApiError, badRequest, notFound, unauthorized } from '@tessera/core/errors';
 import { isDomainName, isSimpleName } from '@tessera/core/names';
+import { serialKey } from '@tessera/core/x509/serial';
 import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { ZtsContext } from '../context.ts';
 import { issueAccessToken, type TokenCaller } from '../tokens/access-token.ts';
@@ -32,7 +33,7 @@ function tokenCaller(req: FastifyRequest): TokenCaller & { ip: string } {
   if (typeof cn !== 'string' || cn === '') return { ip: req.ip };
   let cached = thumbprints.get(socket);
   if (!cached || !cached.raw.equals(peer.raw)) {
-    cached = { raw: peer.raw, thumbprint: createHash('sha256').update(peer.raw).digest('base64url'), serial: peer.serialNumber.toLowerCase().replace(/^0+(?=.)/, '') };
+    cached = { raw: peer.raw, thumbprint: createHash('sha256').update(peer.raw).digest('base64url'), serial: serialKey(peer.serialNumber) };
     thumbprints.set(socket, cached);
   }
   return { principal: cn.toLowerCase(), certThumbprint: cached.thumbprint, certSerial: cached.serial, ip: req.ip };
