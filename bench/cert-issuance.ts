@@ -16,7 +16,9 @@
  * is given. Server CPU per request comes from /proc/<pid>/stat of each server
  * and the processes it started, so load generator and aws-sim are not counted
  * there; they are the "bench CPU" column. Tessera runs with --workers (default:
- * one per core but one, which the load generator needs).
+ * one per core but one, which the load generator needs). Every target is warmed
+ * up first until its CPU per certificate stops falling (V8 compiles ZTS's hot
+ * code over its first few thousand requests); the warm-up's figures are printed.
  *
  *   npm run bench -- [--requests N] [--concurrency C] [--rounds R] [--rows rolecert,register,refresh]
  *   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/cert-issuance.ts
@@ -43,8 +45,14 @@ import { processStats, productionStart, start } from './support/process.ts';
 const ADMIN_PASSWORD = 'bench-admin-password';
 const ACCOUNT = '123456789012';
 const PROVIDER = 'athenz.aws.us-west-2';
-// Enough for V8 to optimize the request path (cfssl, compiled ahead of time, needs none).
-const WARMUP = 500;
+// The warm-up runs at least WARM_MIN_BATCHES batches, then on until a batch costs the server no
+// less than WARM_SETTLED of the one before: V8 compiles the hot code on background threads over the
+// first few thousand requests (about 0.6 s of CPU for ZTS here, paid once per process), and the rows
+// measure the steady state a long-running server is in. cfssl is compiled ahead of time.
+const WARM_BATCH = 1000;
+const WARM_MIN_BATCHES = 3;
+const WARM_SETTLED = 0.9;
+const WARM_MAX_BATCHES = 8;
 
 const { values: opts } = parseArgs({
   options: {
@@ -64,13 +72,18 @@ const CONCURRENCY = Number(opts.concurrency);
 const ROUNDS = Number(opts.rounds);
 if (!(REQUESTS > 0 && CONCURRENCY > 0 && ROUNDS > 0)) throw new Error('--requests, --concurrency and --rounds take positive numbers');
 
-/** One request: `worker` is 0..C-1, `i` counts every request of the run; resolves with the certificate PEM. */
-type Send = (worker: number, i: number) => Promise<string>;
+/**
+ * One request; resolves with the certificate PEM. `worker` is 0..C-1; `i` counts the measured
+ * requests of a target over all rounds, and is undefined during the warm-up.
+ */
+type Send = (worker: number, i: number | undefined) => Promise<string>;
 
 interface Target {
   name: string;
   pid: number;
   send: Send;
+  /** Measured requests so far (the next `i`). */
+  sent: number;
 }
 
 interface Result {
@@ -114,13 +127,14 @@ function postJson(url: string, body: unknown, tls: Agent | Pick<RequestOptions, 
   });
 }
 
-/** N requests, C at a time; every certificate is checked against the CA. */
-async function load(send: Send, first: number, n: number, caCert: X509Certificate): Promise<number[]> {
+/** N requests, C at a time (numbered from `first`, or unnumbered for a warm-up); every certificate is checked against the CA. */
+async function load(send: Send, first: number | undefined, n: number, caCert: X509Certificate): Promise<number[]> {
   const latencies: number[] = [];
   let next = 0;
   const worker = async (w: number) => {
     while (next < n) {
-      const i = first + next++;
+      const i = first === undefined ? undefined : first + next;
+      next++;
       const started = performance.now();
       const pem = await send(w, i);
       latencies.push(performance.now() - started);
@@ -131,13 +145,27 @@ async function load(send: Send, first: number, n: number, caCert: X509Certificat
   return latencies;
 }
 
-async function measure(t: Target, round: number, caCert: X509Certificate): Promise<Result> {
-  const base = round * (WARMUP + REQUESTS);
-  await load(t.send, base, WARMUP, caCert); // warm-up: JIT, connections, caches
+/** Warms a target up (JIT, connections, caches) until its server CPU per certificate stops falling; returns that CPU per batch. */
+async function warmUp(t: Target, caCert: X509Certificate): Promise<number[]> {
+  const batches: number[] = [];
+  while (batches.length < WARM_MAX_BATCHES) {
+    const before = processStats(t.pid).cpuSeconds;
+    await load(t.send, undefined, WARM_BATCH, caCert);
+    batches.push(((processStats(t.pid).cpuSeconds - before) * 1000) / WARM_BATCH);
+    const [previous, last] = batches.slice(-2);
+    if (batches.length >= WARM_MIN_BATCHES && last >= WARM_SETTLED * previous) break;
+  }
+  return batches;
+}
+
+async function measure(t: Target, caCert: X509Certificate): Promise<Result> {
+  const warm = await warmUp(t, caCert);
+  console.log(`warm-up ${t.name}: ${warm.length * WARM_BATCH} requests, server CPU ms/cert per ${WARM_BATCH}: ${warm.map((ms) => ms.toFixed(2)).join(' → ')}`);
   const before = processStats(t.pid);
   const benchBefore = process.cpuUsage();
   const started = performance.now();
-  const latencies = (await load(t.send, base + WARMUP, REQUESTS, caCert)).sort((a, b) => a - b);
+  const latencies = (await load(t.send, t.sent, REQUESTS, caCert)).sort((a, b) => a - b);
+  t.sent += REQUESTS;
   const seconds = (performance.now() - started) / 1000;
   const after = processStats(t.pid);
   const bench = process.cpuUsage(benchBefore);
@@ -226,17 +254,21 @@ async function main(): Promise<void> {
     const roleCsrs = await Promise.all(keys.map((keyPem) => createCsr({
       keyPem, subject: { commonName: 'bench:role.readers' }, uris: ['spiffe://bench/ra/readers', 'athenz://principal/bench.api'],
     })));
+    const roleCsr = (w: number, i: number | undefined) => roleCsrs[(i ?? w) % roleCsrs.length];
     const serviceCsr = (keyPem: string, instanceId: string) => createCsr({
       keyPem,
       subject: { commonName: 'bench.api', organizationalUnit: PROVIDER },
       dnsNames: ['api.bench.aws.athenz.cloud'],
       uris: ['spiffe://bench/sa/api', `athenz://instanceid/${PROVIDER}/${instanceId}`],
     });
-    // Every register needs a CSR of its own (a new instance id); only made when that row runs.
-    const totalRegisters = picked('register') ? ROUNDS * (WARMUP + REQUESTS) : 0;
+    // Every measured register is a new instance with a CSR of its own, made only when that row runs;
+    // the warm-up registers one instance per concurrent client again and again.
+    const totalRegisters = picked('register') ? ROUNDS * REQUESTS : 0;
     if (totalRegisters) console.log(`preparing ${totalRegisters} register CSRs ...`);
     const registerCsrs: string[] = [];
     for (let i = 0; i < totalRegisters; i++) registerCsrs.push(await serviceCsr(keys[i % keys.length], `task-${i}`));
+    const warmRegisterCsrs = await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => serviceCsr(keys[w % keys.length], `warm-${w}`)));
+    const registerCsr = (w: number, i: number | undefined) => (i === undefined ? warmRegisterCsrs[w] : registerCsrs[i]);
 
     // Refresh: one registered instance per concurrent client, each refreshing with its latest certificate.
     const instances = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
@@ -266,18 +298,20 @@ async function main(): Promise<void> {
         tessera: {
           name: 'Tessera ZTS /rolecert',
           pid: tessera.child.pid!,
-          send: async (_w, i) => ((await postJson(`${ztsUrl}/rolecert`, { csr: roleCsrs[i % roleCsrs.length], expiryTime: 1440 }, keepAlive, 200)) as { x509Certificate: string }).x509Certificate,
+          send: async (w, i) => ((await postJson(`${ztsUrl}/rolecert`, { csr: roleCsr(w, i), expiryTime: 1440 }, keepAlive, 200)) as { x509Certificate: string }).x509Certificate,
+          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs', pid: cfssl.pid!, send: (_w, i) => cfsslSign(roleCsrs[i % roleCsrs.length], keepAlive) },
+        cfssl: { name: 'cfssl /sign, same CSRs', pid: cfssl.pid!, send: (w, i) => cfsslSign(roleCsr(w, i), keepAlive), sent: 0 },
       },
       {
         row: 'register (new TLS connection each, STS)',
         tessera: {
           name: 'Tessera ZTS POST /instance',
           pid: tessera.child.pid!,
-          send: async (_w, i) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: registerCsrs[i], attestationData }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
+          send: async (w, i) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: registerCsr(w, i), attestationData }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
+          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (_w, i) => cfsslSign(registerCsrs[i], clientTls) },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w, i) => cfsslSign(registerCsr(w, i), clientTls), sent: 0 },
       },
       {
         row: 'refresh (new mTLS connection each, STS)',
@@ -290,18 +324,19 @@ async function main(): Promise<void> {
             inst.cert = r.x509Certificate;
             return inst.cert;
           },
+          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(instances[w].csr, { ca: caPem, cert: instances[w].cert, key: instances[w].key }) },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(instances[w].csr, { ca: caPem, cert: instances[w].cert, key: instances[w].key }), sent: 0 },
       },
     ];
 
     const pairs = allPairs.filter((p) => picked(p.row));
-    console.log(`${REQUESTS} certificates per row after ${WARMUP} warm-up, ${CONCURRENCY} at a time; EC P-256 CA; RSA 2048 CSRs; ${ROUNDS} round(s); tessera serve --workers ${opts.workers}`);
+    console.log(`${REQUESTS} certificates per row after a warm-up until the server's CPU per certificate settles, ${CONCURRENCY} at a time; EC P-256 CA; RSA 2048 CSRs; ${ROUNDS} round(s); tessera serve --workers ${opts.workers}`);
     const rows: string[][] = [['row', 'server', 'certs/s', 'p50 ms', 'p99 ms', 'server CPU ms/cert', 'bench CPU ms/cert', 'RSS MB', 'Tessera ÷ cfssl']];
     for (let round = 0; round < ROUNDS; round++) {
       for (const p of pairs) {
-        const t = await measure(p.tessera, round, caCert);
-        const c = await measure(p.cfssl, round, caCert);
+        const t = await measure(p.tessera, caCert);
+        const c = await measure(p.cfssl, caCert);
         const fmt = (r: Result, ratio: string, row: string) => [row, r.name, r.perSecond.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.cpuMsPerCert.toFixed(2), r.benchCpuMsPerCert.toFixed(2), r.rssMb.toFixed(0), ratio];
         rows.push(fmt(t, `${(t.perSecond / c.perSecond).toFixed(2)}× certs/s, ${(t.cpuMsPerCert / c.cpuMsPerCert).toFixed(2)}× CPU`, ROUNDS > 1 ? `${p.row} #${round + 1}` : p.row));
         rows.push(fmt(c, '', ''));

@@ -139,6 +139,14 @@ describe('tokens that must not work', () => {
     denied(await withToken(token), 401, /authenticat|credential|token/i);
   });
 
+  test('a token that worked is refused once it expires (ZMS remembers checked signatures, not their validity)', async () => {
+    const token = serverKey().issue('user.admin', 2, new Date());
+    assert.equal((await withToken(token)).status, 200);
+    const expires = Number(/;e=(\d+);/.exec(token)![1]) * 1000;
+    await new Promise((r) => setTimeout(r, expires - Date.now() + 50));
+    denied(await withToken(token), 401, /authenticat|credential|token/i);
+  });
+
   test('a token signed by another key → 401', async () => {
     const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     denied(await withToken(userTokenSigner(other.privateKey, other.publicKey).issue('user.admin', 3600, new Date())), 401, /authenticat|credential|token/i);

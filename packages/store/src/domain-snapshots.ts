@@ -50,8 +50,13 @@ export class DomainSnapshots {
   private newestDeletion = EPOCH;
   private lastFullPass = 0;
   private changes = 0;
-  /** Domains reloaded after the first load, in arrival order: every domain modified after `changeLogFrom` is in it. */
-  private changeLog: { name: string; modified: string }[] = [];
+  /**
+   * Domains reloaded after the first load, in arrival order: every domain modified after
+   * `changeLogFrom` is in it. `newest` is the newest `modified` up to and including each entry:
+   * it never decreases along the log, so a binary search finds where changes after a time begin
+   * (arrival order is only nearly time order, as commits land a little after their stamps).
+   */
+  private changeLog: { name: string; modified: string; newest: string }[] = [];
   private changeLogFrom = EPOCH;
   /** When the snapshot last matched the store (for the snapshot-age metric). */
   lastSync: Date | undefined;
@@ -97,8 +102,16 @@ export class DomainSnapshots {
    */
   modifiedSince(since: string): DomainData[] | undefined {
     if (since < this.changeLogFrom) return undefined;
+    const log = this.changeLog;
+    // The first entry whose `newest` is after `since`: every entry before it is not.
+    let lo = 0;
+    for (let hi = log.length; lo < hi; ) {
+      const mid = (lo + hi) >>> 1;
+      if (log[mid].newest > since) hi = mid;
+      else lo = mid + 1;
+    }
     const names = new Set<string>();
-    for (const c of this.changeLog) if (c.modified > since) names.add(c.name);
+    for (let i = lo; i < log.length; i++) if (log[i].modified > since) names.add(log[i].name);
     const found: DomainData[] = [];
     for (const name of names) {
       const d = this.domains.get(name);
@@ -216,7 +229,8 @@ export class DomainSnapshots {
       const dropped = this.changeLog.splice(0, CHANGE_LOG_MAX / 2);
       for (const c of dropped) if (c.modified > this.changeLogFrom) this.changeLogFrom = c.modified;
     }
-    this.changeLog.push({ name, modified });
+    const newest = this.changeLog.at(-1)?.newest;
+    this.changeLog.push({ name, modified, newest: newest !== undefined && newest > modified ? newest : modified });
   }
 
   /** A domain was removed. */

@@ -152,10 +152,23 @@ for (const backend of backends) {
         assert.deepEqual(snapshots.modifiedSince('2098-12-31T23:59:59.999Z')?.map((d) => d.name), ['logged']);
         assert.deepEqual(snapshots.modifiedSince(later), [], 'only what is newer than the time asked');
         assert.equal(snapshots.modifiedSince('2000-01-01T00:00:00.000Z'), undefined, 'older than the log: the caller looks at every domain');
+
+        // Changes arrive nearly, not exactly, in time order: a commit stamped before another may land after it.
+        const t = (s: number) => new Date(Date.parse(later) + s * 1000).toISOString();
+        for (const [name, s] of [['log-a', 2], ['log-b', 10], ['log-c', 5]] as const) {
+          await seed(store, name);
+          await store.db.updateTable('domains').set({ modified: t(s) }).where('name', '=', name).execute();
+          await snapshots.refresh(name);
+        }
+        const since = (s: number) => snapshots.modifiedSince(t(s))?.map((d) => d.name);
+        assert.deepEqual(since(1), ['log-a', 'log-b', 'log-c']);
+        assert.deepEqual(since(3), ['log-b', 'log-c'], 'the late arrival stamped after the time asked');
+        assert.deepEqual(since(7), ['log-b']);
+        assert.deepEqual(since(10), []);
       } finally {
         snapshots.stop();
         // A domain stamped in 2099 would hide every later change from the next test's polls.
-        await store.db.deleteFrom('domains').where('name', '=', 'logged').execute();
+        await store.db.deleteFrom('domains').where('name', 'in', ['logged', 'log-a', 'log-b', 'log-c']).execute();
       }
     });
 

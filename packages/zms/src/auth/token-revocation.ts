@@ -19,10 +19,13 @@ export async function revokeToken(db: Kysely<Database>, token: VerifiedToken, no
 
 /** True when the token was revoked, or its user no longer exists or changed the password since it was issued. */
 export async function isRevoked(db: Kysely<Database>, token: VerifiedToken): Promise<boolean> {
-  const [user, revoked] = await Promise.all([
-    db.selectFrom('users').select('tokens_not_before').where('name', '=', token.principal).executeTakeFirst(),
-    db.selectFrom('revoked_tokens').select('id').where('id', '=', token.id).executeTakeFirst(),
-  ]);
-  if (!user || revoked) return true;
+  // One query on every request that carries a token.
+  const user = await db
+    .selectFrom('users')
+    .select((eb) => ['tokens_not_before', eb.exists(eb.selectFrom('revoked_tokens').select('id').where('id', '=', token.id)).as('revoked')])
+    .where('name', '=', token.principal)
+    .executeTakeFirst();
+  // EXISTS is 0 or 1 on SQLite, false or true on PostgreSQL.
+  if (!user || user.revoked) return true;
   return user.tokens_not_before !== null && issuedBefore(token.issued, new Date(user.tokens_not_before));
 }
