@@ -5,7 +5,8 @@
  *   - ZTS `POST /rolecert` on the same server (the certificate figure), and
  *   - a bare Node + jose token server (bench/peers/jose-token-server.ts),
  *     the floor for "HTTPS request in, signed JWT out".
- * Each server is its own process; CPU per request is read from /proc.
+ * Each server is its own process, warmed up until its CPU per request settles
+ * (support/warm-up.ts); CPU per request is read from /proc.
  *
  *   node --import tsx bench/access-token.ts [--requests N] [--concurrency C]
  */
@@ -22,6 +23,7 @@ import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
 import { processStats, productionStart, start } from './support/process.ts';
+import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -81,7 +83,8 @@ async function load(t: Target, agent: Agent, n: number, checkEvery: number): Pro
 }
 
 async function measure(t: Target, agent: Agent): Promise<Result> {
-  await load(t, agent, Math.min(300, REQUESTS), 1); // warm-up, every answer checked
+  // Warm-up until the server's CPU per request settles, every answer checked.
+  console.log(describeWarmUp(t.name, await warmUntilSettled(t.pid, (n) => load(t, agent, n, 1))));
   const before = processStats(t.pid).cpuSeconds;
   const started = performance.now();
   const latencies = (await load(t, agent, REQUESTS, 50)).sort((a, b) => a - b);

@@ -17,8 +17,8 @@
  * and the processes it started, so load generator and aws-sim are not counted
  * there; they are the "bench CPU" column. Tessera runs with --workers (default:
  * one per core but one, which the load generator needs). Every target is warmed
- * up first until its CPU per certificate stops falling (V8 compiles ZTS's hot
- * code over its first few thousand requests); the warm-up's figures are printed.
+ * up first until its CPU per certificate settles (support/warm-up.ts); the
+ * warm-up's figures are printed.
  *
  *   npm run bench -- [--requests N] [--concurrency C] [--rounds R] [--rows rolecert,register,refresh]
  *   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" node --import tsx bench/cert-issuance.ts
@@ -41,19 +41,11 @@ import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
 import { processStats, productionStart, start } from './support/process.ts';
+import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 
 const ADMIN_PASSWORD = 'bench-admin-password';
 const ACCOUNT = '123456789012';
 const PROVIDER = 'athenz.aws.us-west-2';
-// The warm-up runs at least WARM_MIN_BATCHES batches, then on until a batch costs the server no
-// less than WARM_SETTLED of the one before: V8 compiles the hot code on background threads over the
-// first few thousand requests (about 0.6 s of CPU for ZTS here, paid once per process), and the rows
-// measure the steady state a long-running server is in. cfssl is compiled ahead of time.
-const WARM_BATCH = 1000;
-const WARM_MIN_BATCHES = 3;
-const WARM_SETTLED = 0.9;
-const WARM_MAX_BATCHES = 8;
-
 const { values: opts } = parseArgs({
   options: {
     requests: { type: 'string', default: '2000' },
@@ -145,22 +137,9 @@ async function load(send: Send, first: number | undefined, n: number, caCert: X5
   return latencies;
 }
 
-/** Warms a target up (JIT, connections, caches) until its server CPU per certificate stops falling; returns that CPU per batch. */
-async function warmUp(t: Target, caCert: X509Certificate): Promise<number[]> {
-  const batches: number[] = [];
-  while (batches.length < WARM_MAX_BATCHES) {
-    const before = processStats(t.pid).cpuSeconds;
-    await load(t.send, undefined, WARM_BATCH, caCert);
-    batches.push(((processStats(t.pid).cpuSeconds - before) * 1000) / WARM_BATCH);
-    const [previous, last] = batches.slice(-2);
-    if (batches.length >= WARM_MIN_BATCHES && last >= WARM_SETTLED * previous) break;
-  }
-  return batches;
-}
-
 async function measure(t: Target, caCert: X509Certificate): Promise<Result> {
-  const warm = await warmUp(t, caCert);
-  console.log(`warm-up ${t.name}: ${warm.length * WARM_BATCH} requests, server CPU ms/cert per ${WARM_BATCH}: ${warm.map((ms) => ms.toFixed(2)).join(' → ')}`);
+  // Warm-up (JIT, connections, caches) until the server's CPU per certificate settles.
+  console.log(describeWarmUp(t.name, await warmUntilSettled(t.pid, (n) => load(t.send, undefined, n, caCert))));
   const before = processStats(t.pid);
   const benchBefore = process.cpuUsage();
   const started = performance.now();

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { openStore } from '@tessera/store/open-store';
 import { seedDomains, seedName } from './support/seed-domains.ts';
 import { processStats, productionStart } from './support/process.ts';
+import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SOURCES = join(ROOT, 'packages/server/bin/tessera.js');
@@ -163,7 +164,7 @@ async function measureSize(size: number): Promise<Row> {
         }));
         return ms;
       };
-      await run(1000); // warm-up: connections, and V8 compiling the write path (it settles within a thousand)
+      console.log(describeWarmUp(`PUT …/member at ${size} domains`, await warmUntilSettled(s.child.pid!, run)));
       let before = proc(s.child.pid!);
       const putMs = await run(REQUESTS);
       let after = proc(s.child.pid!);

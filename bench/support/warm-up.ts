@@ -1,0 +1,32 @@
+/**
+ * Warming a server up before it is measured. V8 compiles a Node server's hot
+ * code on background threads over its first few thousand requests (ZTS: about
+ * 1 s of CPU, paid once per process), so a fixed, short warm-up measures a
+ * server still compiling. Benchmarks measure the steady state a long-running
+ * server is in instead: batches of BATCH requests, at least MIN_BATCHES, then
+ * on until a batch costs the server no less than SETTLED of the one before
+ * (at most MAX_BATCHES). A server compiled ahead of time (cfssl) settles at once.
+ */
+import { processStats } from './process.ts';
+
+export const BATCH = 1000;
+const MIN_BATCHES = 3;
+const SETTLED = 0.9;
+const MAX_BATCHES = 8;
+
+/** Runs `run(BATCH)` until the CPU per request of process `pid` (and its workers) settles; returns each batch's CPU ms per request. */
+export async function warmUntilSettled(pid: number, run: (n: number) => Promise<unknown>): Promise<number[]> {
+  const batches: number[] = [];
+  while (batches.length < MAX_BATCHES) {
+    const before = processStats(pid).cpuSeconds;
+    await run(BATCH);
+    batches.push(((processStats(pid).cpuSeconds - before) * 1000) / BATCH);
+    const [previous, last] = batches.slice(-2);
+    if (batches.length >= MIN_BATCHES && last >= SETTLED * previous) break;
+  }
+  return batches;
+}
+
+/** "warm-up NAME: N requests, server CPU ms/request per 1000: a → b → c". */
+export const describeWarmUp = (name: string, batches: number[]) =>
+  `warm-up ${name}: ${batches.length * BATCH} requests, server CPU ms/request per ${BATCH}: ${batches.map((ms) => ms.toFixed(2)).join(' → ')}`;
