@@ -1,6 +1,7 @@
 /** Issued certificates in real TLS handshakes: the dev server certificate and mutual auth with service/role certs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
 import { Agent, createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -8,7 +9,7 @@ import { createCertificateAuthority, type CertificateAuthority } from '../src/x5
 import { issueCertificate, issueServerTlsCertificate, type CertificateUsage } from '../src/x509/issue.ts';
 import { createCsr, parseCsr } from '../src/x509/csr.ts';
 import { generateKeyPair, type KeyAlgorithm } from '../src/x509/keys.ts';
-import { tlsPeerCertificate, tlsPrincipal } from '../src/x509/tls-principal.ts';
+import { tlsPeerCertificate, tlsPeerThumbprint, tlsPrincipal } from '../src/x509/tls-principal.ts';
 import { daysFromNow, now } from './x509-support.ts';
 
 interface Client {
@@ -92,16 +93,16 @@ for (const caAlg of ['ec', 'rsa'] as const) {
   });
 }
 
-test('tlsPrincipal and tlsPeerCertificate: the verified client certificate, read once per connection', async () => {
+test('tlsPrincipal, tlsPeerCertificate and tlsPeerThumbprint: the verified client certificate, read once per connection', async () => {
   const ca = await createCertificateAuthority({ commonName: 'Principal CA', alg: 'ec', validityDays: 2, now });
   const tlsCert = await issueServerTlsCertificate(ca, { hostnames: ['localhost'], ips: ['127.0.0.1'], validityDays: 1, now });
   const server = createServer({ key: tlsCert.keyPem, cert: tlsCert.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const socket = req.socket as TLSSocket;
-    res.end(JSON.stringify({ principal: tlsPrincipal(socket) ?? null, uris: tlsPeerCertificate(socket)?.uris ?? null, port: socket.remotePort }));
+    res.end(JSON.stringify({ principal: tlsPrincipal(socket) ?? null, uris: tlsPeerCertificate(socket)?.uris ?? null, thumbprint: tlsPeerThumbprint(socket) ?? null, port: socket.remotePort }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  const ask = (agent: Agent) => new Promise<{ principal: string | null; uris: string[] | null; port: number }>((resolve, reject) => {
+  const ask = (agent: Agent) => new Promise<{ principal: string | null; uris: string[] | null; thumbprint: string | null; port: number }>((resolve, reject) => {
     request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
@@ -113,14 +114,16 @@ test('tlsPrincipal and tlsPeerCertificate: the verified client certificate, read
     const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: ca.certPem, key: service.keyPem, cert: service.certPem });
     const first = await ask(agent);
     const second = await ask(agent);
-    assert.deepEqual(first, { principal: 'sports.api', uris: ['spiffe://sports/sa/api'], port: first.port });
+    // The thumbprint is the SHA-256 of the certificate's DER (an access token's x5t#S256).
+    const thumbprint = createHash('sha256').update(new X509Certificate(service.certPem!).raw).digest('base64url');
+    assert.deepEqual(first, { principal: 'sports.api', uris: ['spiffe://sports/sa/api'], thumbprint, port: first.port });
     assert.deepEqual(second, first, 'the same connection, the same identity');
     agent.destroy();
 
     const stranger = await createCertificateAuthority({ commonName: 'Principal CA', alg: 'ec', validityDays: 2, now });
     const other = await clientCert(stranger, 'ec', 'sports.api', 'client');
     const unverified = new Agent({ ca: ca.certPem, key: other.keyPem, cert: other.certPem });
-    assert.deepEqual({ ...(await ask(unverified)), port: 0 }, { principal: null, uris: null, port: 0 });
+    assert.deepEqual({ ...(await ask(unverified)), port: 0 }, { principal: null, uris: null, thumbprint: null, port: 0 });
     unverified.destroy();
   } finally {
     await new Promise((resolve) => server.close(resolve));

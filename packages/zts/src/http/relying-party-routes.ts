@@ -4,14 +4,13 @@
  * OpenID discovery documents, role tokens, service and public key reads, the
  * CRL, and the server status.
  */
-import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { ApiError, badRequest, notFound, unauthorized } from '@tessera/core/errors';
 import { isDomainName, isSimpleName } from '@tessera/core/names';
 import { serialKey } from '@tessera/core/x509/serial';
-import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import { tlsPeerCertificate, tlsPeerThumbprint, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { ZtsContext } from '../context.ts';
 import { issueAccessToken, type TokenCaller } from '../tokens/access-token.ts';
 import { invalidRequest, oauthErrorBody } from '../tokens/oauth-error.ts';
@@ -21,22 +20,14 @@ import { issueRoleToken } from '../tokens/role-token.ts';
 type Params = Record<string, string>;
 type Query = Record<string, string | undefined>;
 
-// Hashing the certificate per token request would cost more than signing: once per TLS connection.
-const thumbprints = new WeakMap<TLSSocket, { raw: Buffer; thumbprint: string; serial: string }>();
-
-/** The verified client certificate's CN, hash and serial (tlsPrincipal's rule, with one read of the peer certificate). */
+/** The verified client certificate's CN, hash and serial, read once per TLS connection (tls-principal). */
 function tokenCaller(req: FastifyRequest): TokenCaller & { ip: string } {
   const socket = req.raw.socket as TLSSocket;
-  if (!socket.encrypted || !socket.authorized) return { ip: req.ip };
-  const peer = socket.getPeerCertificate();
-  const cn = peer?.subject?.CN;
-  if (typeof cn !== 'string' || cn === '') return { ip: req.ip };
-  let cached = thumbprints.get(socket);
-  if (!cached || !cached.raw.equals(peer.raw)) {
-    cached = { raw: peer.raw, thumbprint: createHash('sha256').update(peer.raw).digest('base64url'), serial: serialKey(peer.serialNumber) };
-    thumbprints.set(socket, cached);
-  }
-  return { principal: cn.toLowerCase(), certThumbprint: cached.thumbprint, certSerial: cached.serial, ip: req.ip };
+  const principal = tlsPrincipal(socket);
+  const cert = tlsPeerCertificate(socket);
+  const thumbprint = tlsPeerThumbprint(socket);
+  if (!principal || !cert || !thumbprint) return { ip: req.ip };
+  return { principal, certThumbprint: thumbprint, certSerial: serialKey(cert.serialHex), ip: req.ip };
 }
 
 function name(kind: 'domain' | 'service', value: string): string {
