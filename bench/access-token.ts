@@ -22,7 +22,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
-import { processStats, productionStart, start } from './support/process.ts';
+import { afterOnePoll, processStats, productionStart, start } from './support/process.ts';
 import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -132,8 +132,7 @@ async function main(): Promise<void> {
       const r = await httpsJson({ method, url: `${zmsUrl}${path}`, body, ca: caPem, headers: { authorization: `Bearer ${login.body.token}` } });
       if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
     }
-    // Each worker follows the store by polling (every second): let all of them see the new domain.
-    await new Promise((r) => setTimeout(r, 1500));
+    await afterOnePoll(); // every worker sees the new domain
 
     // bench.api's service certificate, as ZTS would have issued it to siad.
     const client = generateKeyPair('ec');

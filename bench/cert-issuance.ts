@@ -40,7 +40,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { freePort } from '@tessera/core/free-port';
-import { processStats, productionStart, start } from './support/process.ts';
+import { afterOnePoll, processStats, productionStart, start } from './support/process.ts';
 import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 
 const ADMIN_PASSWORD = 'bench-admin-password';
@@ -66,7 +66,7 @@ if (!(REQUESTS > 0 && CONCURRENCY > 0 && ROUNDS > 0)) throw new Error('--request
 
 /**
  * One request; resolves with the certificate PEM. `worker` is 0..C-1; `i` counts the measured
- * requests of a target over all rounds, and is undefined during the warm-up.
+ * requests of a row over all rounds, and is undefined during the warm-up.
  */
 type Send = (worker: number, i: number | undefined) => Promise<string>;
 
@@ -74,8 +74,6 @@ interface Target {
   name: string;
   pid: number;
   send: Send;
-  /** Measured requests so far (the next `i`). */
-  sent: number;
 }
 
 interface Result {
@@ -137,14 +135,13 @@ async function load(send: Send, first: number | undefined, n: number, caCert: X5
   return latencies;
 }
 
-async function measure(t: Target, caCert: X509Certificate): Promise<Result> {
+async function measure(t: Target, round: number, caCert: X509Certificate): Promise<Result> {
   // Warm-up (JIT, connections, caches) until the server's CPU per certificate settles.
   console.log(describeWarmUp(t.name, await warmUntilSettled(t.pid, (n) => load(t.send, undefined, n, caCert))));
   const before = processStats(t.pid);
   const benchBefore = process.cpuUsage();
   const started = performance.now();
-  const latencies = (await load(t.send, t.sent, REQUESTS, caCert)).sort((a, b) => a - b);
-  t.sent += REQUESTS;
+  const latencies = (await load(t.send, round * REQUESTS, REQUESTS, caCert)).sort((a, b) => a - b);
   const seconds = (performance.now() - started) / 1000;
   const after = processStats(t.pid);
   const bench = process.cpuUsage(benchBefore);
@@ -200,8 +197,7 @@ async function main(): Promise<void> {
       const r = await httpsJson({ method, url: `${zmsUrl}${path}`, body, ca: caPem, headers: { authorization: `Bearer ${login.body.token}` } });
       if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
     }
-    // With --workers N each worker follows the store by polling (every second): let all of them see the domain.
-    await sleep(1500);
+    await afterOnePoll(); // with --workers N, every worker sees the domain
 
     // AWS: role bench.api, assumed by an IAM user; its session credentials are the attestation of every register and refresh.
     const user = sim.createAccessKey(ACCOUNT, { userName: 'bench' });
@@ -278,9 +274,8 @@ async function main(): Promise<void> {
           name: 'Tessera ZTS /rolecert',
           pid: tessera.child.pid!,
           send: async (w, i) => ((await postJson(`${ztsUrl}/rolecert`, { csr: roleCsr(w, i), expiryTime: 1440 }, keepAlive, 200)) as { x509Certificate: string }).x509Certificate,
-          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs', pid: cfssl.pid!, send: (w, i) => cfsslSign(roleCsr(w, i), keepAlive), sent: 0 },
+        cfssl: { name: 'cfssl /sign, same CSRs', pid: cfssl.pid!, send: (w, i) => cfsslSign(roleCsr(w, i), keepAlive) },
       },
       {
         row: 'register (new TLS connection each, STS)',
@@ -288,9 +283,8 @@ async function main(): Promise<void> {
           name: 'Tessera ZTS POST /instance',
           pid: tessera.child.pid!,
           send: async (w, i) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: registerCsr(w, i), attestationData }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
-          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w, i) => cfsslSign(registerCsr(w, i), clientTls), sent: 0 },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w, i) => cfsslSign(registerCsr(w, i), clientTls) },
       },
       {
         row: 'refresh (new mTLS connection each, STS)',
@@ -303,9 +297,8 @@ async function main(): Promise<void> {
             inst.cert = r.x509Certificate;
             return inst.cert;
           },
-          sent: 0,
         },
-        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(instances[w].csr, { ca: caPem, cert: instances[w].cert, key: instances[w].key }), sent: 0 },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(instances[w].csr, { ca: caPem, cert: instances[w].cert, key: instances[w].key }) },
       },
     ];
 
@@ -314,8 +307,8 @@ async function main(): Promise<void> {
     const rows: string[][] = [['row', 'server', 'certs/s', 'p50 ms', 'p99 ms', 'server CPU ms/cert', 'bench CPU ms/cert', 'RSS MB', 'Tessera ÷ cfssl']];
     for (let round = 0; round < ROUNDS; round++) {
       for (const p of pairs) {
-        const t = await measure(p.tessera, caCert);
-        const c = await measure(p.cfssl, caCert);
+        const t = await measure(p.tessera, round, caCert);
+        const c = await measure(p.cfssl, round, caCert);
         const fmt = (r: Result, ratio: string, row: string) => [row, r.name, r.perSecond.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.cpuMsPerCert.toFixed(2), r.benchCpuMsPerCert.toFixed(2), r.rssMb.toFixed(0), ratio];
         rows.push(fmt(t, `${(t.perSecond / c.perSecond).toFixed(2)}× certs/s, ${(t.cpuMsPerCert / c.cpuMsPerCert).toFixed(2)}× CPU`, ROUNDS > 1 ? `${p.row} #${round + 1}` : p.row));
         rows.push(fmt(c, '', ''));

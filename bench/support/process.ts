@@ -14,7 +14,7 @@ export function serverBundle(): string {
 
 /**
  * The server as `npm start` runs it: the node options of package.json's start
- * script (V8's young generation kept small for memory), then the compiled server.
+ * script (none today), then the compiled server.
  * BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go first (to profile it).
  */
 export function productionStart(): string[] {
@@ -80,3 +80,6 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready
     child.on('exit', (code) => reject(new Error(`${cmd} exited (${code}) before it was ready:\n${out}`)));
   });
 }
+
+/** Resolves once every worker of a server has polled the store (each polls every second): they all see what was just written. */
+export const afterOnePoll = (): Promise<void> => new Promise((r) => setTimeout(r, 1500));

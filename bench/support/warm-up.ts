@@ -11,7 +11,7 @@
  */
 import { processStats } from './process.ts';
 
-export const BATCH = 1000;
+const BATCH = 1000;
 const SETTLED = 0.9;
 const MAX_BATCHES = 10;
 

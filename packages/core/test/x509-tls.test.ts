@@ -9,7 +9,7 @@ import { createCertificateAuthority, type CertificateAuthority } from '../src/x5
 import { issueCertificate, issueServerTlsCertificate, type CertificateUsage } from '../src/x509/issue.ts';
 import { createCsr, parseCsr } from '../src/x509/csr.ts';
 import { generateKeyPair, type KeyAlgorithm } from '../src/x509/keys.ts';
-import { tlsPeerCertificate, tlsPeerThumbprint, tlsPrincipal } from '../src/x509/tls-principal.ts';
+import { tlsPeer, tlsPeerCertificate, tlsPrincipal } from '../src/x509/tls-principal.ts';
 import { daysFromNow, now } from './x509-support.ts';
 
 interface Client {
@@ -93,12 +93,12 @@ for (const caAlg of ['ec', 'rsa'] as const) {
   });
 }
 
-test('tlsPrincipal, tlsPeerCertificate and tlsPeerThumbprint: the verified client certificate, read once per connection', async () => {
+test('tlsPrincipal, tlsPeerCertificate and tlsPeer\'s thumbprint: the verified client certificate, read once per connection', async () => {
   const ca = await createCertificateAuthority({ commonName: 'Principal CA', alg: 'ec', validityDays: 2, now });
   const tlsCert = await issueServerTlsCertificate(ca, { hostnames: ['localhost'], ips: ['127.0.0.1'], validityDays: 1, now });
   const server = createServer({ key: tlsCert.keyPem, cert: tlsCert.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false }, (req, res) => {
     const socket = req.socket as TLSSocket;
-    res.end(JSON.stringify({ principal: tlsPrincipal(socket) ?? null, uris: tlsPeerCertificate(socket)?.uris ?? null, thumbprint: tlsPeerThumbprint(socket) ?? null, port: socket.remotePort }));
+    res.end(JSON.stringify({ principal: tlsPrincipal(socket) ?? null, uris: tlsPeerCertificate(socket)?.uris ?? null, thumbprint: tlsPeer(socket).thumbprint ?? null, port: socket.remotePort }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

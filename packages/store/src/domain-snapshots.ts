@@ -229,8 +229,8 @@ export class DomainSnapshots {
       const dropped = this.changeLog.splice(0, CHANGE_LOG_MAX / 2);
       for (const c of dropped) if (c.modified > this.changeLogFrom) this.changeLogFrom = c.modified;
     }
-    const newest = this.changeLog.at(-1)?.newest;
-    this.changeLog.push({ name, modified, newest: newest !== undefined && newest > modified ? newest : modified });
+    const before = this.changeLog.at(-1)?.newest ?? modified;
+    this.changeLog.push({ name, modified, newest: before > modified ? before : modified });
   }
 
   /** A domain was removed. */

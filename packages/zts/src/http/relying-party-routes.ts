@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { ApiError, badRequest, notFound, unauthorized } from '@tessera/core/errors';
 import { isDomainName, isSimpleName } from '@tessera/core/names';
 import { serialKey } from '@tessera/core/x509/serial';
-import { tlsPeerCertificate, tlsPeerThumbprint, tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import { tlsPeer, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { ZtsContext } from '../context.ts';
 import { issueAccessToken, type TokenCaller } from '../tokens/access-token.ts';
 import { invalidRequest, oauthErrorBody } from '../tokens/oauth-error.ts';
@@ -22,12 +22,9 @@ type Query = Record<string, string | undefined>;
 
 /** The verified client certificate's CN, hash and serial, read once per TLS connection (tls-principal). */
 function tokenCaller(req: FastifyRequest): TokenCaller & { ip: string } {
-  const socket = req.raw.socket as TLSSocket;
-  const principal = tlsPrincipal(socket);
-  const cert = tlsPeerCertificate(socket);
-  const thumbprint = tlsPeerThumbprint(socket);
-  if (!principal || !cert || !thumbprint) return { ip: req.ip };
-  return { principal, certThumbprint: thumbprint, certSerial: serialKey(cert.serialHex), ip: req.ip };
+  const { principal, certificate, thumbprint } = tlsPeer(req.raw.socket as TLSSocket);
+  if (!principal || !certificate || !thumbprint) return { ip: req.ip };
+  return { principal, certThumbprint: thumbprint, certSerial: serialKey(certificate.serialHex), ip: req.ip };
 }
 
 function name(kind: 'domain' | 'service', value: string): string {
