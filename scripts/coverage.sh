@@ -2,7 +2,7 @@
 # Branch coverage of the security-relevant code (packages/zts, packages/zms/src/auth,
 # packages/core/src/x509 and core names.ts), measured by Node's test runner on the
 # tests that exercise it; fails when a group is below COVERAGE_MIN_BRANCHES (default 95).
-# scripts/test.sh prints the same table for the whole suite; this is the quicker check.
+# scripts/test.sh measures the same on the whole suite as it runs (CI); this is the quicker check.
 # Usage: bash scripts/coverage.sh [extra test files...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,5 @@ tests=(
   "$@"
 )
 
-exec node --import tsx --test --test-concurrency=1 --experimental-test-coverage \
-  --test-reporter=dot --test-reporter-destination=stderr \
-  --test-reporter=./scripts/coverage-reporter.mjs --test-reporter-destination=stdout \
-  "${tests[@]}"
+exec bash scripts/run-tests.sh "$(command -v node)" --experimental-test-coverage \
+  --test-reporter=./scripts/coverage-reporter.mjs --test-reporter-destination=stdout -- "${tests[@]}"

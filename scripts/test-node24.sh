@@ -4,7 +4,10 @@
 # .tools/node24, and better-sqlite3 is compiled for it there, from the sources
 # in node_modules, with Node 24's own headers. node_modules itself is not
 # touched: scripts/node24-native.mjs loads the Node 24 build in Node 24
-# processes only. Both steps are skipped when already done.
+# processes only. Both steps are skipped when already done; they are the only
+# ones that need the network, so `--prepare` does just them (scripts/test.sh
+# runs that first, then the tests on loopback only).
+# Usage: test-node24.sh --prepare | test-node24.sh [test files ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,13 +56,14 @@ if [ "$(cat "$build/.built" 2>/dev/null)" != "$stamp" ]; then
   echo "$stamp" > "$build/.built"
 fi
 
+if [ "${1:-}" = --prepare ]; then exit 0; fi
+
 export TESSERA_NODE24_ADDONS="{\"$src/build/Release/better_sqlite3.node\":\"$build/build/Release/better_sqlite3.node\"}"
 export NODE_OPTIONS="--import=$root/scripts/node24-native.mjs ${NODE_OPTIONS:-}"
 # Child processes the tests start with `node` or process.execPath run Node 24 too.
 export PATH="$(dirname "$node24"):$PATH"
 
 # The same files as scripts/test.sh, the log scan last.
-mapfile -t files < <(find packages e2e -name '*.test.ts' -not -path '*/node_modules/*' -not -name 'zz-*' | sort; find e2e -name 'zz-*.test.ts' | sort)
+mapfile -t files < <(bash scripts/test-files.sh)
 if [ $# -gt 0 ]; then files=("$@"); fi
-echo "== node24: ${#files[@]} test files on $version"
-exec "$node24" --import tsx --test --test-concurrency=1 "${files[@]}"
+exec bash scripts/run-tests.sh "$node24" -- "${files[@]}"
