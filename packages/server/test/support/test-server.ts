@@ -13,6 +13,8 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 export type Backend = 'sqlite' | 'postgres';
 export const BACKENDS: Backend[] = ['sqlite', 'postgres'];
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
+/** The STS endpoint of a test server started without aws-sim: a closed loopback port. */
+export const NO_STS = 'http://127.0.0.1:1';
 
 /**
  * Every test server logs everything (debug, JSON) to a file here, so that
@@ -44,7 +46,8 @@ export async function startTestServer(backend: Backend = 'sqlite', flags: ServeF
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const pg = backend === 'postgres' ? await startTestPostgres() : undefined;
   const config = serverConfig(
-    { dataDir, zmsPort: '0', ztsPort: '0', ...testLogFlags(basename(dataDir)), ...(pg ? { db: pg.url } : {}), ...flags },
+    // Without aws-sim, STS is a loopback port nothing listens on: a test that reaches STS fails at once, locally.
+    { dataDir, zmsPort: '0', ztsPort: '0', awsStsEndpoint: NO_STS, ...testLogFlags(basename(dataDir)), ...(pg ? { db: pg.url } : {}), ...flags },
     { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
   const server = await startServer(config);
