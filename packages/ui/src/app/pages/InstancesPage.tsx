@@ -65,7 +65,7 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
               {list.map((i) => (
                 <tr key={`${i.provider}/${i.instanceId}`} data-instance={i.instanceId}>
                   <th scope="row" data-label="Instance id">
-                    <code>{i.instanceId}</code>
+                    <code className="breakable">{i.instanceId}</code>
                     {i.revoked && <span className="badge warn">revoked</span>}
                     {i.takeover && (
                       <span className="sub takeover" data-testid="takeover">
@@ -77,7 +77,7 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
                     <code>{i.provider}</code>
                   </td>
                   <td data-label="Platform">{i.platform ? platformLabel(i.platform) : <span className="muted">—</span>}</td>
-                  <td data-label="Host name">{i.hostname ? <code>{i.hostname}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Host name">{i.hostname ? <code className="breakable">{i.hostname}</code> : <span className="muted">—</span>}</td>
                   <td data-label="Issued">
                     <Time value={i.issued} />
                   </td>
