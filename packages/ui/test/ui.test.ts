@@ -900,7 +900,7 @@ test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim
   const commands = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
   assert.match(commands, /create-role --role-name sports\.api-service/);
   assert.match(commands, /launch-task --task-role sports\.api-service --account 123456789012/);
-  await shot(page, 'next-steps-local-390');
+  await next.screenshot({ path: join(SHOTS, 'next-steps-local-390.png') });
   assert.equal((await hiddenCells(page)).problems.length, 0);
 
   // What the user does: aws-sim and the server run (here: this test's), the env file aws-sim wrote, then the commands as shown.

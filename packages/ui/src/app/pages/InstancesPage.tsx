@@ -18,6 +18,9 @@ import { zms, type Instance } from '../zms-client.ts';
 const PLATFORMS: Record<string, string> = { AWS: 'AWS', EC2: 'EC2', FARGATE: 'Fargate', EKS: 'EKS' };
 const platformLabel = (p: string): string => PLATFORMS[p.toUpperCase()] ?? p;
 
+/** A host name that may wrap after each dot (not inside a label), so the table keeps to the screen. */
+const atDots = (name: string) => name.split(/(?<=\.)/).map((part, i) => (i === 0 ? part : [<wbr key={i} />, part]));
+
 export function InstancesPage({ domain, service }: { domain: string; service: string }) {
   useTitle(`${domain}.${service}`, 'Instances');
   const { api } = useApp();
@@ -77,7 +80,7 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
                     <code>{i.provider}</code>
                   </td>
                   <td data-label="Platform">{i.platform ? platformLabel(i.platform) : <span className="muted">—</span>}</td>
-                  <td data-label="Host name">{i.hostname ? <code className="breakable">{i.hostname}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Host name">{i.hostname ? <code className="host">{atDots(i.hostname)}</code> : <span className="muted">—</span>}</td>
                   <td data-label="Issued">
                     <Time value={i.issued} />
                   </td>
