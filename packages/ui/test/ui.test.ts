@@ -764,6 +764,9 @@ for (const viewport of VIEWPORTS) {
         if (viewport.width >= 1280) assert.ok(table <= box, `${path}: at ${viewport.width} px the table (${table} px) fits its card (${box} px)`);
       }
       await shot(page, `${name}-${viewport.width}`);
+      if (name === 'services' && viewport.width < 600 && process.env.TESSERA_UPDATE_DOCS_IMAGES === '1') {
+        copyFileSync(join(SHOTS, `${name}-${viewport.width}.png`), join(ROOT, 'docs/images/ui-services-phone.png'));
+      }
     }
 
     // The top bar wraps: Log out stays on screen.
@@ -889,6 +892,36 @@ test('Copy buttons copy the trust policies and the siad command, with the Clipbo
   await bare.context.close();
 });
 
+/**
+ * Runs commands as a user would paste them: in a fresh directory with the
+ * repository's packages, the `aws-sim.env` aws-sim writes (for this test's
+ * aws-sim) and the server's CA at ./data/ca.cert.pem. Returns the output;
+ * fails on the first failing command. Only loopback is reached.
+ */
+async function runLocally(commands: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-local-'));
+  try {
+    for (const entry of ['packages', 'node_modules', 'package.json']) symlinkSync(join(ROOT, entry), join(dir, entry));
+    mkdirSync(join(dir, 'data'));
+    copyFileSync(join(t.dataDir, 'ca.cert.pem'), join(dir, 'data/ca.cert.pem'));
+    const env = { ...sim.rootCredentials('123456789012').env, AWS_SIM_URL: sim.url, AWS_SIM_ADMIN_TOKEN: sim.adminToken };
+    writeFileSync(join(dir, 'aws-sim.env'), Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n') + '\n');
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const shell = { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C.UTF-8', npm_config_update_notifier: 'false' };
+      const child = spawn('bash', ['-c', `set -eo pipefail\n${commands}`], { cwd: dir, env: shell, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(run.code, 0, `the local commands failed:\n${run.out}`);
+    assert.match(run.out, /✓ ZTS's verdict: .* a register would succeed/, 'siad -cmd diagnose passed');
+    return run.out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim, give the service a certificate; the instance shows platform and host name', { timeout: 120_000 }, async () => {
   const { context, page } = await adminAt({ width: 390, height: 844 });
   await page.goto(`${origin}/domain/sports/services`);
@@ -903,27 +936,17 @@ test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim
   await next.screenshot({ path: join(SHOTS, 'next-steps-local-390.png') });
   assert.equal((await hiddenCells(page)).problems.length, 0);
 
-  // What the user does: aws-sim and the server run (here: this test's), the env file aws-sim wrote, then the commands as shown.
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-local-'));
-  try {
-    for (const entry of ['packages', 'node_modules', 'package.json']) symlinkSync(join(ROOT, entry), join(dir, entry));
-    mkdirSync(join(dir, 'data'));
-    copyFileSync(join(t.dataDir, 'ca.cert.pem'), join(dir, 'data/ca.cert.pem'));
-    const env = { ...sim.rootCredentials('123456789012').env, AWS_SIM_URL: sim.url, AWS_SIM_ADMIN_TOKEN: sim.adminToken };
-    writeFileSync(join(dir, 'aws-sim.env'), Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n') + '\n');
-    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn('bash', ['-c', `set -eo pipefail\n${commands}`], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C.UTF-8', npm_config_update_notifier: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      child.on('close', (code) => resolve({ code, out }));
-    });
-    assert.equal(run.code, 0, `the local commands failed:\n${run.out}`);
-    assert.match(run.out, /✓ ZTS's verdict: .* a register would succeed/, 'siad -cmd diagnose passed');
-    assert.match(run.out, /^subject=.*CN ?= ?sports\.api$/m, 'the certificate siad wrote');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const fargate = await runLocally(commands);
+  assert.match(fargate, /subject=.*CN ?= ?sports\.api$/m, 'the certificate siad wrote');
+
+  // The EKS variant, for another service (the roles above exist now: create-role would refuse them).
+  await page.getByRole('button', { name: 'Providers of api' }).click(); // closes them: one Next steps at a time
+  await page.getByRole('button', { name: 'Providers of keys' }).click();
+  await next.getByRole('tab', { name: 'Locally (aws-sim)' }).click();
+  await next.getByRole('radio', { name: 'EKS pod (Pod Identity)' }).check();
+  const eks = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
+  assert.match(eks, /launch-pod --role sports\.keys-service --mode pod-identity/);
+  assert.match(await runLocally(eks), /subject=.*CN ?= ?sports\.keys$/m);
 
   // The instance siad registered: its platform (from siad's User-Agent) and host name (sent at register).
   await page.goto(`${origin}/domain/sports/services/api/instances`);
