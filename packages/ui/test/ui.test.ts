@@ -819,6 +819,10 @@ async function assertNextStepsInView(page: Page, service: string): Promise<void>
   const heading = (await next.getByRole('heading', { name: 'Next steps' }).boundingBox())!;
   const { innerWidth, innerHeight } = await page.evaluate(() => ({ innerWidth: window.innerWidth, innerHeight: window.innerHeight }));
   assert.ok(box.x >= 0 && box.x + box.width <= innerWidth, `Next steps fits the width: ${JSON.stringify(box)}`);
+  // Full width under the service's card: the page's 16 px margins, the card's borders and the row's padding aside.
+  assert.ok(box.width >= innerWidth - 64, `Next steps takes the width of the screen: ${box.width} of ${innerWidth} px`);
+  const panel = (await page.locator('tr.detail .panel').first().boundingBox())!;
+  assert.ok(panel.width >= innerWidth - 64, `the Providers panel takes the width of the screen: ${panel.width} of ${innerWidth} px`);
   assert.ok(heading.y >= 0 && heading.y + heading.height <= innerHeight, `its heading is on screen: ${JSON.stringify(heading)}`);
   assert.equal(await clippedWhere(page, next), null, 'Next steps is not cut off sideways');
   for (const el of await next.locator('pre').all()) assert.equal(await clippedWhere(page, el), null, 'nor are its commands');
