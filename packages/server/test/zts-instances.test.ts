@@ -41,13 +41,14 @@ async function fargateCreds(taskRole = 'sports.api-service', account = ACCOUNT):
   return { creds: await assumeRole(sim.url, 'us-west-2', base, `arn:aws:iam::${account}:role/sports.api`, 'sports.api'), taskId: task.taskId };
 }
 
-async function register(creds: AwsCreds, instanceId: string, extra: { role?: string; keyPem?: string; attestationExtra?: Record<string, string>; expiryTime?: number; service?: string } = {}) {
+async function register(creds: AwsCreds, instanceId: string, extra: { role?: string; keyPem?: string; attestationExtra?: Record<string, string>; expiryTime?: number; service?: string; body?: Record<string, unknown> } = {}) {
   const service = extra.service ?? 'api';
   const { keyPem, csr } = await serviceCsr({ domain: 'sports', service, provider: PROVIDER, instanceId, keyPem: extra.keyPem });
   const res = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/instance', {
     provider: PROVIDER, domain: 'sports', service, csr,
     attestationData: attestation(extra.role ?? `sports.${service}`, creds, extra.attestationExtra),
     ...(extra.expiryTime ? { expiryTime: extra.expiryTime } : {}),
+    ...extra.body,
   });
   return { res, keyPem };
 }
@@ -214,6 +215,19 @@ describe('issuing certificates', () => {
     assert.equal(wrongId.res.status, 403);
     assert.match(wrongId.res.body.message, /mismatch between instance-id values/);
   });
+});
+
+test('the instance list shows the host name the agent sent and the platform its User-Agent names; a host name that is not a DomainName is a 400', async () => {
+  const { creds, taskId } = await fargateCreds();
+  const bad = await register(creds, taskId, { body: { hostname: 'web 01;rm -rf' } });
+  assert.equal(bad.res.status, 400, bad.res.text);
+  assert.match(bad.res.body.message, /^hostname "web 01;rm -rf" is not valid: dot-separated parts/);
+  const { res } = await register(creds, taskId, { body: { hostname: 'IP-10-0-12-34.us-west-2.compute.internal' } });
+  assert.equal(res.status, 201, res.text);
+  const listed = await t.admin.call<{ instances: { instanceId: string; platform?: string; hostname?: string }[] }>('GET', '/domain/sports/service/api/instances');
+  const mine = listed.body.instances.find((i) => i.instanceId === taskId);
+  // ztsCall sends "SIA-AWS test", as Athenz's AWS agents do.
+  assert.deepEqual({ platform: mine?.platform, hostname: mine?.hostname }, { platform: 'AWS', hostname: 'ip-10-0-12-34.us-west-2.compute.internal' });
 });
 
 describe('refusals', () => {

@@ -4,7 +4,9 @@
  * `-cmd` commands built from them, with Athenz's `.done` files.
  */
 import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { isDomainName } from '@tessera/core/names';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { generateKeyPair, keyMatchesCertificate, toTraditionalPrivateKeyPem } from '@tessera/core/x509/keys';
 import type { RoleConfig, ServiceConfig, SiaConfig } from './config.ts';
@@ -147,6 +149,8 @@ export async function registerRequest(a: Agent, svc: ServiceConfig, signal?: Abo
     service: svc.name,
     attestationData: await attestation(a, svc, signal),
     csr: await serviceCsr(a, svc, keyPem),
+    // The host's name, shown with the instance (not put in the certificate); sent only when it is a name ZTS accepts.
+    ...(isDomainName(hostname()) ? { hostname: hostname() } : {}),
     ...optionalFields(a, svc),
   };
   return { keyPem, body };

@@ -8,7 +8,7 @@ import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
 import { diagnose } from './diagnose.ts';
 import { readIfExists } from './files.ts';
 import { FlagError, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
-import { defaultMetaEndpoint, detectPlatform } from './platform.ts';
+import { defaultMetaEndpoint, detectPlatform, type Platform } from './platform.ts';
 import { ZtsClient } from './zts-client.ts';
 
 export const VERSION = '0.1.0';
@@ -80,16 +80,19 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         if (!diagnosing) throw new ConfigError(caError);
       }
     }
-    const zts = new ZtsClient({
-      baseUrl: `https://${flags.zts}:${flags.ztsport}/zts/v1`,
-      ...(ca ? { ca } : {}),
-      ...(flags.ztsservername ? { servername: flags.ztsservername } : {}),
-      userAgent: `SIA-AWS ${VERSION} (tessera siad)`,
-    });
+    // The User-Agent names the platform (SIA-FARGATE, SIA-EKS, SIA-EC2; Athenz's agents send SIA-AWS on all three): ZTS records it per instance.
+    const ztsClient = (platform?: Platform) =>
+      new ZtsClient({
+        baseUrl: `https://${flags.zts}:${flags.ztsport}/zts/v1`,
+        ...(ca ? { ca } : {}),
+        ...(flags.ztsservername ? { servername: flags.ztsservername } : {}),
+        userAgent: `SIA-${platform ? platform.toUpperCase() : 'AWS'} ${VERSION} (tessera siad)`,
+      });
     if (diagnosing) {
-      return await diagnose({ flags, env: io.env, zts, ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
+      return await diagnose({ flags, env: io.env, zts: ztsClient(), ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
     }
     const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
+    const zts = ztsClient(platform);
     const fsRoot = io.fsRoot ?? '/';
     const etcDir = join(fsRoot, 'etc');
     const rootFile = (path: string) => readFileSync(join(fsRoot, path), 'utf8');

@@ -9,10 +9,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
+import { isDomainName } from '@tessera/core/names';
 import { putCertRecord } from '@tessera/zts/cert-records';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
 import { serviceCsr, ztsCall } from '@tessera/server/test/support/workload';
@@ -36,6 +40,8 @@ function uiBuildStale(): boolean {
 }
 
 let t: TestServer;
+/** aws-sim, the server's STS: the commands of Next steps' "Locally (aws-sim)" tab run against it. */
+let sim: AwsSim;
 let browser: Browser;
 let origin: string;
 /** The admin's browser, logged in by the keyboard test and used by the workflow tests after it. */
@@ -46,7 +52,8 @@ before(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run bash scripts/setup.sh (it installs Debian's chromium)`);
   if (uiBuildStale()) execFileSync('npm', ['run', 'build', '-w', 'packages/ui', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   mkdirSync(SHOTS, { recursive: true });
-  t = await startTestServer('sqlite');
+  sim = await startAwsSim();
+  t = await startTestServer('sqlite', { awsStsEndpoint: sim.url });
   origin = new URL(t.url).origin;
   await t.user('alice');
   await t.user('bob');
@@ -60,6 +67,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await t?.close();
+  await sim?.close();
   // Script errors and CSP violations fail the suite wherever they happened.
   assert.deepEqual(problems, []);
 });
@@ -163,15 +171,18 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   // Labelled so a Fargate or EKS user knows which is theirs.
   assert.match((await ec2.getByRole('rowheader').textContent()) ?? '', /^AWS EC2, EKS or Fargate \(siad with an IAM role\)athenz\.aws\.us-west-2/);
   assert.match((await ecs.getByRole('rowheader').textContent()) ?? '', /^AWS ECS on EC2 \(container instances\)athenz\.aws-ecs\.us-west-2/);
-  assert.equal(await page.getByRole('region', { name: 'Next steps in AWS' }).count(), 0, 'no next steps before anything is allowed');
+  assert.equal(await page.getByRole('region', { name: 'Next steps' }).count(), 0, 'no next steps before anything is allowed');
   await page.getByRole('button', { name: 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)' }).click();
   await ec2.locator('.allowed').waitFor();
+  // Focus moves to Next steps (not to the top of the page).
+  await page.waitForFunction(() => document.activeElement?.closest('section.next-steps') !== null);
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Next steps');
   assert.equal(await ecs.getByRole('button', { name: /^Allow/ }).isVisible(), true, 'ECS stays not allowed');
 
   // After Allow: the banner says what is next, and Next steps shows the roles, trust policies and siad command.
-  await page.getByRole('status').filter({ hasText: 'AWS EC2, EKS or Fargate (siad with an IAM role) may now launch sports.api. The next steps in AWS are below.' }).waitFor();
+  await page.getByRole('status').filter({ hasText: 'AWS EC2, EKS or Fargate (siad with an IAM role) may now launch sports.api. The next steps are below.' }).waitFor();
   assert.equal(await page.getByText('Open its providers').count(), 0, 'the old banner is gone');
-  const next = page.getByRole('region', { name: 'Next steps in AWS' });
+  const next = page.getByRole('region', { name: 'Next steps' });
   await next.waitFor();
   const json = async (label: string) => JSON.parse((await next.getByLabel(label, { exact: true }).textContent()) ?? '') as { Statement: Record<string, unknown>[] };
   assert.deepEqual((await json('Trust policy of sports.api')).Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/sports.api-service' }, Action: 'sts:AssumeRole' }]);
@@ -193,7 +204,7 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   ]);
   const ztsPort = new URL(t.server.ztsUrl).port;
   assert.equal(
-    (await next.getByLabel('siad command').textContent())?.replace(/\\\n\s*/g, ''),
+    (await next.getByLabel('siad command', { exact: true }).textContent())?.replace(/\\\n\s*/g, ''),
     `siad -cmd post -zts localhost -ztsport ${ztsPort} -ztscacert ca.cert.pem -dnsdomains aws.athenz.cloud -providerprefix athenz.aws -siadir /var/lib/sia`,
   );
   assert.match((await next.textContent()) ?? '', /docs\/examples\/.*fargate-task-definition\.json.*eks-pod\.yaml/);
@@ -208,6 +219,8 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   await dialog.getByRole('button', { name: 'Add a Service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.batch added' }).waitFor();
   await page.locator('[data-service="batch"]').getByText('not allowed').waitFor();
+  // batch gets a launch rule too: deleting it below must say the rule stays, and how to remove it.
+  assert.equal((await t.admin.call('PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'batch' }] })).status, 204);
 
   await page.reload();
   await page.getByRole('button', { name: 'Providers of api' }).click();
@@ -227,10 +240,15 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   await page.getByRole('button', { name: 'Delete service batch' }).click();
   const confirm = page.getByRole('dialog', { name: 'Delete service sports.batch?' });
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Cancel', 'a confirmation starts on Cancel');
+  const left = (await confirm.getByTestId('launch-rule-left').textContent()) ?? '';
+  assert.match(left, /The launch rule stays: policy aws_instance_launch_provider still lets the provider launch sports:service\.batch/);
+  assert.ok(left.includes('zms-cli -d sports delete-assertion aws_instance_launch_provider grant launch to aws_instance_launch_provider on sports:service.batch'), left);
   await confirm.getByRole('button', { name: 'Delete service' }).click();
   await page.getByRole('status').filter({ hasText: 'Service sports.batch deleted' }).waitFor();
   assert.equal(await page.locator('[data-service="batch"]').count(), 0);
   assert.equal((await t.admin.call('GET', '/domain/sports/service/batch')).status, 404);
+  const rule = await t.admin.call<{ assertions: { resource: string }[] }>('GET', '/domain/sports/policy/aws_instance_launch_provider');
+  assert.ok(rule.body.assertions.some((a) => a.resource === 'sports:service.batch'), 'the rule the warning names is really left behind');
 
   // Keyboard: Escape closes a dialog and focus returns to the button that opened it.
   await page.getByRole('button', { name: 'Add a Service' }).focus();
@@ -255,6 +273,9 @@ test('roles: add a role and a member with an expiry; policies: add and remove an
   await dialog.getByRole('button', { name: 'Add role' }).click();
   const readers = page.locator('[data-role="readers"]');
   await readers.getByText('user.alice').waitFor();
+  assert.equal(await readers.getByLabel('New member').count(), 0, 'the add form is closed behind its button');
+  await readers.getByRole('button', { name: 'Add member' }).click();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('placeholder')), 'user.jane', 'opening it focuses its first field');
   await readers.getByLabel('New member').fill('user.bob');
   await readers.getByLabel('Expires (optional)').fill('2030-01-31');
   await readers.getByRole('button', { name: 'Add member' }).click();
@@ -283,6 +304,7 @@ test('roles: add a role and a member with an expiry; policies: add and remove an
   await addPolicy.getByRole('button', { name: 'Add policy' }).click();
   const policy = page.locator('[data-policy="readers"]');
   await policy.getByText('sports:role.readers').waitFor();
+  await policy.getByRole('button', { name: 'Add assertion' }).click();
   await policy.getByLabel('Action').fill('list');
   await policy.getByLabel('Role').fill('readers');
   await policy.getByLabel('Resource').fill('service.api');
@@ -408,6 +430,9 @@ test('home: my domains and the search over domains and services', async () => {
   await page.getByLabel('Name').fill('api');
   await page.getByRole('button', { name: 'Search' }).click();
   await results.getByRole('link', { name: 'sports.api' }).waitFor();
+  await page.getByLabel('Name').fill('sports.api');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await results.getByText('1 service matches “sports.api”.').waitFor();
   await shot(page, 'home');
   await results.getByRole('link', { name: 'sports.api' }).click();
   await page.waitForURL(/\/domain\/sports\/services$/);
@@ -434,6 +459,7 @@ test('a user without rights is refused in words, next to what they tried', async
 
   await page.getByRole('tab', { name: 'Roles' }).click();
   const readers = page.locator('[data-role="readers"]');
+  await readers.getByRole('button', { name: 'Add member' }).click();
   await readers.getByLabel('New member').fill('user.mallory');
   await readers.getByRole('button', { name: 'Add member' }).click();
   assert.match(await alertText(readers), /not authorized.*\(HTTP 403\)/);
@@ -509,6 +535,7 @@ test('one validation style on every form: the problem under the field, aria-inva
   await role.getByRole('button', { name: 'Cancel' }).click();
   const readers = page.locator('[data-role="readers"]');
   await readers.getByRole('button', { name: 'Add member' }).click();
+  await readers.getByRole('button', { name: 'Add member' }).click();
   f = await focused();
   assert.deepEqual([f.label, f.invalid, f.described[0]], ['New member', 'true', 'Enter the member to add, e.g. user.jane or sports.api.']);
 
@@ -533,6 +560,21 @@ test('a list that fails to load says why and offers Retry; My domains keeps the 
   await page.getByRole('button', { name: 'Retry' }).click();
   await page.getByRole('table').getByText('Removed an assertion').first().waitFor();
   assert.equal(await page.locator('.load-failure').count(), 0);
+
+  // Adding checks the name against the list: without the list, Add role is disabled and says why.
+  await context.setOffline(true);
+  await page.getByRole('tab', { name: 'Roles' }).click();
+  await page.locator('.load-failure').waitFor();
+  const addRole = page.getByRole('button', { name: 'Add role' });
+  assert.equal(await addRole.isDisabled(), true, 'Add role is disabled while the list failed to load');
+  assert.equal(await page.evaluate(() => {
+    const b = Array.from(document.querySelectorAll('button')).find((e) => e.textContent === 'Add role')!;
+    return document.getElementById(b.getAttribute('aria-describedby') ?? '')?.textContent;
+  }), 'Add role needs the list of roles, which did not load (see below).');
+  await context.setOffline(false);
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await page.locator('[data-role="readers"]').waitFor();
+  assert.equal(await addRole.isEnabled(), true);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Domains' }).click();
   const mine = page.getByRole('list', { name: 'My domains' });
@@ -564,6 +606,97 @@ async function tablesInTheirBoxes(page: Page): Promise<{ table: number; box: num
   );
 }
 
+type Clipped = (el: Element, box?: DOMRect) => string | null;
+
+/**
+ * Defines window.clipped in the page: where a box is cut off — outside the
+ * window's width, or outside an ancestor that clips its overflow (a scroll
+ * box, overflow hidden); null when whole. (evaluate is not held to the page's
+ * CSP; an eval inside it would be.)
+ */
+async function installClipCheck(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    // Assigned directly: a named function here would carry the test compiler's __name helper, which the page lacks.
+    (window as unknown as { clipped: Clipped }).clipped = (el, box) => {
+      const r = box ?? el.getBoundingClientRect();
+      if (r.left < -0.5 || r.right > window.innerWidth + 0.5) return `outside the window (${Math.round(r.left)}..${Math.round(r.right)} of ${window.innerWidth})`;
+      for (let a = el.parentElement; a; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        const ar = a.getBoundingClientRect();
+        if (s.overflowX !== 'visible' && (r.left < ar.left - 0.5 || r.right > ar.right + 0.5)) return `cut by ${a.tagName.toLowerCase()}.${a.className} (overflow-x ${s.overflowX})`;
+        if (s.overflowY !== 'visible' && (r.top < ar.top - 0.5 || r.bottom > ar.bottom + 0.5)) return `cut by ${a.tagName.toLowerCase()}.${a.className} (overflow-y ${s.overflowY})`;
+      }
+      return null;
+    };
+  });
+}
+
+/** Where `locator`'s element is cut off, or null when it is whole on screen. */
+async function clippedWhere(page: Page, locator: ReturnType<Page['locator']>): Promise<string | null> {
+  await installClipCheck(page);
+  return locator.evaluate((el) => (window as unknown as { clipped: Clipped }).clipped(el));
+}
+
+/**
+ * Every cell of every stacked table: its column's name shown beside it, its
+ * value on screen and not cut by any box. Returns the problems, in words.
+ */
+async function hiddenCells(page: Page): Promise<{ tables: number; cells: number; problems: string[] }> {
+  await installClipCheck(page);
+  return page.evaluate(() => {
+    const { clipped } = window as unknown as { clipped: Clipped };
+    const problems: string[] = [];
+    let cells = 0;
+    const tables = Array.from(document.querySelectorAll('table.stack'));
+    for (const table of tables) {
+      for (const cell of Array.from(table.querySelectorAll(':scope > tbody > tr > [data-label]'))) {
+        const label = (cell as HTMLElement).dataset.label!;
+        const where = `${table.getAttribute('aria-label') ?? table.className} / ${label}`;
+        cells++;
+        if (!cell.checkVisibility()) {
+          problems.push(`${where}: not visible`);
+          continue;
+        }
+        const shown = getComputedStyle(cell, '::before').content;
+        if (!cell.classList.contains('actions') && shown !== JSON.stringify(label)) problems.push(`${where}: the label shows ${shown}`);
+        // Each piece of text a sighted user reads (screen-reader-only text aside) must be whole on screen.
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        let shownText = 0;
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          if (!n.textContent?.trim() || n.parentElement?.closest('.visually-hidden')) continue;
+          const range = document.createRange();
+          range.selectNodeContents(n);
+          const box = range.getBoundingClientRect();
+          if (box.width === 0 || box.height === 0) continue;
+          shownText++;
+          const cut = clipped(n.parentElement!, box);
+          if (cut) problems.push(`${where}: "${n.textContent.trim().slice(0, 40)}" is ${cut}`);
+        }
+        if (shownText === 0 && !cell.classList.contains('actions')) problems.push(`${where}: no value shown`);
+        const cut = clipped(cell);
+        if (cut) problems.push(`${where}: the cell is ${cut}`);
+      }
+    }
+    return { tables: tables.length, cells, problems };
+  });
+}
+
+/** Buttons, links, fields and tabs under 44 px high (a radio or checkbox counts its label, the thing tapped). */
+async function smallTapTargets(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const small: string[] = [];
+    for (const el of Array.from(document.querySelectorAll('button, a[href], input, select, textarea, summary, [role="tab"]'))) {
+      if (el.classList.contains('skip-link') || !el.checkVisibility()) continue;
+      const target = el.matches('input[type="radio"], input[type="checkbox"]') ? (el.closest('label') ?? el) : el;
+      const r = target.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      const name = (el.getAttribute('aria-label') ?? el.textContent ?? (el as HTMLInputElement).name ?? '').trim().slice(0, 40);
+      if (r.height < 43.5) small.push(`${el.tagName.toLowerCase()} "${name}": ${r.height.toFixed(1)} px`);
+    }
+    return small;
+  });
+}
+
 for (const viewport of VIEWPORTS) {
   test(`every page at ${viewport.width}×${viewport.height}: no sideways scroll, tables scroll inside their cards, the dialog covers the screen`, async () => {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: viewport.width, height: viewport.height } });
@@ -574,7 +707,7 @@ for (const viewport of VIEWPORTS) {
     const iso = (ms: number) => new Date(ms).toISOString();
     await putCertRecord(t.server.store.db, {
       provider: 'athenz.aws.us-west-2',
-      instance_id: `sports-api-7d9f8c6b5-${viewport.name}`,
+      instance_id: `3f2c9d0e8a7b4c1d9e6f5a4b3c2d1e0f-${viewport.name}`,
       service: 'sports.api',
       current_serial: `2${viewport.width}`,
       current_ip: '10.0.12.34',
@@ -584,9 +717,9 @@ for (const viewport of VIEWPORTS) {
       prev_time: iso(now - 3_600_000),
       expiry_time: iso(now + 6 * 86_400_000),
       issued_time: iso(now - 3_600_000),
-      hostname: null,
+      hostname: 'ip-10-0-12-34.us-west-2.compute.internal',
       client_cert: 0,
-      sia_provider: null,
+      sia_provider: 'FARGATE',
     });
 
     await page.goto(`${origin}/`);
@@ -610,16 +743,30 @@ for (const viewport of VIEWPORTS) {
       if (name === 'services') {
         // The widest part of the page: the providers of a service with their Next steps.
         await page.getByRole('button', { name: 'Providers of api' }).click();
-        await page.getByRole('region', { name: 'Next steps in AWS' }).waitFor();
+        await page.getByRole('region', { name: 'Next steps' }).waitFor();
         await page.locator('[data-provider="aws_instance_launch_provider"] .allowed').waitFor();
-        await page.getByRole('region', { name: 'Next steps in AWS' }).screenshot({ path: join(SHOTS, `next-steps-${viewport.width}.png`) });
+        await page.getByRole('region', { name: 'Next steps' }).screenshot({ path: join(SHOTS, `next-steps-${viewport.width}.png`) });
       }
       await assertNoSideScroll(page, path);
+      if (viewport.width < 600) {
+        // A phone: every table is stacked cards, each column's value under its name, none cut off; every control is tappable.
+        const cells = await hiddenCells(page);
+        if (['services', 'roles', 'policies', 'history', 'instances'].includes(name)) assert.ok(cells.tables > 0 && cells.cells > 0, `${path}: stacked tables shown`);
+        assert.deepEqual(cells.problems, [], `${path}: every column's value is on screen`);
+        assert.deepEqual(await smallTapTargets(page), [], `${path}: tap targets of at least 44 px`);
+      }
+      if (name === 'instances') {
+        const row = page.locator(`[data-instance="3f2c9d0e8a7b4c1d9e6f5a4b3c2d1e0f-${viewport.name}"]`);
+        assert.match((await row.textContent()) ?? '', /Fargate.*ip-10-0-12-34\.us-west-2\.compute\.internal/, 'platform and host name shown');
+      }
       for (const { table, box } of await tablesInTheirBoxes(page)) {
         assert.ok(box <= viewport.width, `${path}: a table box is ${box} px wide`);
         if (viewport.width >= 1280) assert.ok(table <= box, `${path}: at ${viewport.width} px the table (${table} px) fits its card (${box} px)`);
       }
       await shot(page, `${name}-${viewport.width}`);
+      if (name === 'services' && viewport.width < 600 && process.env.TESSERA_UPDATE_DOCS_IMAGES === '1') {
+        copyFileSync(join(SHOTS, `${name}-${viewport.width}.png`), join(ROOT, 'docs/images/ui-services-phone.png'));
+      }
     }
 
     // The top bar wraps: Log out stays on screen.
@@ -643,6 +790,176 @@ for (const viewport of VIEWPORTS) {
     await context.close();
   });
 }
+
+/** A logged-in admin in a new browser context of this size (and these permissions). */
+async function adminAt(viewport: { width: number; height: number }, permissions: string[] = []): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport, permissions });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await login(page, 'admin', ADMIN_PASSWORD);
+  return { context, page };
+}
+
+/** Presses Tab until the focused element matches `accessibleName` (aria-label or text); fails after `limit` presses. */
+async function tabTo(page: Page, accessibleName: string, limit = 80): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '');
+    if (name === accessibleName) return;
+  }
+  assert.fail(`"${accessibleName}" was not reached with ${limit} presses of Tab`);
+}
+
+/** After Allow on a phone: focus is in Next steps, whose heading is on screen and whose width fits; "✓ Allowed" is whole. */
+async function assertNextStepsInView(page: Page, service: string): Promise<void> {
+  await page.waitForFunction(() => document.activeElement?.closest('section.next-steps') !== null);
+  const next = page.getByRole('region', { name: 'Next steps' });
+  const box = (await next.boundingBox())!;
+  const heading = (await next.getByRole('heading', { name: 'Next steps' }).boundingBox())!;
+  const { innerWidth, innerHeight } = await page.evaluate(() => ({ innerWidth: window.innerWidth, innerHeight: window.innerHeight }));
+  assert.ok(box.x >= 0 && box.x + box.width <= innerWidth, `Next steps fits the width: ${JSON.stringify(box)}`);
+  // Full width under the service's card: the page's 16 px margins, the card's borders and the row's padding aside.
+  assert.ok(box.width >= innerWidth - 64, `Next steps takes the width of the screen: ${box.width} of ${innerWidth} px`);
+  const panel = (await page.locator('tr.detail .panel').first().boundingBox())!;
+  assert.ok(panel.width >= innerWidth - 64, `the Providers panel takes the width of the screen: ${panel.width} of ${innerWidth} px`);
+  assert.ok(heading.y >= 0 && heading.y + heading.height <= innerHeight, `its heading is on screen: ${JSON.stringify(heading)}`);
+  assert.equal(await clippedWhere(page, next), null, 'Next steps is not cut off sideways');
+  for (const el of await next.locator('pre').all()) assert.equal(await clippedWhere(page, el), null, 'nor are its commands');
+  const allowed = page.locator(`[data-provider="aws_instance_launch_provider"] .allowed`);
+  assert.equal(await allowed.textContent(), '✓ Allowed');
+  assert.equal(await clippedWhere(page, allowed), null, `"✓ Allowed" is whole for ${service}`);
+  const text = await allowed.evaluate((el) => {
+    const r = document.createRange();
+    r.selectNodeContents(el);
+    const b = r.getBoundingClientRect();
+    return b.right <= el.getBoundingClientRect().right + 0.5 && b.right <= window.innerWidth;
+  });
+  assert.ok(text, '"✓ Allowed" is not cut inside its box');
+}
+
+test('on a phone, Allow moves focus to Next steps, which is whole on screen — with a tap and with the keyboard alone', async () => {
+  for (const s of ['tap', 'keys']) assert.equal((await t.admin.call('PUT', `/domain/sports/service/${s}`, { name: `sports.${s}` })).status, 204);
+  const { context, page } = await adminAt({ width: 390, height: 844 });
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Providers of tap' }).click();
+  await page.getByRole('button', { name: 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)' }).click();
+  await assertNextStepsInView(page, 'tap');
+  await page.screenshot({ path: join(SHOTS, 'allowed-390.png') }); // as the user sees it right after Allow
+
+  // Keyboard only: Tab to the service's Providers, Enter, Tab to Allow, Enter.
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.locator('[data-service="keys"]').waitFor();
+  await tabTo(page, 'Providers of keys');
+  await page.keyboard.press('Enter');
+  await page.getByRole('button', { name: 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)' }).waitFor();
+  await tabTo(page, 'Allow AWS EC2, EKS or Fargate (siad with an IAM role)');
+  await page.keyboard.press('Enter');
+  await assertNextStepsInView(page, 'keys');
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'H4', 'focus is on the heading of Next steps');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'In AWS', 'the next Tab goes on inside Next steps');
+  await context.close();
+});
+
+test('Copy buttons copy the trust policies and the siad command, with the Clipboard API or without it', async () => {
+  const { context, page } = await adminAt({ width: 1280, height: 800 }, ['clipboard-read', 'clipboard-write']);
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Providers of api' }).click();
+  const next = page.getByRole('region', { name: 'Next steps' });
+  for (const label of ['Trust policy of sports.api-service', 'Trust policy of sports.api', 'siad command']) {
+    await next.getByRole('button', { name: `Copy ${label}`, exact: true }).click();
+    await next.getByRole('status').filter({ hasText: 'Copied' }).first().waitFor();
+    const shown = await next.getByLabel(label, { exact: true }).textContent();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), shown, `the clipboard holds ${label}`);
+  }
+
+  // A browser without the Clipboard API (or that refuses it): the text is selected and copied with execCommand.
+  await context.close();
+  const bare = await adminAt({ width: 1280, height: 800 });
+  const old = bare.page;
+  await old.addInitScript(() => {
+    Object.defineProperty(navigator, 'clipboard', { value: undefined, configurable: true });
+    const w = window as unknown as { copied?: string };
+    document.execCommand = (command: string) => {
+      if (command !== 'copy') return false;
+      w.copied = String(window.getSelection());
+      return true;
+    };
+  });
+  await old.goto(`${origin}/domain/sports/services`);
+  await old.getByRole('button', { name: 'Providers of api' }).click();
+  const oldNext = old.getByRole('region', { name: 'Next steps' });
+  await oldNext.getByRole('button', { name: 'Copy siad command' }).click();
+  await oldNext.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  assert.equal(await old.evaluate(() => (window as unknown as { copied?: string }).copied), await oldNext.getByLabel('siad command', { exact: true }).textContent());
+  await bare.context.close();
+});
+
+/**
+ * Runs commands as a user would paste them: in a fresh directory with the
+ * repository's packages, the `aws-sim.env` aws-sim writes (for this test's
+ * aws-sim) and the server's CA at ./data/ca.cert.pem. Returns the output;
+ * fails on the first failing command. Only loopback is reached.
+ */
+async function runLocally(commands: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-ui-local-'));
+  try {
+    for (const entry of ['packages', 'node_modules', 'package.json']) symlinkSync(join(ROOT, entry), join(dir, entry));
+    mkdirSync(join(dir, 'data'));
+    copyFileSync(join(t.dataDir, 'ca.cert.pem'), join(dir, 'data/ca.cert.pem'));
+    const env = { ...sim.rootCredentials('123456789012').env, AWS_SIM_URL: sim.url, AWS_SIM_ADMIN_TOKEN: sim.adminToken };
+    writeFileSync(join(dir, 'aws-sim.env'), Object.entries(env).map(([k, v]) => `export ${k}='${v}'`).join('\n') + '\n');
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const shell = { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C.UTF-8', npm_config_update_notifier: 'false' };
+      const child = spawn('bash', ['-c', `set -eo pipefail\n${commands}`], { cwd: dir, env: shell, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(run.code, 0, `the local commands failed:\n${run.out}`);
+    assert.match(run.out, /✓ ZTS's verdict: .* a register would succeed/, 'siad -cmd diagnose passed');
+    return run.out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim, give the service a certificate; the instance shows platform and host name', { timeout: 120_000 }, async () => {
+  const { context, page } = await adminAt({ width: 390, height: 844 });
+  await page.goto(`${origin}/domain/sports/services`);
+  await page.getByRole('button', { name: 'Providers of api' }).click();
+  const next = page.getByRole('region', { name: 'Next steps' });
+  await next.getByRole('tab', { name: 'Locally (aws-sim)' }).click();
+  const start = (await next.getByLabel('Start aws-sim and the server', { exact: true }).textContent()) ?? '';
+  assert.match(start, /^npx tessera aws-sim --port 4566 --account 123456789012 --region us-west-2 --env-out aws-sim\.env &\nnpx tessera serve --data-dir \.\/data --aws-sts-endpoint http:\/\/127\.0\.0\.1:4566$/);
+  const commands = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
+  assert.match(commands, /create-role --role-name sports\.api-service/);
+  assert.match(commands, /launch-task --task-role sports\.api-service --account 123456789012/);
+  await next.screenshot({ path: join(SHOTS, 'next-steps-local-390.png') });
+  assert.equal((await hiddenCells(page)).problems.length, 0);
+
+  const fargate = await runLocally(commands);
+  assert.match(fargate, /subject=.*CN ?= ?sports\.api$/m, 'the certificate siad wrote');
+
+  // The EKS variant, for another service (the roles above exist now: create-role would refuse them).
+  await page.getByRole('button', { name: 'Providers of api' }).click(); // closes them: one Next steps at a time
+  await page.getByRole('button', { name: 'Providers of keys' }).click();
+  await next.getByRole('tab', { name: 'Locally (aws-sim)' }).click();
+  await next.getByRole('radio', { name: 'EKS pod (Pod Identity)' }).check();
+  const eks = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
+  assert.match(eks, /launch-pod --role sports\.keys-service --mode pod-identity/);
+  assert.match(await runLocally(eks), /subject=.*CN ?= ?sports\.keys$/m);
+
+  // The instance siad registered: its platform (from siad's User-Agent) and host name (sent at register).
+  await page.goto(`${origin}/domain/sports/services/api/instances`);
+  const row = page.locator('tr[data-instance]', { hasText: 'Fargate' }).first();
+  await row.waitFor();
+  if (isDomainName(hostname())) assert.ok(((await row.textContent()) ?? '').includes(hostname().toLowerCase()), 'the host name siad sent');
+  assert.deepEqual((await hiddenCells(page)).problems, []);
+  await context.close();
+});
 
 test('an invalid or expired session shows the reason on the login page; logging in again returns to the page', async () => {
   const { context, page } = await open();
@@ -668,6 +985,8 @@ test('an invalid or expired session shows the reason on the login page; logging 
   assert.equal(new URL(adminPage.url()).pathname, '/domain/sports/services', 'the page stays');
   assert.equal(await relogin.getByLabel('User name').inputValue(), 'admin', 'the user name is filled in');
   assert.equal(await adminPage.evaluate(() => document.activeElement?.getAttribute('name')), 'password', 'focus is on the password');
+  await addDialog.getByRole('button', { name: 'Add a Service' }).waitFor(); // the request is over ("Adding…" is gone)
+  assert.equal(await addDialog.getByRole('alert').count(), 0, 'no raw 401 text behind the Log in again dialog');
   await shot(adminPage, 'relogin');
   await adminPage.keyboard.type(ADMIN_PASSWORD);
   await adminPage.keyboard.press('Enter');
@@ -680,11 +999,16 @@ test('an invalid or expired session shows the reason on the login page; logging 
   await adminPage.getByRole('status').filter({ hasText: 'Service sports.kept added' }).waitFor();
   await addDialog.waitFor({ state: 'hidden' }); // it closes after the banner: the tabs below take clicks again
   assert.equal((await t.admin.call('GET', '/domain/sports/service/kept')).status, 200);
+  // The list's follow-up loads (providers, instance counts) are done before the session is spoiled again.
+  await adminPage.locator('[data-service="kept"]').getByTestId('launch-status').waitFor();
+  await adminPage.getByRole('link', { name: 'Instances of kept: 0' }).waitFor();
 
   // A list that failed because the session ran out loads again after logging in again.
   await adminContext.addCookies([forged]);
   await adminPage.getByRole('tab', { name: 'History' }).click();
   await relogin.waitFor();
+  await adminPage.getByText('Loading history…').waitFor({ state: 'detached' }); // the load is over
+  assert.equal(await adminPage.locator('.load-failure').count(), 0, 'the list behind the dialog shows no 401 text');
   await relogin.getByLabel('Password').fill(ADMIN_PASSWORD);
   await relogin.getByRole('button', { name: 'Log in' }).click();
   await adminPage.getByRole('table').getByText('Removed an assertion').first().waitFor();

@@ -22,6 +22,9 @@ export async function listInstances(ctx: ZmsContext, domain: string, service: st
       lastRefresh: r.current_time,
       expires: r.expiry_time,
       clientIp: r.current_ip,
+      // As the agent reported them (User-Agent SIA-<platform>, register's hostname): shown, not verified.
+      ...(r.sia_provider ? { platform: r.sia_provider } : {}),
+      ...(r.hostname ? { hostname: r.hostname } : {}),
       revoked: r.current_serial === '-1',
       ...(r.takeover_time
         ? { takeover: { time: r.takeover_time, previousIp: r.takeover_prev_ip ?? '', currentIp: r.current_ip, detail: r.takeover_detail ?? '' } }

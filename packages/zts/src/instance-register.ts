@@ -1,5 +1,6 @@
 /** `POST /instance`: a workload's first certificate, vouched for by its provider. */
 import { badRequest } from '@tessera/core/errors';
+import { isDomainName } from '@tessera/core/names';
 import type { Caller, ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { validateServiceCsr } from './service-csr.ts';
@@ -49,6 +50,16 @@ async function checkRegister(ctx: ZtsContext, caller: Caller, body: Record<strin
   return { provider, domain, service, data, v, result };
 }
 
+/** The optional host name the agent sent: a DomainName, as Athenz's RDL types it; kept to show with the instance. */
+function hostnameOf(body: Record<string, unknown>): string | null {
+  const h = body.hostname;
+  if (h === undefined || h === null || h === '') return null;
+  if (typeof h !== 'string' || !isDomainName(h)) {
+    throw badRequest(`hostname ${JSON.stringify(String(h)).slice(0, 80)} is not valid: dot-separated parts of letters, digits, "_" and "-", or leave it out`);
+  }
+  return h.toLowerCase();
+}
+
 export async function registerInstance(
   ctx: ZtsContext,
   caller: Caller,
@@ -74,7 +85,7 @@ export async function registerInstance(
       prev_time: now,
       expiry_time: cert.notAfter.toISOString(),
       issued_time: now,
-      hostname: null,
+      hostname: hostnameOf(body),
       client_cert: result.certUsage === 'client' ? 1 : 0,
       sia_provider: /SIA-([^ ]+)/.exec(caller.userAgent ?? '')?.[1] ?? null,
       attested_identity: result.attestedIdentity ?? null,

@@ -11,6 +11,18 @@ export const CSRF_COOKIE = 'tessera_csrf';
 // The server's own error class; in the UI a status of 0 means the server could not be reached at all.
 export { ApiError };
 
+/**
+ * A 401 on a page that was logged in: the session ran out. The "Log in again"
+ * dialog says so; the pages behind it show nothing of it (their loads retry
+ * after logging in again, their forms keep what was typed).
+ */
+export class SessionExpiredError extends ApiError {
+  constructor(message: string) {
+    super(401, message);
+    this.name = 'SessionExpiredError';
+  }
+}
+
 export interface RequestOptions {
   headers?: Record<string, string>;
   /** A 401 is the caller's business (the login form), not an expired session. */
@@ -63,9 +75,12 @@ export function createApi(options: ApiOptions): Api {
     }
     const text = await res.text();
     if (!res.ok) {
-      const error = new ApiError(res.status, errorMessage(res, text));
-      if (res.status === 401 && !opts.ownUnauthorized) options.onUnauthorized(error.message);
-      throw error;
+      const message = errorMessage(res, text);
+      if (res.status === 401 && !opts.ownUnauthorized) {
+        options.onUnauthorized(message);
+        throw new SessionExpiredError(message);
+      }
+      throw new ApiError(res.status, message);
     }
     if (text === '') return undefined as T;
     try {

@@ -28,6 +28,10 @@ export interface Instance {
   lastRefresh: string;
   expires: string;
   clientIp: string;
+  /** What the agent said it runs on: the SIA-<platform> of its User-Agent (FARGATE, EKS, AWS for EC2…), as Athenz records it. */
+  platform?: string;
+  /** The host name the agent sent at registration. */
+  hostname?: string;
   revoked: boolean;
   /** Present when this record replaced a live record of the same instance id from another address or attestation. */
   takeover?: { time: string; previousIp: string; currentIp: string; detail: string };

@@ -1,8 +1,9 @@
 /** A server or input error, in words, placed next to what caused it; announced to screen readers. */
-import type { ApiError } from '../api.ts';
+import { SessionExpiredError, type ApiError } from '../api.ts';
 
 export function ErrorMessage({ error, prefix }: { error: ApiError | string | undefined; prefix?: string }) {
-  if (!error) return null;
+  // The "Log in again" dialog over the page says it; the page behind it stays as it was.
+  if (!error || error instanceof SessionExpiredError) return null;
   const text = typeof error === 'string' ? error : error.message;
   const status = typeof error === 'string' || error.status === 0 ? '' : ` (HTTP ${error.status})`;
   return (

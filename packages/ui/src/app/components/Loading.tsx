@@ -1,4 +1,5 @@
 /** Loading lines, announced politely, for panels whose data is on its way. */
+import { SessionExpiredError } from '../api.ts';
 import type { Loaded } from '../use-load.ts';
 import { ErrorMessage } from './ErrorMessage.tsx';
 
@@ -22,7 +23,8 @@ export function LoadStatus({ loaded, what, failure }: { loaded: Loaded<unknown>;
 
 /** Why a load failed, and a Retry button that loads it again. */
 export function LoadFailure({ loaded, failure }: { loaded: Loaded<unknown>; failure: string }) {
-  if (!loaded.error) return null;
+  // A load the session ran out under tries again once logged in again: nothing to say behind the dialog.
+  if (!loaded.error || loaded.error instanceof SessionExpiredError) return null;
   return (
     <div className="load-failure">
       <ErrorMessage error={loaded.error} prefix={failure} />

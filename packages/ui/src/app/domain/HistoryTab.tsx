@@ -74,7 +74,7 @@ export function HistoryTab({ domain, changes }: { domain: Domain; changes: numbe
       {history.data && entries.length === 0 && <p className="empty">No changes recorded.</p>}
       {entries.length > 0 && (
         <div className="table-wrap">
-          <table className="table history">
+          <table className="table history stack">
             <thead>
               <tr>
                 <th scope="col">When</th>
@@ -87,22 +87,22 @@ export function HistoryTab({ domain, changes }: { domain: Domain; changes: numbe
             <tbody>
               {entries.map((e) => (
                 <tr key={e.id}>
-                  <td className="nowrap">
+                  <td className="nowrap" data-label="When">
                     <Time value={e.created} />
                   </td>
-                  <td>
+                  <td data-label="Who">
                     <code>{e.principal}</code>
                   </td>
-                  <td>
+                  <td data-label="What">
                     {ACTIONS[e.api] ?? e.api}
                     <span className="sub">
                       <code>{e.api}</code>
                     </span>
                   </td>
-                  <td className="details">
+                  <td className="details" data-label="Details">
                     <Details details={e.details} />
                   </td>
-                  <td>{e.auditRef ?? <span className="muted">—</span>}</td>
+                  <td data-label="Audit reference">{e.auditRef ?? <span className="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

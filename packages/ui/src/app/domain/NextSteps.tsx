@@ -1,15 +1,17 @@
 /**
- * "Next steps in AWS", shown once a provider may launch the service: the two
- * IAM roles with their trust policies filled in with the domain's account(s),
- * the siad command, and the examples — what the README's steps 5 and 6 say,
- * for this domain and service.
+ * "Next steps", shown once a provider may launch the service. *In AWS*: the
+ * two IAM roles with their trust policies filled in with the domain's
+ * account(s), the siad command, and the examples — what the README's steps 5
+ * and 6 say, for this domain and service. *Locally (aws-sim)*: the same steps
+ * as commands against aws-sim, as the README's walkthrough runs them.
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { useApp } from '../app-context.tsx';
+import { CodeBlock } from '../components/CodeBlock.tsx';
 import { TextField } from '../components/Field.tsx';
 import { DEFAULT_DNS_SUFFIX, DEFAULT_ZTS_PORT, type ProviderConfig } from '../providers.ts';
-
-type Platform = 'fargate' | 'eks-pod-identity' | 'eks-irsa' | 'ecs-ec2';
+import { localSteps, type LocalPlatform } from './local-steps.ts';
+import { serviceTrust, splitProvider, workloadTrust, type Platform } from './trust-policies.ts';
 
 interface PlatformSpec {
   label: string;
@@ -28,39 +30,25 @@ const PLATFORMS: Record<Platform, PlatformSpec> = {
 
 const ACCOUNT_PLACEHOLDER = '<account-id>';
 
-const policy = (statement: Record<string, unknown>) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] }, null, 2);
-
-/** The workload role's own trust: the AWS service (or OIDC provider) that hands the role to the task or pod. */
-function workloadTrust(platform: Platform, account: string, irsa: { issuer: string; namespace: string; serviceAccount: string }): string {
-  if (platform === 'eks-pod-identity') return policy({ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] });
-  if (platform === 'eks-irsa') {
-    return policy({
-      Effect: 'Allow',
-      Principal: { Federated: `arn:aws:iam::${account}:oidc-provider/${irsa.issuer}` },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: { StringEquals: { [`${irsa.issuer}:sub`]: `system:serviceaccount:${irsa.namespace}:${irsa.serviceAccount}`, [`${irsa.issuer}:aud`]: 'sts.amazonaws.com' } },
-    });
-  }
-  return policy({ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' });
-}
-
-/** `athenz.aws.us-west-2` → prefix `athenz.aws`, region `us-west-2` (siad adds the region back). */
-function splitProvider(principal: string): { prefix: string; region: string } {
-  const dot = principal.lastIndexOf('.');
-  return { prefix: principal.slice(0, dot), region: principal.slice(dot + 1) };
-}
-
 interface NextStepsProps {
   domain: string;
   accounts: string[];
   service: string;
   /** The providers ZMS says may launch the service now. */
   allowed: ProviderConfig[];
+  /** Bumped right after Allow: focus moves to these steps and they scroll into view. */
+  focusRequest?: number;
 }
 
-export function NextSteps({ domain, accounts, service, allowed }: NextStepsProps) {
+type Where = 'aws' | 'local';
+
+export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0 }: NextStepsProps) {
   const { config } = useApp();
   const titleId = useId();
+  const tabsId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const [where, setWhere] = useState<Where>('aws');
+  const [localPlatform, setLocalPlatform] = useState<LocalPlatform>('fargate');
   const platforms = (Object.keys(PLATFORMS) as Platform[]).filter((p) => allowed.some((a) => a.template === PLATFORMS[p].template));
   const [chosen, setChosen] = useState<Platform>();
   const platform = chosen && platforms.includes(chosen) ? chosen : platforms[0];
@@ -69,6 +57,12 @@ export function NextSteps({ domain, accounts, service, allowed }: NextStepsProps
   const [issuer, setIssuer] = useState(`oidc.eks.${region}.amazonaws.com/id/<CLUSTER_ID>`);
   const [namespace, setNamespace] = useState(domain.replace(/\./g, '-'));
   const [serviceAccount, setServiceAccount] = useState(`${domain.replace(/\./g, '-')}-${service}`);
+  useEffect(() => {
+    if (focusRequest === 0 || !heading.current) return;
+    // Keyboard and screen-reader users land on what to do next; the heading's top is scrolled into view.
+    heading.current.focus({ preventScroll: true });
+    heading.current.closest('section')?.scrollIntoView({ block: 'start' });
+  }, [focusRequest]);
   if (!platform || !provider) return null;
 
   const full = `${domain}.${service}`;
@@ -79,9 +73,52 @@ export function NextSteps({ domain, accounts, service, allowed }: NextStepsProps
   const siad = `siad -cmd post -zts ${ztsHost} -ztsport ${ztsPort} -ztscacert ca.cert.pem \\\n  -dnsdomains ${config.dnsSuffix ?? DEFAULT_DNS_SUFFIX} -providerprefix ${prefix} -siadir /var/lib/sia`;
   const spec = PLATFORMS[platform];
 
+  const localProvider = allowed.find((a) => a.template === PLATFORMS.fargate.template);
+  const tabs: { id: Where; label: string }[] = [
+    { id: 'aws', label: 'In AWS' },
+    { id: 'local', label: 'Locally (aws-sim)' },
+  ];
+  // WAI-ARIA tabs: arrow keys move between the two.
+  const onTabKey = (e: KeyboardEvent<HTMLButtonElement>) => {
+    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+    e.preventDefault();
+    const next: Where = where === 'aws' ? 'local' : 'aws';
+    setWhere(next);
+    document.getElementById(`${tabsId}-${next}`)?.focus();
+  };
+
   return (
     <section className="next-steps" aria-labelledby={titleId}>
-      <h4 id={titleId}>Next steps in AWS</h4>
+      <h4 id={titleId} ref={heading} tabIndex={-1}>
+        Next steps
+      </h4>
+      <div role="tablist" aria-label="Where to take the next steps" className="mini-tabs">
+        {tabs.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            role="tab"
+            id={`${tabsId}-${t.id}`}
+            aria-selected={where === t.id}
+            aria-controls={`${tabsId}-${t.id}-panel`}
+            tabIndex={where === t.id ? 0 : -1}
+            onClick={() => setWhere(t.id)}
+            onKeyDown={onTabKey}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      {where === 'local' ? (
+        <div role="tabpanel" id={`${tabsId}-local-panel`} aria-labelledby={`${tabsId}-local`}>
+          {localProvider ? (
+            <LocalSteps domain={domain} service={service} accounts={accounts} provider={localProvider.principal} platform={localPlatform} onPlatform={setLocalPlatform} />
+          ) : (
+            <p className="notice">aws-sim runs Fargate tasks and EKS pods, which siad registers with the AWS EC2, EKS or Fargate provider: allow it above to try {domain}.{service} locally.</p>
+          )}
+        </div>
+      ) : (
+        <div role="tabpanel" id={`${tabsId}-aws-panel`} aria-labelledby={`${tabsId}-aws`}>
       {accounts.length === 0 && (
         <p className="notice">
           {domain} has no AWS account yet, and ZTS refuses workloads from accounts the domain does not name. Register it first: <code>zms-cli -d {domain} set-aws-account &lt;account-id&gt;</code>
@@ -109,28 +146,28 @@ export function NextSteps({ domain, accounts, service, allowed }: NextStepsProps
             Create the workload role <code>{workloadRole}</code>, {spec.roleKind}. Its trust policy lets {platform === 'eks-irsa' ? 'the cluster’s OIDC provider' : 'AWS'} hand it to the {platform.startsWith('eks') ? 'pod' : 'task'}:
           </p>
           {shown.map((account) => (
-            <Policy key={account} label={`Trust policy of ${workloadRole}${shown.length > 1 ? ` in ${account}` : ''}`} text={workloadTrust(platform, account, { issuer, namespace, serviceAccount })} />
+            <CodeBlock key={account} label={`Trust policy of ${workloadRole}${shown.length > 1 ? ` in ${account}` : ''}`} text={workloadTrust(platform, account, { issuer, namespace, serviceAccount })} />
           ))}
           {platform === 'eks-pod-identity' && (
-            <pre>{`aws eks create-pod-identity-association --cluster-name <cluster> --namespace ${namespace} \\\n  --service-account ${serviceAccount} --role-arn arn:aws:iam::${shown[0]}:role/${workloadRole}`}</pre>
+            <CodeBlock
+              label="Pod Identity association command"
+              caption={false}
+              text={`aws eks create-pod-identity-association --cluster-name <cluster> --namespace ${namespace} \\\n  --service-account ${serviceAccount} --role-arn arn:aws:iam::${shown[0]}:role/${workloadRole}`}
+            />
           )}
-          {platform === 'eks-irsa' && <pre>{`# on the service account ${namespace}/${serviceAccount}\neks.amazonaws.com/role-arn: arn:aws:iam::${shown[0]}:role/${workloadRole}`}</pre>}
+          {platform === 'eks-irsa' && <CodeBlock label="Service account annotation" caption={false} text={`# on the service account ${namespace}/${serviceAccount}\neks.amazonaws.com/role-arn: arn:aws:iam::${shown[0]}:role/${workloadRole}`} />}
         </li>
         <li>
           <p>
             Create the role <code>{full}</code> with no permissions: its name is the identity siad asks ZTS for, and its trust policy lets the workload role assume it:
           </p>
           {shown.map((account) => (
-            <Policy
-              key={account}
-              label={`Trust policy of ${full}${shown.length > 1 ? ` in ${account}` : ''}`}
-              text={policy({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:role/${workloadRole}` }, Action: 'sts:AssumeRole' })}
-            />
+            <CodeBlock key={account} label={`Trust policy of ${full}${shown.length > 1 ? ` in ${account}` : ''}`} text={serviceTrust(account, workloadRole)} />
           ))}
         </li>
         <li>
           <p>Run siad in the {platform.startsWith('eks') ? 'pod' : 'task'} (as a sidecar, or once with this command):</p>
-          <pre aria-label="siad command">{siad}</pre>
+          <CodeBlock label="siad command" text={siad} caption={false} />
           <p className="muted">
             <code>-zts {ztsHost}</code> and <code>-ztsport {ztsPort}</code> are this server as your browser reaches it
             {config.ztsPort === undefined ? ` (ZTS port ${DEFAULT_ZTS_PORT}, Tessera's default: the server did not say)` : ''}; use the name your workloads reach it by. <code>ca.cert.pem</code> is the CA that signed ZTS's certificate (tessera serve writes it to its data dir, e.g. <code>./data/ca.cert.pem</code>).
@@ -142,15 +179,61 @@ export function NextSteps({ domain, accounts, service, allowed }: NextStepsProps
           </p>
         </li>
       </ol>
+        </div>
+      )}
     </section>
   );
 }
 
-function Policy({ label, text }: { label: string; text: string }) {
+const LOCAL_PLATFORMS: Record<LocalPlatform, string> = { fargate: 'Fargate task', 'eks-pod-identity': 'EKS pod (Pod Identity)' };
+
+interface LocalStepsProps {
+  domain: string;
+  service: string;
+  accounts: string[];
+  provider: string;
+  platform: LocalPlatform;
+  onPlatform(p: LocalPlatform): void;
+}
+
+/** The README's walkthrough (steps 5 to 7) for this domain and service, against aws-sim. */
+function LocalSteps({ domain, service, accounts, provider, platform, onPlatform }: LocalStepsProps) {
+  const { config } = useApp();
+  const steps = localSteps({
+    domain,
+    service,
+    account: accounts[0] ?? ACCOUNT_PLACEHOLDER,
+    provider,
+    platform,
+    ztsHost: window.location.hostname,
+    ztsPort: config.ztsPort ?? DEFAULT_ZTS_PORT,
+    dnsSuffix: config.dnsSuffix ?? DEFAULT_DNS_SUFFIX,
+  });
   return (
-    <figure className="policy-doc">
-      <figcaption>{label}</figcaption>
-      <pre aria-label={label}>{text}</pre>
-    </figure>
+    <>
+      <p>
+        On this machine, with aws-sim standing in for AWS — the README's walkthrough, filled in for {domain}.{service}. aws-sim and this server must run as in its step 1:
+      </p>
+      <CodeBlock label="Start aws-sim and the server" text={steps.start} />
+      {accounts.length === 0 && (
+        <p className="notice">
+          {domain} has no AWS account yet: register aws-sim's, <code>zms-cli -d {domain} set-aws-account 123456789012</code>, and use it below.
+        </p>
+      )}
+      <fieldset className="choice">
+        <legend>The workload</legend>
+        {(Object.keys(LOCAL_PLATFORMS) as LocalPlatform[]).map((p) => (
+          <label key={p}>
+            <input type="radio" name={`local-${domain}.${service}`} value={p} checked={platform === p} onChange={() => onPlatform(p)} />
+            {LOCAL_PLATFORMS[p]}
+          </label>
+        ))}
+      </fieldset>
+      <p>Then, from the same directory, in a second terminal: the two roles, the workload, siad's checks, its certificate:</p>
+      <CodeBlock label="Local commands" text={steps.commands} />
+      <p className="muted">
+        <code>diagnose</code> checks each link and names the fix; nothing is issued until <code>post</code>. The certificate lands in <code>./sia</code>; the instance then shows under the service's instances.
+      </p>
+    </>
   );
 }

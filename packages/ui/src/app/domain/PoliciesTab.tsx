@@ -1,6 +1,8 @@
 /** Policies of a domain and their assertions; add or remove an assertion, add or delete a policy. */
 import { useId, useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.tsx';
+import { AddButton } from '../components/AddButton.tsx';
+import { AddForm } from '../components/AddForm.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
@@ -67,9 +69,7 @@ export function PoliciesTab({ domain, onChanged }: { domain: Domain; onChanged()
     <section aria-labelledby="policies-title">
       <div className="section-head">
         <h2 id="policies-title">Policies</h2>
-        <button type="button" className="button primary" onClick={() => setAdding(true)}>
-          Add policy
-        </button>
+        <AddButton label="Add policy" loaded={data} what="policies" onClick={() => setAdding(true)} />
       </div>
       <p className="muted">Each assertion lets the members of a role (or denies them to) perform an action on resources of this domain.</p>
       {domain.auditEnabled && <AuditRefField value={auditRef} onChange={setAuditRef} />}
@@ -161,7 +161,8 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
   const { api } = useApp();
   const name = entityName(policy.name);
   const [input, setInput] = useState<AssertionInput>(EMPTY);
-  const { busy, error, run } = useAction();
+  const [adding, setAdding] = useState(false);
+  const { busy, error, run, setError } = useAction();
   const v = useValidation<AssertionField>();
 
   const add = async (e: FormEvent) => {
@@ -171,6 +172,7 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
     await run(async () => {
       await zms.putAssertion(api, domain, name, a, auditRef);
       setInput(EMPTY);
+      setAdding(false);
       await onAdded();
     });
   };
@@ -189,7 +191,7 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
         <p className="muted">No assertions: this policy grants nothing.</p>
       ) : (
         <div className="table-wrap">
-          <table className="table compact" aria-label={`Assertions of ${name}`}>
+          <table className="table compact stack" aria-label={`Assertions of ${name}`}>
             <thead>
               <tr>
                 <th scope="col">Effect</th>
@@ -204,19 +206,19 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
             <tbody>
               {policy.assertions.map((a) => (
                 <tr key={a.id ?? `${a.role} ${a.action} ${a.resource}`}>
-                  <td>
+                  <td data-label="Effect">
                     <span className={`badge ${a.effect === 'DENY' ? 'deny' : 'allow'}`}>{a.effect ?? 'ALLOW'}</span>
                   </td>
-                  <td>
+                  <td data-label="Action">
                     <code>{a.action}</code>
                   </td>
-                  <td>
+                  <td data-label="Role">
                     <code>{a.role}</code>
                   </td>
-                  <td>
+                  <td data-label="Resource">
                     <code>{a.resource}</code>
                   </td>
-                  <td className="actions">
+                  <td className="actions" data-label="Actions">
                     {a.id !== undefined && (
                       <button type="button" className="button small danger-outline" aria-label={`Remove assertion ${a.action} on ${a.resource} from ${name}`} onClick={() => onRemove(a)}>
                         Remove
@@ -229,12 +231,22 @@ function PolicyCard({ domain, policy, auditRef, rolesListId, onAdded, onRemove, 
           </table>
         </div>
       )}
-      <form className="inline-form" onSubmit={add} aria-label={`Add an assertion to ${name}`} noValidate ref={v.formRef}>
+      <AddForm
+        label="Add assertion"
+        formLabel={`Add an assertion to ${name}`}
+        open={adding}
+        onOpen={() => setAdding(true)}
+        onCancel={() => {
+          setAdding(false);
+          v.check({});
+          setError(undefined);
+        }}
+        onSubmit={add}
+        formRef={v.formRef}
+        busy={busy}
+      >
         <AssertionFields value={input} onChange={setInput} rolesListId={rolesListId} errors={v.errors} />
-        <button type="submit" className="button" disabled={busy}>
-          {busy ? 'Adding…' : 'Add assertion'}
-        </button>
-      </form>
+      </AddForm>
       <ErrorMessage error={error} />
     </article>
   );

@@ -27,6 +27,8 @@ interface ProvidersPanelProps {
 export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed }: ProvidersPanelProps) {
   const { api, providers } = useApp();
   const [status, setStatus] = useState<Record<string, Status>>({});
+  // Bumped after a successful Allow: Next steps takes the focus.
+  const [allowedNow, setAllowedNow] = useState(0);
   const set = (p: ProviderConfig, s: Status) => setStatus((prev) => ({ ...prev, [p.template]: s }));
   const granted = (p: ProviderConfig) => zms.mayLaunch(api, domain, service, p.principal);
 
@@ -57,6 +59,7 @@ export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed
       // Confirm with ZMS instead of assuming: a template that grants another principal must not show a check mark.
       if (await granted(p)) {
         set(p, { state: 'allowed' });
+        setAllowedNow((n) => n + 1);
         onAllowed(p);
       } else {
         set(p, { state: 'not-allowed', error: `Template ${p.template} was applied, but ZMS still does not let ${p.principal} launch ${domain}.${service}: the provider list names a principal the template's role does not match.` });
@@ -70,7 +73,7 @@ export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed
     <div className="panel">
       <h3>Identity providers for {service}</h3>
       <div className="table-wrap">
-        <table className="table providers" aria-label={`Identity providers for ${service}`}>
+        <table className="table providers stack" aria-label={`Identity providers for ${service}`}>
           <thead>
             <tr>
               <th scope="col">Provider</th>
@@ -82,13 +85,13 @@ export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed
               const s = status[p.template] ?? { state: 'checking' };
               return (
                 <tr key={p.template} data-provider={p.template}>
-                  <th scope="row">
+                  <th scope="row" data-label="Provider">
                     {p.label}
                     <span className="sub">
                       <code>{p.principal}</code> · template <code>{p.template}</code>
                     </span>
                   </th>
-                  <td className="status">
+                  <td className="status" data-label="Status">
                     {s.state === 'checking' && <span className="muted">Checking…</span>}
                     {s.state === 'allowed' && (
                       <span className="allowed" role="img" aria-label={`Allowed: ${p.principal} may launch ${service}`} title="Allowed">
@@ -113,7 +116,7 @@ export function ProvidersPanel({ domain, accounts, service, onChanged, onAllowed
           </tbody>
         </table>
       </div>
-      <NextSteps domain={domain} accounts={accounts} service={service} allowed={providers.filter((p) => status[p.template]?.state === 'allowed')} />
+      <NextSteps domain={domain} accounts={accounts} service={service} allowed={providers.filter((p) => status[p.template]?.state === 'allowed')} focusRequest={allowedNow} />
     </div>
   );
 }

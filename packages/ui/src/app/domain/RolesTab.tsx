@@ -1,6 +1,8 @@
 /** Roles of a domain with their members (and expiry); add or remove a member, add or delete a role. */
 import { useState, type FormEvent } from 'react';
 import { useApp } from '../app-context.tsx';
+import { AddButton } from '../components/AddButton.tsx';
+import { AddForm } from '../components/AddForm.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { ErrorMessage } from '../components/ErrorMessage.tsx';
 import { TextField } from '../components/Field.tsx';
@@ -37,9 +39,7 @@ export function RolesTab({ domain, onChanged }: { domain: Domain; onChanged(): v
     <section aria-labelledby="roles-title">
       <div className="section-head">
         <h2 id="roles-title">Roles</h2>
-        <button type="button" className="button primary" onClick={() => setAdding(true)}>
-          Add role
-        </button>
+        <AddButton label="Add role" loaded={roles} what="roles" onClick={() => setAdding(true)} />
       </div>
       <p className="muted">Members of a role get what the domain's policies grant to it. Members with an expiry date lose it then.</p>
       {domain.auditEnabled && <AuditRefField value={auditRef} onChange={setAuditRef} />}
@@ -117,7 +117,8 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
   const members = role.roleMembers ?? [];
   const [member, setMember] = useState('');
   const [expires, setExpires] = useState('');
-  const { busy, error, run } = useAction();
+  const [adding, setAdding] = useState(false);
+  const { busy, error, run, setError } = useAction();
   const v = useValidation<'member'>();
   const now = Date.now();
 
@@ -129,6 +130,7 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
       await zms.putMember(api, domain, name, m, endOfDay(expires), auditRef);
       setMember('');
       setExpires('');
+      setAdding(false);
       await onAdded(m);
     });
   };
@@ -150,7 +152,7 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
         <p className="muted">{role.trust ? `Members are managed in ${role.trust}.` : 'No members.'}</p>
       ) : (
         <div className="table-wrap">
-          <table className="table compact" aria-label={`Members of ${name}`}>
+          <table className="table compact stack" aria-label={`Members of ${name}`}>
             <thead>
               <tr>
                 <th scope="col">Member</th>
@@ -163,14 +165,14 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
             <tbody>
               {members.map((m) => (
                 <tr key={m.memberName}>
-                  <th scope="row">
+                  <th scope="row" data-label="Member">
                     <code>{m.memberName}</code>
                   </th>
-                  <td>
+                  <td data-label="Expires">
                     {m.expiration ? <Time value={m.expiration} /> : <span className="muted">never</span>}
                     {m.expiration && Date.parse(m.expiration) < now && <span className="badge warn">expired</span>}
                   </td>
-                  <td className="actions">
+                  <td className="actions" data-label="Actions">
                     <button type="button" className="button small danger-outline" aria-label={`Remove ${m.memberName} from ${name}`} onClick={() => onRemove(m.memberName)}>
                       Remove
                     </button>
@@ -182,13 +184,23 @@ function RoleCard({ domain, role, auditRef, onAdded, onRemove, onDelete }: RoleC
         </div>
       )}
       {!role.trust && (
-        <form className="inline-form" onSubmit={add} aria-label={`Add a member to ${name}`} noValidate ref={v.formRef}>
+        <AddForm
+          label="Add member"
+          formLabel={`Add a member to ${name}`}
+          open={adding}
+          onOpen={() => setAdding(true)}
+          onCancel={() => {
+            setAdding(false);
+            v.check({});
+            setError(undefined);
+          }}
+          onSubmit={add}
+          formRef={v.formRef}
+          busy={busy}
+        >
           <TextField label="New member" error={v.errors.member} value={member} onChange={(e) => setMember(e.target.value)} placeholder="user.jane" />
           <TextField label="Expires (optional)" type="date" value={expires} onChange={(e) => setExpires(e.target.value)} />
-          <button type="submit" className="button" disabled={busy}>
-            {busy ? 'Adding…' : 'Add member'}
-          </button>
-        </form>
+        </AddForm>
       )}
       <ErrorMessage error={error} />
     </article>

@@ -6,6 +6,7 @@
  */
 import { Fragment, useState } from 'react';
 import { useApp } from '../app-context.tsx';
+import { AddButton } from '../components/AddButton.tsx';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { Done, LoadStatus } from '../components/Loading.tsx';
 import { Time } from '../components/Time.tsx';
@@ -64,9 +65,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
     <section aria-labelledby="services-title">
       <div className="section-head">
         <h2 id="services-title">Services</h2>
-        <button type="button" className="button primary" onClick={() => setAdding(true)}>
-          Add a Service
-        </button>
+        <AddButton label="Add a Service" loaded={services} what="services" onClick={() => setAdding(true)} />
       </div>
       <p className="muted">
         A service is an identity, <code>{d}.&lt;name&gt;</code>. Allow an identity provider to launch it, and its workloads get X.509 certificates from ZTS.
@@ -78,7 +77,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
       {services.data && list.length === 0 && <p className="empty">No services yet. Add one to give your workloads an identity.</p>}
       {list.length > 0 && (
         <div className="table-wrap">
-          <table className="table services">
+          <table className="table services stack">
             <thead>
               <tr>
                 <th scope="col">Service</th>
@@ -103,14 +102,14 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                 return (
                   <Fragment key={s.name}>
                     <tr className={fresh === name ? 'fresh' : undefined} data-service={name}>
-                      <th scope="row">
+                      <th scope="row" data-label="Service">
                         <span className="service-name">{name}</span>
                         {s.description && <span className="sub">{s.description}</span>}
                       </th>
-                      <td>
+                      <td data-label="Modified">
                         <Time value={s.modified} />
                       </td>
-                      <td>
+                      <td data-label="Public keys">
                         {keys.length === 0 ? (
                           <span className="muted">none</span>
                         ) : (
@@ -119,7 +118,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                           </button>
                         )}
                       </td>
-                      <td>
+                      <td data-label="Providers">
                         <div className="provider-cell">
                           {allowedBy && allowedBy.length > 0 && (
                             <span className="allowed compact" title={allowedBy.map((p) => p.label).join('; ')} data-testid="launch-status">
@@ -136,12 +135,12 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                           </button>
                         </div>
                       </td>
-                      <td>
+                      <td data-label="Instances">
                         <Link to={paths.instances(d, name)} aria-label={`Instances of ${name}${state ? `: ${state.instances}` : ''}`}>
                           {state ? `${state.instances} instance${state.instances === 1 ? '' : 's'}` : 'Instances'}
                         </Link>
                       </td>
-                      <td className="actions">
+                      <td className="actions" data-label="Actions">
                         <button type="button" className="button small danger-outline" aria-label={`Delete service ${name}`} onClick={() => setDeleting(name)}>
                           Delete
                         </button>
@@ -149,7 +148,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                     </tr>
                     {failure && (
                       <tr className="attempt" data-attempt-for={name}>
-                        <td colSpan={6}>
+                        <td colSpan={6} data-label="Last attempt">
                           <span className="badge warn">refused</span> last attempt <time dateTime={failure.time} title={failure.time}>{timeAgo(failure.time)}</time>: {failure.message}
                           <span className="sub">
                             provider <code>{failure.provider}</code>
@@ -179,7 +178,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                             service={name}
                             onChanged={onChanged}
                             onAllowed={(p) => {
-                              setStatus(`${p.label} may now launch ${d}.${name}. The next steps in AWS are below.`);
+                              setStatus(`${p.label} may now launch ${d}.${name}. The next steps are below.`);
                               void launch.reload();
                             }}
                           />
@@ -223,9 +222,35 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
           <p>
             This permanently deletes <strong>{d}.{deleting}</strong> and its public keys. Its workloads can no longer get or refresh certificates for it.
           </p>
+          <LaunchRulesLeft domain={d} service={deleting} providers={launch.data?.get(deleting) ?? []} />
         </ConfirmDialog>
       )}
     </section>
+  );
+}
+
+/**
+ * Deleting a service leaves the launch rule Allow added (the template's policy
+ * keeps its assertion, as in Athenz): a service created later under the same
+ * name could be launched at once. Say so, and how to remove it.
+ */
+function LaunchRulesLeft({ domain, service, providers }: { domain: string; service: string; providers: ProviderConfig[] }) {
+  if (providers.length === 0) return null;
+  return (
+    <div className="notice" data-testid="launch-rule-left">
+      <p>
+        The launch rule stays: {providers.length === 1 ? 'policy' : 'policies'} {providers.map((p, i) => (
+          <Fragment key={p.template}>
+            {i > 0 && ', '}
+            <code>{p.template}</code>
+          </Fragment>
+        ))}{' '}
+        still {providers.length === 1 ? 'lets' : 'let'} the provider launch <code>{domain}:service.{service}</code>, so a service created later under this name could be launched at once. Remove it afterwards on the Policies tab (Remove on the <code>launch</code> assertion), or:
+      </p>
+      {providers.map((p) => (
+        <pre key={p.template}>{`zms-cli -d ${domain} delete-assertion ${p.template} grant launch to ${p.template} on ${domain}:service.${service}`}</pre>
+      ))}
+    </div>
   );
 }
 

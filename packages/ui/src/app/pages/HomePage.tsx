@@ -124,7 +124,7 @@ function SearchResults({ result }: { result: SearchResult }) {
   return (
     <div className="search-results" role="region" aria-label="Search results" aria-live="polite">
       <p className="muted">
-        {count === 0 ? `No ${result.kind} match “${result.term}”.` : `${count} ${result.kind === 'domains' ? 'domain' : 'service'}${count === 1 ? '' : 's'} match “${result.term}”${count >= SEARCH_LIMIT ? ' (first ' + SEARCH_LIMIT + ' shown)' : ''}.`}
+        {count === 0 ? `No ${result.kind} match “${result.term}”.` : `${count} ${result.kind === 'domains' ? 'domain' : 'service'}${count === 1 ? ' matches' : 's match'} “${result.term}”${count >= SEARCH_LIMIT ? ' (first ' + SEARCH_LIMIT + ' shown)' : ''}.`}
       </p>
       <ul className="domain-list">
         {result.domains.map((d) => (

@@ -14,6 +14,13 @@ import { useLoad } from '../use-load.ts';
 import { useTitle } from '../use-title.ts';
 import { zms, type Instance } from '../zms-client.ts';
 
+/** What the agent's User-Agent said (SIA-<platform>): Tessera's siad names EC2, Fargate or EKS; Athenz's AWS agents all say AWS. */
+const PLATFORMS: Record<string, string> = { AWS: 'AWS', EC2: 'EC2', FARGATE: 'Fargate', EKS: 'EKS' };
+const platformLabel = (p: string): string => PLATFORMS[p.toUpperCase()] ?? p;
+
+/** A host name that may wrap after each dot (not inside a label), so the table keeps to the screen. */
+const atDots = (name: string) => name.split(/(?<=\.)/).map((part, i) => (i === 0 ? part : [<wbr key={i} />, part]));
+
 export function InstancesPage({ domain, service }: { domain: string; service: string }) {
   useTitle(`${domain}.${service}`, 'Instances');
   const { api } = useApp();
@@ -35,17 +42,19 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
           Refresh
         </button>
       </div>
-      <p className="muted">Workloads that registered with ZTS for this identity, newest refresh first.</p>
+      <p className="muted">Workloads that registered with ZTS for this identity, newest refresh first. Platform and host name are what each instance's siad reported; ZTS does not verify them.</p>
       <Done message={status} />
       <LoadStatus loaded={instances} what="instances" failure="Could not list the instances" />
       {instances.data && list.length === 0 && <p className="empty">No instances yet. They appear here once siad in a workload registers with ZTS.</p>}
       {list.length > 0 && (
         <div className="table-wrap">
-          <table className="table instances">
+          <table className="table instances stack">
             <thead>
               <tr>
                 <th scope="col">Instance id</th>
                 <th scope="col">Provider</th>
+                <th scope="col">Platform</th>
+                <th scope="col">Host name</th>
                 <th scope="col">Issued</th>
                 <th scope="col">Expires</th>
                 <th scope="col">Last refresh</th>
@@ -58,8 +67,8 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
             <tbody>
               {list.map((i) => (
                 <tr key={`${i.provider}/${i.instanceId}`} data-instance={i.instanceId}>
-                  <th scope="row">
-                    <code>{i.instanceId}</code>
+                  <th scope="row" data-label="Instance id">
+                    <code className="breakable">{i.instanceId}</code>
                     {i.revoked && <span className="badge warn">revoked</span>}
                     {i.takeover && (
                       <span className="sub takeover" data-testid="takeover">
@@ -67,20 +76,22 @@ export function InstancesPage({ domain, service }: { domain: string; service: st
                       </span>
                     )}
                   </th>
-                  <td>
+                  <td data-label="Provider">
                     <code>{i.provider}</code>
                   </td>
-                  <td>
+                  <td data-label="Platform">{i.platform ? platformLabel(i.platform) : <span className="muted">—</span>}</td>
+                  <td data-label="Host name">{i.hostname ? <code className="host">{atDots(i.hostname)}</code> : <span className="muted">—</span>}</td>
+                  <td data-label="Issued">
                     <Time value={i.issued} />
                   </td>
-                  <td>
+                  <td data-label="Expires">
                     <Time value={i.expires} />
                   </td>
-                  <td>
+                  <td data-label="Last refresh">
                     <Time value={i.lastRefresh} />
                   </td>
-                  <td>{i.clientIp || <span className="muted">—</span>}</td>
-                  <td className="actions">
+                  <td data-label="Client IP">{i.clientIp || <span className="muted">—</span>}</td>
+                  <td className="actions" data-label="Actions">
                     <button type="button" className="button small danger-outline" aria-label={`Revoke instance ${i.instanceId}`} onClick={() => setRevoking(i)}>
                       Revoke
                     </button>
