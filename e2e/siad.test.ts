@@ -315,7 +315,8 @@ describe('the daemon', () => {
       const before = d.count(/failed; the current certificate stays in place/);
       const outageSerial = serialOf(siadir);
       await d.waitFor(/failed; the current certificate stays in place/, before + 3, 20_000);
-      await new Promise((r) => setTimeout(r, 4_000)); // > 2 intervals
+      // Two more failed attempts of the daemon's own (> 2 intervals), each leaving the certificate in place.
+      await d.waitFor(/failed; the current certificate stays in place/, before + 5, 20_000);
       assert.ok(d.alive(), 'the daemon is still running');
       assert.equal(serialOf(siadir), outageSerial, 'the certificate on disk is kept');
       assert.ok(keyMatchesCertificate(readFileSync(paths(siadir).key, 'utf8'), readFileSync(paths(siadir).cert, 'utf8')));
@@ -372,6 +373,35 @@ describe('the daemon', () => {
       assert.notEqual(serialOf(siadir), expired.serialHex);
       checkFiles(siadir, task.taskId);
       assert.equal(readFileSync(join(siadir, 'backup', 'sports.api.cert.pem'), 'utf8'), expired.certPem, 'the expired certificate went to the backup');
+    } finally {
+      assert.equal(await d.stop(), 0, d.out);
+    }
+  });
+  test('a refresh refused with 403 (the instance revoked in ZMS): the daemon registers afresh and gets a new certificate', async () => {
+    const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+    const siadir = join(dir, 'revoked');
+    const config = join(dir, 'revoked-sia_config');
+    // refresh_interval in minutes: 0.03 = 1.8 s.
+    writeFileSync(config, JSON.stringify({ service: 'api', refresh_interval: 0.03, accounts: [{ domain: 'sports', account: ACCOUNT }] }));
+    const d = daemon(['-config', config], task.env, siadir);
+    try {
+      await d.waitFor(/sports\.api: certificate valid until/);
+      const first = serialOf(siadir);
+      const revoked = await t.admin.call('DELETE', `/domain/sports/service/api/instance/${PROVIDER}/${task.taskId}`);
+      assert.equal(revoked.status, 204, revoked.text);
+      // The next refresh is refused (its certificate is revoked); the daemon registers the instance again.
+      await d.waitFor(/ZTS refused to refresh sports\.api \(403\): [^\n]*: registering afresh/);
+      const validBefore = d.count(/sports\.api: certificate valid until/);
+      await d.waitFor(/sports\.api: registered instance/, 2);
+      await d.waitFor(/sports\.api: certificate valid until/, validBefore + 1);
+      const second = serialOf(siadir);
+      assert.notEqual(second, first, 'a new certificate replaced the revoked one');
+      checkFiles(siadir, task.taskId);
+      // Revoking deleted the instance's record; the new register made one again.
+      const listed = await t.admin.call<{ instances: { instanceId: string; revoked: boolean }[] }>('GET', '/domain/sports/service/api/instances');
+      assert.equal(listed.status, 200, listed.text);
+      assert.deepEqual(listed.body.instances.filter((i) => i.instanceId === task.taskId).map((i) => i.revoked), [false], listed.text);
+      assert.ok(d.alive(), 'the daemon keeps running');
     } finally {
       assert.equal(await d.stop(), 0, d.out);
     }

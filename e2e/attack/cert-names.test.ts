@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { generateKeyPair } from '@tessera/core/x509/keys';
+import { waitFor } from '@tessera/server/test/support/wait-for';
 import { attestation, PROVIDER, refused, startBench, SUFFIX, type Bench, type CsrSpec, type Identity } from './support.ts';
 
 let b: Bench;
@@ -344,3 +345,51 @@ function breakSignature(pem: string): string {
   der[der.length - 5] ^= 0x01;
   return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE REQUEST-----\n`;
 }
+
+describe("names under the domain's certDnsDomain", () => {
+  // sports may have names under sports.corp.example; weather's are under weather.corp.example.
+  const OWN = 'sports.corp.example';
+  const setCertDnsDomain = async (domain: string, certDnsDomain: string) => {
+    const r = await b.t.admin.call('PUT', `/domain/${domain}/meta/system/certdnsdomain`, { certDnsDomain });
+    assert.equal(r.status, 204, r.text);
+  };
+  before(async () => {
+    const r = await b.t.admin.call('POST', '/domain', { name: 'weather', adminUsers: ['user.admin'] });
+    assert.equal(r.status, 200, r.text);
+    await setCertDnsDomain('weather', 'weather.corp.example');
+    await setCertDnsDomain('sports', OWN);
+  });
+  // The other tests of this file expect sports without one.
+  after(() => setCertDnsDomain('sports', ''));
+
+  test('its own: signed on register and on refresh, next to the provider name', async () => {
+    const names = [`api.sports.${SUFFIX}`, `api.${OWN}`, `web-1.api.${OWN}`];
+    // ZTS follows ZMS's change through its snapshot of the domain: wait for it (a register refused before then changes nothing).
+    const r = await waitFor(`ZTS to sign names under ${OWN}`, async () => {
+      const res = await registerWith({ dnsNames: names });
+      return res.status === 201 ? res : undefined;
+    }, { timeoutMs: 15_000, intervalMs: 200 });
+    assert.deepEqual([...parseCertificate(r.body.x509Certificate).dnsNames].sort(), [...names].sort());
+    const again = await refreshWith({ dnsNames: [`api.sports.${SUFFIX}`, `api.${OWN}`] });
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual([...parseCertificate(again.body.x509Certificate).dnsNames].sort(), [`api.sports.${SUFFIX}`, `api.${OWN}`].sort());
+  });
+
+  const NOT_OURS: { what: string; name: string }[] = [
+    { what: "another domain's certDnsDomain", name: 'api.weather.corp.example' },
+    { what: 'the certDnsDomain itself, with no name under it', name: OWN },
+    { what: 'a look-alike that only ends with the same letters', name: `api.evil${OWN}` },
+    { what: 'a look-alike with a dash for the dot', name: `api-${OWN}` },
+    { what: 'the certDnsDomain followed by another domain', name: `api.${OWN}.evil.example` },
+    { what: 'the parent of the certDnsDomain', name: 'api.corp.example' },
+  ];
+  for (const c of NOT_OURS) {
+    test(`${c.what} (${c.name}) → 400 on register and on refresh, nothing issued`, async () => {
+      const message = new RegExp(`CSR validation failed - ${c.name.replace(/\./g, '\\.')} does not end with provider/service configured suffix or hostname`);
+      const before = (await b.t.admin.call<{ instances: unknown[] }>('GET', '/domain/sports/service/api/instances')).body.instances.length;
+      refused(await registerWith({ dnsNames: [`api.sports.${SUFFIX}`, `api.${OWN}`, c.name] }), 400, message);
+      refused(await refreshWith({ dnsNames: [`api.sports.${SUFFIX}`, c.name] }), 400, message);
+      assert.equal((await b.t.admin.call<{ instances: unknown[] }>('GET', '/domain/sports/service/api/instances')).body.instances.length, before, 'no instance recorded');
+    });
+  }
+});

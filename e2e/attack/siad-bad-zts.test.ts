@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,23 +111,7 @@ describe('siad daemon against a ZTS that answers badly', () => {
   test('503, then a non-JSON 200: the daemon keeps its valid certificate on disk, says why, and keeps running', async () => {
     const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
     const siadir = join(dir, 'daemon');
-    const key = toTraditionalPrivateKeyPem(generateKeyPair('rsa').privateKeyPem);
-    const now = Date.now();
-    const current = await issueCertificate({
-      ca,
-      publicKeyPem: key,
-      subject: { commonName: 'sports.api', organizationalUnit: PROVIDER },
-      dnsNames: ['api.sports.aws.athenz.cloud'],
-      uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}/${task.taskId}`],
-      notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 7 * 86_400_000),
-      usage: 'client-server',
-    });
-    mkdirSync(join(siadir, 'keys'), { recursive: true });
-    mkdirSync(join(siadir, 'certs'), { recursive: true });
-    const certFile = join(siadir, 'certs', 'sports.api.cert.pem');
-    writeFileSync(join(siadir, 'keys', 'sports.api.key.pem'), key, { mode: 0o440 });
-    writeFileSync(certFile, current.certPem, { mode: 0o444 });
+    const { certFile, certPem: current } = await identityOnDisk(siadir, task.taskId);
     const config = join(dir, 'daemon-sia_config');
     // refresh_interval in minutes: 0.03 = 1.8 s.
     writeFileSync(config, JSON.stringify({ service: 'api', refresh_interval: 0.03, accounts: [{ domain: 'sports', account: ACCOUNT }] }));
@@ -140,11 +124,74 @@ describe('siad daemon against a ZTS that answers badly', () => {
       answer = { status: 200, body: 'not json', type: 'text/plain' };
       await d.waitFor(/ZTS answered 200 without a JSON body/);
       assert.ok(d.alive(), 'the daemon is still running');
-      assert.equal(readFileSync(certFile, 'utf8'), current.certPem, 'the valid certificate on disk is kept');
+      assert.equal(readFileSync(certFile, 'utf8'), current, 'the valid certificate on disk is kept');
     } finally {
       assert.equal(await d.stop(), 0, d.out);
     }
     assert.doesNotMatch(d.out, /ASIA|PRIVATE KEY/, 'no secrets in the log');
+  });
+});
+
+/** A week-long sports.api certificate for this task from the fake ZTS's CA, for `publicKeyPem` (a key or its public half). */
+async function identityCert(taskId: string, publicKeyPem: string): Promise<string> {
+  const now = Date.now();
+  const { certPem } = await issueCertificate({
+    ca,
+    publicKeyPem,
+    subject: { commonName: 'sports.api', organizationalUnit: PROVIDER },
+    dnsNames: ['api.sports.aws.athenz.cloud'],
+    uris: ['spiffe://sports/sa/api', `athenz://instanceid/${PROVIDER}/${taskId}`],
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 7 * 86_400_000),
+    usage: 'client-server',
+  });
+  return certPem;
+}
+
+/** A valid identity already on disk, as siad wrote it: RSA key (PKCS#1) and certificate. */
+async function identityOnDisk(siadir: string, taskId: string): Promise<{ key: string; certFile: string; keyFile: string; certPem: string }> {
+  const key = toTraditionalPrivateKeyPem(generateKeyPair('rsa').privateKeyPem);
+  const certPem = await identityCert(taskId, key);
+  mkdirSync(join(siadir, 'keys'), { recursive: true });
+  mkdirSync(join(siadir, 'certs'), { recursive: true });
+  const keyFile = join(siadir, 'keys', 'sports.api.key.pem');
+  const certFile = join(siadir, 'certs', 'sports.api.cert.pem');
+  writeFileSync(keyFile, key, { mode: 0o440 });
+  writeFileSync(certFile, certPem, { mode: 0o444 });
+  return { key, certFile, keyFile, certPem };
+}
+
+describe('a ZTS (or something in front of it) that answers with a valid certificate for another key', () => {
+  const otherKeysCert = async (taskId: string) => JSON.stringify({ x509Certificate: await identityCert(taskId, generateKeyPair('ec').publicKeyPem), x509CertificateSigner: ca.certPem });
+
+  test('register: siad refuses it, exits non-zero and writes nothing', async () => {
+    const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+    const siadir = join(dir, 'other-key-once');
+    answer = { status: 201, body: await otherKeysCert(task.taskId) };
+    const r = await siadOnce(siadir, task.env);
+    assert.notEqual(r.status, 0, r.out);
+    assert.match(r.out, /ZTS returned a certificate for sports\.api that does not match the key: nothing was written/);
+    for (const f of ['keys/sports.api.key.pem', 'certs/sports.api.cert.pem', 'certs/ca.cert.pem']) assert.ok(!existsSync(join(siadir, f)), `${f} was not written`);
+  });
+
+  test('refresh (the daemon): siad refuses it and keeps its key and certificate', async () => {
+    const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+    const siadir = join(dir, 'other-key-daemon');
+    const { key, keyFile, certFile, certPem } = await identityOnDisk(siadir, task.taskId);
+    const config = join(dir, 'other-key-sia_config');
+    writeFileSync(config, JSON.stringify({ service: 'api', refresh_interval: 0.03, accounts: [{ domain: 'sports', account: ACCOUNT }] }));
+    answer = { status: 200, body: await otherKeysCert(task.taskId) };
+    const before = seen.length;
+    const d = daemon(siadArgs(siadir, ['-config', config]), task.env);
+    try {
+      await d.waitFor(/ZTS returned a certificate for sports\.api that does not match the key: nothing was written\n {2}attempt 1 failed; the current certificate stays in place/);
+      assert.ok(seen.slice(before).some((r) => r.startsWith(`POST /zts/v1/instance/${PROVIDER}/sports/api/${task.taskId}`)), `siad refreshed: ${seen.slice(before).join(', ')}`);
+      assert.ok(d.alive(), 'the daemon is still running');
+      assert.equal(readFileSync(keyFile, 'utf8'), key, 'the key on disk is kept');
+      assert.equal(readFileSync(certFile, 'utf8'), certPem, 'the certificate on disk is kept');
+    } finally {
+      assert.equal(await d.stop(), 0, d.out);
+    }
   });
 });
 

@@ -1,12 +1,12 @@
 /**
  * nginx (Debian's package) accepts the certificates the DER writer makes: a
  * server certificate it serves and client certificates it verifies
- * (ssl_verify_client on), for EC and RSA CAs and keys. Skipped only when nginx
- * is not installed (scripts/setup.sh installs it).
+ * (ssl_verify_client on), for EC and RSA CAs and keys. A missing nginx is a
+ * failure that says how to install it (scripts/setup.sh does).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
@@ -17,8 +17,8 @@ import { createCsr, parseCsr } from '../src/x509/csr.ts';
 import { generateKeyPair, type KeyAlgorithm } from '../src/x509/keys.ts';
 import { freePort } from '../src/free-port.ts';
 import { daysFromNow, now, withDir } from './x509-support.ts';
+import { nginxBinary } from './support/nginx.ts';
 
-const NGINX = ['/usr/sbin/nginx', 'nginx'].find((p) => !spawnSync(p, ['-v']).error);
 
 /** A key and a certificate for it, issued from a CSR through parseCsr as ZTS does. */
 async function issued(ca: CertificateAuthority, alg: KeyAlgorithm, usage: CertificateUsage, subject: { commonName: string; organizationalUnit?: string }, names: { dnsNames?: string[]; ipAddresses?: string[]; uris?: string[] }) {
@@ -54,7 +54,8 @@ async function listening(port: number): Promise<void> {
 }
 
 for (const alg of ['ec', 'rsa'] as const) {
-  test(`nginx serves a ${alg} server certificate and verifies service and role client certificates`, { skip: NGINX ? false : 'nginx is not installed' }, async () => {
+  test(`nginx serves a ${alg} server certificate and verifies service and role client certificates`, async () => {
+    const nginxBin = nginxBinary();
     const ca = await createCertificateAuthority({ commonName: `nginx ${alg} CA`, alg, validityDays: 2, now });
     const server = await issued(ca, alg, 'server', { commonName: 'localhost' }, { dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
     await withDir(async (dir) => {
@@ -78,7 +79,7 @@ http {
   }
 }
 `);
-      const nginx = spawn(NGINX!, ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const nginx = spawn(nginxBin, ['-p', dir, '-e', 'stderr', '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
       nginx.stderr.on('data', (d) => (log += d));
       try {

@@ -13,6 +13,7 @@ import { httpsJson } from '@tessera/core/https-client';
 import { freePort } from '@tessera/core/free-port';
 import { serverConfig } from '../src/server-config.ts';
 import { ADMIN_PASSWORD, startTestServer, TEST_LOG_DIR, type TestServer } from './support/test-server.ts';
+import { waitFor } from './support/wait-for.ts';
 
 const BIN = new URL('../bin/tessera.js', import.meta.url).pathname;
 
@@ -58,18 +59,16 @@ async function serveOnce(dir: string, extra: string[], tty: boolean): Promise<st
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise((resolve) => child.on('exit', resolve));
   try {
-    for (let i = 0; ; i++) {
+    await waitFor('GET /healthz to answer 200', async () => {
       try {
         const ca = readFileSync(join(dir, 'ca.cert.pem'), 'utf8');
-        const res = await httpsJson({ url: `https://localhost:${ztsPort}/healthz`, ca });
-        if (res.status === 200) break;
-      } catch (e) {
-        if (i > 240) throw new Error(`server did not start: ${(e as Error).message}\n${out}`);
-        await new Promise((r) => setTimeout(r, 500));
+        return (await httpsJson({ url: `https://localhost:${ztsPort}/healthz`, ca })).status === 200;
+      } catch {
+        return false; // not listening (or no CA file) yet
       }
-    }
-    // The request line is written when the response is done.
-    await new Promise((r) => setTimeout(r, 300));
+    }, { timeoutMs: 120_000, intervalMs: 200, state: () => out });
+    // The request line is written when the response is done: wait for it (terminal or JSON form).
+    await waitFor('the request line of GET /healthz', () => /path=\/healthz status=200|"path":"\/healthz"/.test(out), { timeoutMs: 10_000, state: () => out });
     return out;
   } finally {
     process.kill(-child.pid!, 'SIGTERM');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@tessera/core/free-port';
+import { waitFor } from './support/wait-for.ts';
 
 const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tessera-serve-cmd-'));
@@ -32,20 +33,21 @@ function serve(args: string[], env: Record<string, string> = {}): { child: Child
   return { child, out: () => out, err: () => err, exit };
 }
 
-async function until(what: () => boolean, exit: Promise<unknown>, label: string): Promise<void> {
+/** Waits until `what()` holds; fails if serve exits first or after a deadline, with what it printed. */
+async function until(what: () => boolean, run: { exit: Promise<unknown>; out: () => string; err: () => string }, label: string): Promise<void> {
   let exited = false;
-  void exit.then(() => (exited = true));
-  while (!what()) {
-    if (exited) throw new Error(`serve exited before ${label}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  void run.exit.then(() => (exited = true));
+  await waitFor(label, () => {
+    if (exited && !what()) throw new Error(`serve exited before ${label}:\n${run.out()}${run.err()}`);
+    return what();
+  }, { timeoutMs: 60_000, state: () => run.out() + run.err() });
 }
 
 test('serve prints where everything is and how to log in; a busy port names its flag and variable', async () => {
   const [zmsPort, ztsPort] = [await freePort(), await freePort()];
   const dataDir = join(dir, 'data');
   const first = serve(['--data-dir', dataDir, '--zms-port', String(zmsPort), '--zts-port', String(ztsPort)]);
-  await until(() => first.out().includes('Log in'), first.exit, 'the summary');
+  await until(() => first.out().includes('Log in'), first, 'the summary');
   const out = first.out();
   assert.match(out, new RegExp(`ZMS API +https://localhost:${zmsPort}/zms/v1`));
   assert.match(out, new RegExp(`ZTS API +https://localhost:${ztsPort}/zts/v1`));
@@ -71,7 +73,7 @@ test('serve prints where everything is and how to log in; a busy port names its 
 
   // A restart with TESSERA_ADMIN_PASSWORD: the summary says where the password came from, and prints none.
   const again = serve(['--data-dir', dataDir, '--zms-port', '0', '--zts-port', '0'], { TESSERA_ADMIN_PASSWORD: 'not-printed-secret' });
-  await until(() => again.out().includes('Log in'), again.exit, 'the summary');
+  await until(() => again.out().includes('Log in'), again, 'the summary');
   assert.match(again.out(), /Log in +user admin, password: the one in TESSERA_ADMIN_PASSWORD when this data dir was first started/);
   assert.doesNotMatch(again.out(), /not-printed-secret/);
   again.child.kill('SIGTERM');

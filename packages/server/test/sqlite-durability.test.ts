@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { startServeProcess, type ServeProcess } from './support/serve-process.ts';
+import { waitFor } from './support/wait-for.ts';
 
 const CLIENTS = 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let dir: string;
 let server: ServeProcess | undefined;
@@ -47,8 +47,12 @@ test('kill -9 during a write burst: every acknowledged write is there after rest
       }
     }
   };
-  const writers = Array.from({ length: CLIENTS }, (_, c) => writer(c));
-  while (acknowledged.length < 100) await sleep(20);
+  let failed: unknown;
+  const writers = Array.from({ length: CLIENTS }, (_, c) => writer(c).catch((e) => { failed ??= e; }));
+  await waitFor('100 acknowledged writes', () => {
+    if (failed) throw failed;
+    return acknowledged.length >= 100;
+  }, { timeoutMs: 60_000, state: () => `${acknowledged.length} acknowledged; server output:\n${server?.output()}` });
   await server.kill();
   await Promise.all(writers);
   assert.ok(refused > 0, 'requests were in flight when the server died');

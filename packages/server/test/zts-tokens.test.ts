@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
@@ -23,6 +23,7 @@ import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
 import { createCsr } from '@tessera/core/x509/csr';
 import { freePort } from '@tessera/core/free-port';
 import { ybase64DecodeBytes } from '@tessera/core/ybase64';
+import { nginxBinary } from '@tessera/core/test/support/nginx';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { assumeRole, attestation, serviceCsr, ztsCall, type AwsCreds } from './support/workload.ts';
 
@@ -431,11 +432,8 @@ describe('CRL', () => {
     }
   });
 
-  test('a real nginx with ssl_crl accepts a live certificate and refuses it after revocation and a CRL refetch', async (ctx) => {
-    if (spawnSync('nginx', ['-v']).error) {
-      ctx.skip('nginx is not installed (apt-get install -y nginx); scripts/setup.sh installs it for CI');
-      return;
-    }
+  test('a real nginx with ssl_crl accepts a live certificate and refuses it after revocation and a CRL refetch', async () => {
+    const nginxBin = nginxBinary();
     const api = await registerApi();
     const prefix = join(dir, 'nginx');
     mkdirSync(join(prefix, 'logs'), { recursive: true });
@@ -463,7 +461,7 @@ http {
   }
 }
 `);
-    const nginx: ChildProcess = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const nginx: ChildProcess = spawn(nginxBin, ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     nginx.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     try {

@@ -42,7 +42,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(backend: Backend = 'sqlite', flags: ServeFlags = {}): Promise<TestServer> {
+/** `now` is the server's clock (tests move it to expire tokens without waiting). */
+export async function startTestServer(backend: Backend = 'sqlite', flags: ServeFlags = {}, o: { now?: () => Date } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const pg = backend === 'postgres' ? await startTestPostgres() : undefined;
   const config = serverConfig(
@@ -50,7 +51,7 @@ export async function startTestServer(backend: Backend = 'sqlite', flags: ServeF
     { dataDir, zmsPort: '0', ztsPort: '0', awsStsEndpoint: NO_STS, ...testLogFlags(basename(dataDir)), ...(pg ? { db: pg.url } : {}), ...flags },
     { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD },
   );
-  const server = await startServer(config);
+  const server = await startServer(config, o.now);
   const ca = server.tls.caCertPem;
   const url = server.zmsUrl;
 

@@ -20,6 +20,8 @@ export interface Authenticator {
   principal(req: FastifyRequest): string | undefined;
   /** A still valid (unrevoked) token of this request, if it carries one. */
   token(req: FastifyRequest): VerifiedToken | undefined;
+  /** Why the request's token was refused (expired, bad signature, malformed, revoked), if it was. */
+  refusal(req: FastifyRequest): string | undefined;
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {
@@ -32,6 +34,7 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 interface Outcome {
   principal?: string;
   token?: VerifiedToken;
+  refusal?: string;
   error?: unknown;
 }
 
@@ -49,8 +52,10 @@ export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now
       const principal = tlsPrincipal(req.raw.socket as TLSSocket);
       return principal ? { principal } : {};
     }
-    const token = tokens.verify(raw, now());
-    if (!token || (await isRevoked(db, token))) return {};
+    const checked = tokens.check(raw, now());
+    if (!('token' in checked)) return { refusal: checked.message };
+    const { token } = checked;
+    if (await isRevoked(db, token)) return { refusal: 'the token was revoked (a logout or a password change)' };
     return { principal: token.principal, token };
   }
 
@@ -64,5 +69,6 @@ export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now
       return o?.principal;
     },
     token: (req) => outcomes.get(req)?.token,
+    refusal: (req) => outcomes.get(req)?.refusal,
   };
 }

@@ -14,6 +14,11 @@ export interface VerifiedToken {
   expires: Date;
 }
 
+/** Why a token was refused: said back to the caller, so that an expired token is told from a forged one. */
+export type TokenRefusal = { reason: 'malformed' | 'signature' | 'expired'; message: string };
+
+export type TokenCheck = { token: VerifiedToken } | TokenRefusal;
+
 export interface UserTokenSigner {
   /**
    * A token for `principal`. `notBefore` is the user's last password change:
@@ -21,6 +26,8 @@ export interface UserTokenSigner {
    * the old password (same second or before) stay revoked and this one does not.
    */
   issue(principal: string, ttlSeconds: number, now: Date, notBefore?: Date): string;
+  /** The token's claims, or why it is refused (malformed, a signature that does not verify, expired). */
+  check(token: string, now: Date): TokenCheck;
   /** The token's claims, or undefined for an expired, malformed or forged token. */
   verify(token: string, now: Date): VerifiedToken | undefined;
 }
@@ -39,7 +46,7 @@ const VERIFIED_MAX = 1024;
 export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): UserTokenSigner {
   const algorithm = 'sha256';
   const verified = new Map<string, VerifiedToken>();
-  return {
+  const signer: UserTokenSigner = {
     issue(principal, ttlSeconds, now, notBefore) {
       const dot = principal.lastIndexOf('.');
       const issued = Math.max(Math.floor(now.getTime() / 1000), notBefore ? Math.ceil(notBefore.getTime() / 1000) : 0);
@@ -55,35 +62,40 @@ export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): Us
       const signature = createSign(algorithm).update(unsigned).sign(privateKey).toString('base64url');
       return `${unsigned};s=${signature}`;
     },
-    verify(token, now) {
+    check(token, now) {
+      const malformed = (why: string): TokenRefusal => ({ reason: 'malformed', message: `the token is malformed (${why})` });
+      const expired = (at: Date): TokenRefusal => ({ reason: 'expired', message: `the token expired at ${at.toISOString()}` });
       const known = verified.get(token);
-      if (known) return known.expires.getTime() > now.getTime() ? known : undefined;
-      if (token.length > 4096) return undefined;
+      if (known) return known.expires.getTime() > now.getTime() ? { token: known } : expired(known.expires);
+      if (token.length > 4096) return malformed('longer than 4096 characters');
       const at = token.lastIndexOf(';s=');
-      if (at < 0) return undefined;
+      if (at < 0) return malformed('no signature field s=');
       const unsigned = token.slice(0, at);
       const encoded = token.slice(at + 3);
       // One canonical encoding: unpadded base64url that decodes and re-encodes to itself, nothing after it.
-      if (!SIGNATURE.test(encoded)) return undefined;
+      if (!SIGNATURE.test(encoded)) return malformed('the signature is not unpadded base64url');
       const signature = Buffer.from(encoded, 'base64url');
-      if (signature.toString('base64url') !== encoded) return undefined;
+      if (signature.toString('base64url') !== encoded) return malformed('the signature is not in canonical base64url');
       const parts = unsigned.split(';');
-      if (!parts.every((p) => FIELD.test(p))) return undefined;
+      if (!parts.every((p) => FIELD.test(p))) return malformed('a field is not of the form x=value');
       const fields = new Map(parts.map((kv) => [kv[0], kv.slice(2)] as const));
-      if (fields.size !== parts.length) return undefined; // a field given twice
+      if (fields.size !== parts.length) return malformed('a field is given twice');
       let valid = false;
       try {
         valid = createVerify(algorithm).update(unsigned).verify(publicKey, signature);
       } catch {
-        return undefined;
+        valid = false;
       }
-      if (!valid) return undefined;
+      // Checked before the claims: what an unverified token says (its expiry included) is not to be believed.
+      if (!valid) return { reason: 'signature', message: "the token's signature does not verify (not signed by this server's key, or changed since)" };
       const issued = Number(fields.get('t'));
       const expires = Number(fields.get('e'));
       const domain = fields.get('d');
       const name = fields.get('n');
-      if (fields.get('v') !== 'U1' || !domain || !name || !Number.isInteger(issued) || !Number.isInteger(expires)) return undefined;
-      if (!(expires * 1000 > now.getTime())) return undefined;
+      if (fields.get('v') !== 'U1' || !domain || !name || !Number.isInteger(issued) || !Number.isInteger(expires)) {
+        return malformed('it needs v=U1, d=, n= and whole-second t= and e=');
+      }
+      if (!(expires * 1000 > now.getTime())) return expired(new Date(expires * 1000));
       const checked: VerifiedToken = {
         principal: `${domain}.${name}`,
         // The signed part carries a random salt, so its hash names this token alone;
@@ -94,7 +106,12 @@ export function userTokenSigner(privateKey: KeyObject, publicKey: KeyObject): Us
       };
       if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
       verified.set(token, checked);
-      return checked;
+      return { token: checked };
+    },
+    verify(token, now) {
+      const result = signer.check(token, now);
+      return 'token' in result ? result.token : undefined;
     },
   };
+  return signer;
 }

@@ -3,16 +3,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { unauthorized } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
 import type { Actor } from '../context.ts';
-import type { Authenticator } from '../auth/authenticate.ts';
+import { bearerToken, type Authenticator } from '../auth/authenticate.ts';
 
 export type Params = Record<string, string>;
 
 export function actorOf(auth: Authenticator, req: FastifyRequest): Actor {
   const principal = auth.principal(req);
   if (!principal) {
+    if (bearerToken(req) === undefined && req.headers.cookie?.includes('tessera_session=')) throw unauthorized('Your session has expired: log in again');
+    const refusal = auth.refusal(req);
     throw unauthorized(
-      req.headers.cookie?.includes('tessera_session=')
-        ? 'Your session has expired: log in again'
+      refusal
+        ? `Authentication required: ${refusal}; log in (GET /zms/v1/user/_self_/token) for a new token`
         : 'Authentication required: log in (GET /zms/v1/user/_self_/token) and send the token, or use a client certificate',
     );
   }
