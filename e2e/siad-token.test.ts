@@ -51,6 +51,7 @@ before(async () => {
   await role('oidc-issuers-reader', awsTrustPolicy(zts.arn));
   await role('sports.api-service', podIdentityTrustPolicy());
   await role('sports.task-service', serviceTrustPolicy('ecs-tasks.amazonaws.com'));
+  await role('sports.other-pod', podIdentityTrustPolicy());
   await role('sports.api', awsTrustPolicy([arn('sports.api-service'), arn('sports.task-service')]));
   sim.eksCluster({ account: ACCOUNT, cluster: 'prod' });
   iam.destroy();
@@ -98,6 +99,17 @@ test('EKS: post and rotate with the projected token, no STS call from ZTS; diagn
   assert.equal(diag.status, 0, diag.out);
   assert.match(diag.out, /✓ identity token: the projected token .* for https:\/\/localhost:\d+\/zts\/v1, service account sports\.api; issuer https:\/\/oidc\.eks\.us-west-2\.amazonaws\.com\/id\/\w+ is an OIDC provider of account 123456789012/);
   assert.equal(diag.out.trimEnd().split('\n').filter((l) => l.startsWith('✓ ')).length, 7, diag.out);
+});
+
+test('EKS: the token path needs no AssumeRole; diagnose says the STS fallback would fail', async () => {
+  const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'sports.other-pod', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl });
+  const env = { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: 'sports', ATHENZ_SIA_IAM_ROLE_ARN: arn('sports.api') };
+  const diag = await siad(['-cmd', 'diagnose'], env, join(dir, 'diag-other'));
+  assert.equal(diag.status, 0, diag.out);
+  assert.match(diag.out, /✓ AssumeRole of arn:aws:iam::123456789012:role\/sports\.api: refused \(AWS refused to let .*sports\.other-pod.*\); not needed while the pod's token is used, but the STS fallback would fail/);
+  const post = await siad(['-cmd', 'post'], env, join(dir, 'pod-other'));
+  assert.equal(post.status, 0, post.out);
+  assert.match(post.out, /attestation by eks-token/);
 });
 
 test('EKS: a token for another audience is a broken link in diagnose, and post falls back to nothing else', async () => {

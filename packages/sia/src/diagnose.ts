@@ -89,8 +89,17 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
       const config = await link(() => serviceConfig(role), 'name the workload role <domain>.<service>-service (e.g. sports.api-service), or give siad a config file or ATHENZ_SIA_IAM_ROLE_ARN');
       pass(`role ${role.name} → service ${config.domain}.${config.service} (from ${config.source}), account ${config.account}`);
       const serviceRole = AwsIdentity.serviceRoleArn(config, config.service).arn;
-      await link(() => identity.assumeServiceRole(config, config.service, platform), `in IAM, create the role ${serviceRole} (no permissions needed) with the trust statement above`);
-      pass(`AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in`);
+      const assumed = identity.assumeServiceRole(config, config.service, platform);
+      if (platform === 'eks' && env[SA_TOKEN_FILE_ENV]) {
+        // The pod's token is what siad sends; the service role matters only for the STS fallback.
+        const refused = await assumed.then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+        pass(refused
+          ? `AssumeRole of ${serviceRole}: refused (${refused}); not needed while the pod's token is used, but the STS fallback would fail`
+          : `AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in (the STS fallback)`);
+      } else {
+        await link(() => assumed, `in IAM, create the role ${serviceRole} (no permissions needed) with the trust statement above`);
+        pass(`AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in`);
+      }
       pass(await identityToken(identity, platform, config));
       await reachZts();
       pass(`ZTS at ${d.zts.baseUrl} answers, and its certificate is signed by ${flags.ztscacert ? `the CA in ${flags.ztscacert}` : 'a CA this system trusts'}`);
