@@ -115,6 +115,7 @@ before(async () => {
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: zts.accessKeyId, AWS_SECRET_ACCESS_KEY: zts.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
   t = await startTestServer('sqlite', {
     awsStsEndpoint: sim.url, awsIamEndpoint: sim.url, awsOidcEndpoint: relayUrl, attestationMethods: 'aws=eks-token,aws-token,sts;aws-ecs=aws-token',
+    awsOrgAllowList: 'o-exampleorg01',
   });
   for (const [m, p, b] of [
     ['POST', '/domain', { name: 'sports', adminUsers: ['user.admin'] }],
@@ -267,14 +268,22 @@ describe('AWS web identity token (GetWebIdentityToken) and the STS fallback', ()
   }
 
   test('a Fargate task registers with the role\'s web identity token; STS stays the fallback and is counted', async () => {
-    const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: sim.rootCredentials(ACCOUNT) });
-    await iam.send(new EnableOutboundWebIdentityFederationCommand({}));
-    iam.destroy();
+    for (const [account, org] of [[ACCOUNT, 'o-exampleorg01'], [OTHER, 'o-otherorg0001']]) {
+      const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: sim.rootCredentials(account) });
+      await iam.send(new EnableOutboundWebIdentityFederationCommand({}));
+      iam.destroy();
+      sim.setOrganization(account, org);
+    }
     const { creds, taskId } = await taskCreds();
     const sts = new STSClient({ region: 'us-west-2', endpoint: sim.url, credentials: creds });
     const jwt = (await sts.send(new GetWebIdentityTokenCommand({ Audience: [audience()], SigningAlgorithm: 'ES384' }))).WebIdentityToken!;
     const wrong = (await sts.send(new GetWebIdentityTokenCommand({ Audience: ['https://other.example'], SigningAlgorithm: 'RS256' }))).WebIdentityToken!;
     sts.destroy();
+    // A token of another organization (here also another account) is refused for its organization.
+    const otherSts = new STSClient({ region: 'us-west-2', endpoint: sim.url, credentials: sim.createAccessKey(OTHER, { userName: 'someone' }) });
+    const otherOrg = (await otherSts.send(new GetWebIdentityTokenCommand({ Audience: [audience()], SigningAlgorithm: 'RS256' }))).WebIdentityToken!;
+    otherSts.destroy();
+    await refused(register(otherOrg, taskId), /token organization o-otherorg0001 is not allowed \(allowed: o-exampleorg01\)/);
     const before = await awsCalls();
     assert.equal((await register(jwt, taskId)).status, 201);
     await refused(register(jwt, taskId, { service: 'web' }), /token subject arn:aws:iam::123456789012:role\/sports\.api is not the role sports\.web/);

@@ -109,12 +109,13 @@ export async function verifyAwsToken(token: string, issuer: string, r: TokenRequ
   audienceOk(decodeClaims(token), s);
   const claims = await s.keys.verify(token, issuer, { audience: s.audience(), clockToleranceSeconds: s.clockToleranceSeconds });
   const aws = (claims['https://sts.amazonaws.com/'] ?? {}) as { aws_account?: unknown; org_id?: unknown };
+  // The organization first: outside the allow-list nothing else about the token matters.
+  if (s.orgAllowList.length > 0 && !(typeof aws.org_id === 'string' && s.orgAllowList.includes(aws.org_id))) {
+    throw new ProviderError(`token organization ${String(aws.org_id ?? '(none)')} is not allowed (allowed: ${s.orgAllowList.join(', ')})`);
+  }
   const account = typeof aws.aws_account === 'string' ? aws.aws_account : '';
   if (!r.accounts.includes(account)) {
     throw new ProviderError(`token account ${account || '(none)'} is not an AWS account of domain ${r.domain} (${r.accounts.join(', ')})`);
-  }
-  if (s.orgAllowList.length > 0 && !(typeof aws.org_id === 'string' && s.orgAllowList.includes(aws.org_id))) {
-    throw new ProviderError(`token organization ${String(aws.org_id ?? '(none)')} is not allowed (allowed: ${s.orgAllowList.join(', ')})`);
   }
   const role = /^arn:aws:iam::(\d{12}):role\/(?:[\x21-\x7e]*\/)?([\w+=,.@-]+)$/.exec(typeof claims.sub === 'string' ? claims.sub : '');
   const full = `${r.domain}.${r.service}`;
