@@ -124,6 +124,7 @@ before(async () => {
     ['PUT', '/domain/sports/service/web', { name: 'sports.web' }],
     ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'api' }] }],
     ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'web' }] }],
+    ['PUT', '/domain/sports/template', { templateNames: ['aws_ecs_instance_launch_provider'], params: [{ name: 'service', value: 'api' }] }],
   ] as [string, string, unknown][]) {
     const r = await t.admin.call(m, p, b);
     assert.ok(r.status < 300, `${m} ${p}: ${r.text}`);
@@ -294,6 +295,14 @@ describe('AWS web identity token (GetWebIdentityToken) and the STS fallback', ()
     const viaSts = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/instance', { provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds) });
     assert.equal(viaSts.status, 201, viaSts.text);
     assert.equal((await awsCalls())['sts:GetCallerIdentity sts-attestation'], (mid['sts:GetCallerIdentity sts-attestation'] ?? 0) + 1);
+    // --attestation-methods aws-ecs=aws-token: that provider refuses the STS fallback, and takes the token.
+    const ECS = 'athenz.aws-ecs.us-west-2';
+    const ecsCsr = (await serviceCsr({ domain: 'sports', service: 'api', provider: ECS, instanceId: taskId, keyPem: EC_KEY })).csr;
+    const ecsSts = await ztsCall<{ message: string }>(t.server.ztsUrl, t.ca, 'POST', '/instance', { provider: ECS, domain: 'sports', service: 'api', csr: ecsCsr, attestationData: attestation('sports.api', creds) });
+    assert.equal(ecsSts.status, 403, ecsSts.text);
+    assert.match(ecsSts.body.message, /attestation method sts is not accepted by provider athenz\.aws-ecs\.us-west-2 \(accepted: aws-token\)/);
+    const ecsToken = await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/instance', { provider: ECS, domain: 'sports', service: 'api', csr: ecsCsr, attestationData: JSON.stringify({ role: 'sports.api', identityToken: jwt }) });
+    assert.equal(ecsToken.status, 201, ecsToken.text);
   });
 });
 
