@@ -5,6 +5,8 @@
  *   rolecert  POST /rolecert over keep-alive mTLS (a service fetching role certs)
  *   register  POST /instance, a new TLS connection per request, as siad
  *             connects; attestation checked with STS (aws-sim)
+ *   register-token  the same, attested by an EKS pod's projected service-account
+ *             token checked against the cluster issuer's cached keys (no AWS call)
  *   refresh   POST /instance/{provider}/{domain}/{service}/{id} over a new
  *             mTLS connection per request with the instance's current
  *             certificate, as siad connects; STS checked again
@@ -34,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startAwsSim } from '@tessera/aws-sim/sim';
-import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
+import { awsTrustPolicy, podIdentityTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { httpsJson } from '@tessera/core/https-client';
 import { createCsr } from '@tessera/core/x509/csr';
 import { issueCertificate } from '@tessera/core/x509/issue';
@@ -51,14 +53,15 @@ const { values: opts } = parseArgs({
     requests: { type: 'string', default: '2000' },
     concurrency: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '1' },
-    rows: { type: 'string', default: 'rolecert,register,refresh' },
+    rows: { type: 'string', default: 'rolecert,register,register-token,refresh' },
     // One core is left to this process (the load generator and aws-sim) on the same machine: with a
     // worker per core, three busy processes share two cores and each certificate costs more CPU.
     workers: { type: 'string', default: String(Math.max(1, availableParallelism() - 1)) },
   },
 });
 /** Whether --rows picks a row (by a prefix of its name). */
-const picked = (row: string) => opts.rows.split(',').some((r) => row.startsWith(r));
+/** A row is picked by its name's first word (`register` does not pick `register-token`). */
+const picked = (row: string) => opts.rows.split(',').includes(row.split(' ')[0]);
 const REQUESTS = Number(opts.requests);
 const CONCURRENCY = Number(opts.concurrency);
 const ROUNDS = Number(opts.rounds);
@@ -167,11 +170,16 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const sim = await startAwsSim({ log: () => {} });
   try {
-    // Tessera on the embedded store, as `npm run demo` runs it, checking AWS attestation with aws-sim's STS.
+    // ZTS's own AWS identity, for reading the domain account's OIDC providers (token row).
+    const ztsKey = sim.createAccessKey('999999999999', { userName: 'zts' });
+    // Tessera on the embedded store, as `npm run demo` runs it, checking AWS attestation with aws-sim.
     const tessera = await start(
       process.execPath,
       [...productionStart(), 'serve', '--data-dir', join(dir, 'tessera'), '--zms-port', '0', '--zts-port', '0', '--log-level', 'error', '--workers', opts.workers],
-      { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url },
+      {
+        ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_AWS_STS_ENDPOINT: sim.url, TESSERA_AWS_IAM_ENDPOINT: sim.url,
+        TESSERA_AWS_OIDC_ENDPOINT: `${sim.url}/oidc`, AWS_ACCESS_KEY_ID: ztsKey.accessKeyId, AWS_SECRET_ACCESS_KEY: ztsKey.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true',
+      },
       / {2}Store {5}.*\n/,
     );
     children.push(tessera.child);
@@ -203,6 +211,8 @@ async function main(): Promise<void> {
     const user = sim.createAccessKey(ACCOUNT, { userName: 'bench' });
     const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: user });
     await iam.send(new CreateRoleCommand({ RoleName: 'bench.api', AssumeRolePolicyDocument: awsTrustPolicy(`arn:aws:iam::${ACCOUNT}:user/bench`) }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'oidc-issuers-reader', AssumeRolePolicyDocument: awsTrustPolicy(ztsKey.arn) }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'bench.pod', AssumeRolePolicyDocument: podIdentityTrustPolicy() }));
     iam.destroy();
     const sts = new STSClient({ region: 'us-west-2', endpoint: sim.url, credentials: user });
     const assumed = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/bench.api`, RoleSessionName: 'bench.api', DurationSeconds: 3600 }))).Credentials!;
@@ -245,6 +255,16 @@ async function main(): Promise<void> {
     const warmRegisterCsrs = await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => serviceCsr(keys[w % keys.length], `warm-${w}`)));
     const registerCsr = (w: number, i: number | undefined) => (i === undefined ? warmRegisterCsrs[w] : registerCsrs[i]);
 
+    // Token register: one EKS pod per concurrent client (service account bench.api, a projected token for ZTS),
+    // registering its own instance again and again; the token binds the instance id to the pod.
+    const pods = picked('register-token')
+      ? await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+        const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'bench.pod', account: ACCOUNT, cluster: 'bench', namespace: 'bench', serviceAccount: 'bench.api', tokenAudience: ztsUrl });
+        const token = readFileSync(pod.saTokenFile!, 'utf8');
+        return { csr: await serviceCsr(keys[0], pod.podName), data: JSON.stringify({ role: 'bench.api', commonName: 'bench.api', identityToken: token }) };
+      }))
+      : [];
+
     // Refresh: one registered instance per concurrent client, each refreshing with its latest certificate.
     const instances = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
       const id = `refresh-${w}`;
@@ -285,6 +305,15 @@ async function main(): Promise<void> {
           send: async (w, i) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: registerCsr(w, i), attestationData }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
         },
         cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w, i) => cfsslSign(registerCsr(w, i), clientTls) },
+      },
+      {
+        row: 'register-token (new TLS connection each, EKS token)',
+        tessera: {
+          name: 'Tessera ZTS POST /instance',
+          pid: tessera.child.pid!,
+          send: async (w) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: pods[w].csr, attestationData: pods[w].data }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
+        },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(pods[w].csr, clientTls) },
       },
       {
         row: 'refresh (new mTLS connection each, STS)',

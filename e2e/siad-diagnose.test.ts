@@ -86,16 +86,17 @@ function siad(args: string[], env: Record<string, string>): Promise<Run> {
 const zts = (port = ztsPort, ca = caFile) => ['-ztsport', String(port), '-ztscacert', ca];
 const task = async (role: string) => (await sim.launchFargateTask({ taskRole: role, account: ACCOUNT, cluster: 'prod' })).env;
 
-test('all links hold: six ✓, exit 0, and nothing is issued', async () => {
+test('all links hold: seven ✓, exit 0, and nothing is issued', async () => {
   const r = await siad(['-cmd', 'diagnose', ...zts()], await task('sports.api-service'));
   assert.equal(r.status, 0, r.out + r.err);
   const lines = r.out.trimEnd().split('\n');
-  assert.equal(lines.length, 6, r.out);
+  assert.equal(lines.length, 7, r.out);
   assert.ok(lines.every((l) => l.startsWith('✓ ')), r.out);
   assert.match(r.out, /✓ platform fargate: instance [0-9a-f]{32} in us-west-2/);
   assert.match(r.out, /✓ workload credentials: role arn:aws:iam::123456789012:role\/sports\.api-service/);
   assert.match(r.out, /✓ role sports\.api-service → service sports\.api \(from IAM role sports\.api-service\), account 123456789012/);
   assert.match(r.out, /✓ AssumeRole of arn:aws:iam::123456789012:role\/sports\.api: its trust policy lets arn:aws:iam::123456789012:role\/sports\.api-service in/);
+  assert.match(r.out, /✓ identity token: none; siad attests with STS credentials \(ZTS then calls STS for every certificate\); to use a token, once the account enables outbound web identity federation, set aws_web_identity in sia_config/);
   assert.match(r.out, /✓ ZTS at https:\/\/localhost:\d+\/zts\/v1 answers, and its certificate is signed by the CA in /);
   assert.match(r.out, /✓ ZTS's verdict: domain sports, account 123456789012, service api and provider athenz\.aws\.us-west-2 are in order; a register would succeed \(nothing was issued\)/);
   const instances = await t.admin.call<{ instances: unknown[] }>('GET', '/domain/sports/service/api/instances');

@@ -16,6 +16,8 @@ export interface AdminOperations {
   launchFargateTask(options: never): unknown;
   launchEksPod(options: never): unknown;
   launchEc2Instance(options: never): Promise<unknown>;
+  rotateClusterKeys(options: never): unknown;
+  setOrganization(account: string, orgId: string): void;
 }
 
 function tokenOk(header: string | undefined, token: string): boolean {
@@ -42,6 +44,12 @@ export function registerAdminApi(app: FastifyInstance, ops: AdminOperations): vo
           return ops.createAccessKey(String(b.account ?? ''), typeof b.userName === 'string' ? { userName: b.userName } : {});
         });
         secured.post('/eks-clusters', async (req) => ops.eksCluster(body(req.body) as never));
+        secured.post('/eks-clusters/rotate-keys', async (req) => ops.rotateClusterKeys(body(req.body) as never));
+        secured.post('/organizations', async (req) => {
+          const b = body(req.body);
+          ops.setOrganization(String(b.account ?? ''), String(b.orgId ?? ''));
+          return { account: b.account, orgId: b.orgId };
+        });
         secured.post('/fargate-tasks', async (req) => ops.launchFargateTask(body(req.body) as never));
         secured.post('/eks-pods', async (req) => ops.launchEksPod(body(req.body) as never));
         secured.post('/ec2-instances', async (req) => ops.launchEc2Instance(body(req.body) as never));

@@ -16,12 +16,17 @@ import { accountOfArn, oidcProviderArn } from './arn.ts';
 import { clientEnv } from './client-env.ts';
 import { isAccountId, isRegion, newHexId, newUuid } from './ids.ts';
 import { checkLaunchOptions } from './launch-options.ts';
-import { audiences, eksIssuer, type JwtClaims, type OidcSigner } from './oidc.ts';
+import { audiences, eksIssuer, issuerBaseUrl, type IssuerKey, type JwtClaims } from './oidc.ts';
+import type { OidcIssuers } from './oidc-issuers.ts';
 import type { SimContext } from './sim-context.ts';
 import type { EksClusterRecord, OidcProviderRecord, PodRecord } from './state.ts';
 
 /** Service-account tokens live a day, as the EKS webhook projects them. */
 const TOKEN_SECONDS = 86400;
+/** A projected volume's default `expirationSeconds` (Kubernetes: 1 hour). */
+const PROJECTED_SECONDS = 3600;
+/** The pod's environment names its projected token for Tessera here (siad reads it). */
+export const SA_TOKEN_FILE_ENV = 'TESSERA_SA_TOKEN_FILE';
 const IRSA_AUDIENCE = 'sts.amazonaws.com';
 const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -46,6 +51,13 @@ export interface EksPodOptions {
   namespace?: string;
   serviceAccount?: string;
   podName?: string;
+  /**
+   * The audience of a projected service-account token volume in the pod spec
+   * (Tessera: the ZTS URL); its file is named by TESSERA_SA_TOKEN_FILE.
+   */
+  tokenAudience?: string;
+  /** That token's lifetime, 600..86400 seconds (default 3600, as Kubernetes). */
+  tokenExpirationSeconds?: number;
 }
 
 export interface EksPod {
@@ -59,6 +71,8 @@ export interface EksPod {
   roleArn: string;
   cluster: EksClusterInfo;
   tokenFile: string;
+  /** The projected token for `tokenAudience`, when the pod spec asks for one. */
+  saTokenFile?: string;
   env: Record<string, string>;
 }
 
@@ -70,7 +84,9 @@ function check(what: string, value: string, pattern: RegExp): string {
 export class EksPods {
   constructor(
     private readonly ctx: SimContext,
-    private readonly oidc: OidcSigner,
+    private readonly issuers: OidcIssuers,
+    /** The single key every cluster shared in older state files. */
+    private readonly legacyKey?: IssuerKey,
   ) {}
 
   /** The cluster, created on first use; its OIDC id is derived from account/region/name so it is stable. */
@@ -80,6 +96,7 @@ export class EksPods {
     check('cluster name', name, /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/);
     const id = `${account}/${region}/${name}`;
     let c = this.ctx.state.eksClusters[id];
+    const existed = c !== undefined;
     if (!c) {
       const oidcId = createHash('sha256').update(id).digest('hex').slice(0, 32).toUpperCase();
       c = {
@@ -92,6 +109,8 @@ export class EksPods {
       };
       this.ctx.state.eksClusters[id] = c;
     }
+    // Each cluster signs with keys of its own; a cluster from an older state file keeps the shared key.
+    this.issuers.ensure(c.issuer, ['RS256'], existed ? this.legacyKey : undefined);
     this.ensureOidcProvider(account, c);
     this.ctx.persist();
     return this.info(c);
@@ -127,7 +146,8 @@ export class EksPods {
   }
 
   launch(opts: EksPodOptions): EksPod {
-    checkLaunchOptions(opts, ['role', 'account', 'region', 'cluster', 'namespace', 'serviceAccount', 'podName']);
+    checkLaunchOptions(opts, ['role', 'account', 'region', 'cluster', 'namespace', 'serviceAccount', 'podName', 'tokenAudience']);
+    const projected = this.projectedOptions(opts);
     if (opts.mode !== 'pod-identity' && opts.mode !== 'irsa') throw validationError(`mode must be 'pod-identity' or 'irsa'`);
     if (!opts.role) throw validationError('role is required');
     const account = opts.account ?? accountOfArn(opts.role);
@@ -156,6 +176,7 @@ export class EksPods {
       mode: opts.mode,
       roleArn: role.arn,
       tokenFile: join(dir, opts.mode === 'irsa' ? 'token' : 'eks-pod-identity-token'),
+      ...(projected ? { projected: { ...projected, file: join(dir, 'tessera', 'token') } } : {}),
       launched: awsTimestamp(this.ctx.clock()),
     };
     if (pod.mode === 'irsa') {
@@ -169,13 +190,29 @@ export class EksPods {
     return this.describe(pod);
   }
 
+  private projectedOptions(opts: EksPodOptions): { audience: string; expirationSeconds: number } | undefined {
+    if (opts.tokenAudience === undefined) {
+      if (opts.tokenExpirationSeconds !== undefined) throw validationError('tokenExpirationSeconds needs tokenAudience');
+      return undefined;
+    }
+    if (typeof opts.tokenAudience !== 'string' || !/^[\x21-\x7e]{1,256}$/.test(opts.tokenAudience)) {
+      throw validationError('tokenAudience must be 1-256 printable characters (Tessera: the ZTS URL)');
+    }
+    const seconds = opts.tokenExpirationSeconds ?? PROJECTED_SECONDS;
+    if (!Number.isInteger(seconds) || seconds < 600 || seconds > 86400) {
+      throw validationError('tokenExpirationSeconds must be a whole number from 600 to 86400');
+    }
+    return { audience: opts.tokenAudience, expirationSeconds: seconds };
+  }
+
   describe(pod: PodRecord): EksPod {
     const url = this.ctx.url();
     const base = { ...clientEnv(url, pod.region), HOSTNAME: pod.podName };
+    const saToken: Record<string, string> = pod.projected ? { [SA_TOKEN_FILE_ENV]: pod.projected.file } : {};
     const env =
       pod.mode === 'irsa'
-        ? { ...base, AWS_STS_REGIONAL_ENDPOINTS: 'regional', AWS_ROLE_ARN: pod.roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: pod.tokenFile }
-        : { ...base, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${url}/v1/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: pod.tokenFile };
+        ? { ...base, ...saToken, AWS_STS_REGIONAL_ENDPOINTS: 'regional', AWS_ROLE_ARN: pod.roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: pod.tokenFile }
+        : { ...base, ...saToken, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${url}/v1/credentials`, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: pod.tokenFile };
     return {
       podName: pod.podName,
       podUid: pod.podUid,
@@ -187,6 +224,7 @@ export class EksPods {
       roleArn: pod.roleArn,
       cluster: this.info(this.ctx.state.eksClusters[pod.cluster]),
       tokenFile: pod.tokenFile,
+      ...(pod.projected ? { saTokenFile: pod.projected.file } : {}),
       env,
     };
   }
@@ -196,14 +234,27 @@ export class EksPods {
     for (const pod of Object.values(this.ctx.state.pods)) this.writeToken(pod);
   }
 
+  /** Rotates the cluster's signing key (the previous one stays published) and rewrites the pods' tokens. */
+  rotateClusterKeys(account: string, region: string, name: string): { issuer: string; kids: string[] } {
+    const c = this.ctx.state.eksClusters[`${account}/${region}/${name}`];
+    if (!c) throw validationError(`No cluster ${name} in ${account}/${region}`);
+    const kids = this.issuers.rotate(c.issuer);
+    for (const pod of Object.values(this.ctx.state.pods)) if (pod.cluster === `${account}/${region}/${name}`) this.writeToken(pod);
+    return { issuer: c.issuer, kids };
+  }
+
   private writeToken(pod: PodRecord): void {
+    this.writeTokenFile(pod, pod.tokenFile, pod.mode === 'irsa' ? IRSA_AUDIENCE : POD_IDENTITY_AUDIENCE, TOKEN_SECONDS);
+    if (pod.projected) this.writeTokenFile(pod, pod.projected.file, pod.projected.audience, pod.projected.expirationSeconds);
+  }
+
+  private writeTokenFile(pod: PodRecord, file: string, audience: string, seconds: number): void {
     const c = this.ctx.state.eksClusters[pod.cluster];
     const now = Math.floor(this.ctx.clock().getTime() / 1000);
     const claims: JwtClaims = {
-      aud: [pod.mode === 'irsa' ? IRSA_AUDIENCE : POD_IDENTITY_AUDIENCE],
-      exp: now + TOKEN_SECONDS,
+      aud: [audience],
+      exp: now + seconds,
       iat: now,
-      iss: c.issuer,
       'kubernetes.io': {
         namespace: pod.namespace,
         pod: { name: pod.podName, uid: pod.podUid },
@@ -212,8 +263,8 @@ export class EksPods {
       nbf: now,
       sub: `system:serviceaccount:${pod.namespace}:${pod.serviceAccount}`,
     };
-    mkdirSync(join(pod.tokenFile, '..'), { recursive: true, mode: 0o700 });
-    writeFileSync(pod.tokenFile, this.oidc.sign(claims), { mode: 0o600 });
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, this.issuers.sign(c.issuer, claims), { mode: 0o600 });
   }
 
   private credentials(pod: PodRecord): Record<string, string> {
@@ -252,7 +303,7 @@ export class EksPods {
       if (!token) return reply.code(400).send({ Code: 'InvalidParameter', Message: 'Service account token cannot be empty' });
       let claims: JwtClaims;
       try {
-        claims = this.oidc.verify(token, this.ctx.clock());
+        claims = this.issuers.verify(token, this.ctx.clock());
       } catch (e) {
         return reply.code(401).send({ Code: 'InvalidToken', Message: isAwsError(e) ? e.message : 'invalid token' });
       }
@@ -272,10 +323,11 @@ export class EksPods {
     app.get<{ Params: { id: string } }>('/oidc/id/:id/.well-known/openid-configuration', async (req, reply) => {
       const c = clusterById(req.params.id);
       if (!c) return reply.code(404).send({ error: 'unknown issuer' });
-      return this.oidc.discovery(c.issuer, `${this.ctx.url()}/oidc/id/${c.oidcId}/keys`);
+      return reply.redirect(`${issuerBaseUrl(this.ctx.url(), c.issuer)}/.well-known/openid-configuration`);
     });
-    app.get<{ Params: { id: string } }>('/oidc/id/:id/keys', async (req, reply) =>
-      clusterById(req.params.id) ? this.oidc.jwks() : reply.code(404).send({ error: 'unknown issuer' }),
-    );
+    app.get<{ Params: { id: string } }>('/oidc/id/:id/keys', async (req, reply) => {
+      const c = clusterById(req.params.id);
+      return c ? reply.redirect(`${issuerBaseUrl(this.ctx.url(), c.issuer)}/keys`) : reply.code(404).send({ error: 'unknown issuer' });
+    });
   }
 }

@@ -8,11 +8,13 @@ import type { Principal } from './credentials.ts';
 import type { RoleStore } from './iam-roles.ts';
 import type { QueryParams, XmlShape } from './query-protocol.ts';
 import type { RoleRecord, RoleTag } from './state.ts';
+import { FEDERATION_ACTIONS, iamOidcAction, OIDC_PROVIDER_ACTIONS, READ_ONLY_IAM_ACTIONS, type IamOidcDeps } from './iam-oidc.ts';
 
 export const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 export const IAM_VERSION = '2010-05-08';
 
-const ACTIONS = new Set(['CreateRole', 'GetRole', 'UpdateAssumeRolePolicy', 'UpdateRole', 'DeleteRole', 'ListRoles']);
+const ROLE_ACTIONS = ['CreateRole', 'GetRole', 'UpdateAssumeRolePolicy', 'UpdateRole', 'DeleteRole', 'ListRoles'];
+const ACTIONS = new Set([...ROLE_ACTIONS, ...OIDC_PROVIDER_ACTIONS, ...FEDERATION_ACTIONS]);
 
 /** IAM returns policy documents URL-encoded. */
 export function roleXml(r: RoleRecord): Record<string, XmlShape> {
@@ -62,16 +64,23 @@ function listRoles(params: QueryParams, account: string, roles: RoleStore): Reco
   };
 }
 
-export function iamAction(action: string, params: QueryParams, caller: Principal, roles: RoleStore): Record<string, XmlShape> | undefined {
+export function iamAction(
+  action: string,
+  params: QueryParams,
+  caller: Principal,
+  roles: RoleStore,
+  oidc: IamOidcDeps,
+): Record<string, XmlShape> | undefined {
   if (!ACTIONS.has(action)) {
     throw invalidAction(`Could not find operation ${action} for version ${IAM_VERSION} (aws-sim implements ${[...ACTIONS].join(', ')})`);
   }
-  if (caller.kind === 'assumed-role') {
+  if (caller.kind === 'assumed-role' && !READ_ONLY_IAM_ACTIONS.has(action)) {
     throw accessDenied(
-      `User: ${caller.arn} is not authorized to perform: iam:${action} (aws-sim grants IAM only to account root and IAM user keys)`,
+      `User: ${caller.arn} is not authorized to perform: iam:${action} (aws-sim grants role sessions only ${[...READ_ONLY_IAM_ACTIONS].join(', ')})`,
     );
   }
   const account = caller.account;
+  if (!ROLE_ACTIONS.includes(action)) return iamOidcAction(action, params, account, oidc);
   switch (action) {
     case 'CreateRole': {
       const role = roles.create({

@@ -10,6 +10,7 @@ import { AwsError, invalidAction, isAwsError } from './aws-error.ts';
 import type { CredentialStore } from './credentials.ts';
 import type { RoleStore } from './iam-roles.ts';
 import { IAM_VERSION, IAM_XMLNS, iamAction } from './iam-api.ts';
+import type { IamOidcDeps } from './iam-oidc.ts';
 import { newRequestId } from './ids.ts';
 import { errorResponse, QueryParams, queryResponse } from './query-protocol.ts';
 import { authenticate } from './request-auth.ts';
@@ -21,6 +22,7 @@ export interface QueryEndpointDeps {
   roles: RoleStore;
   clock: Clock;
   sts: StsDeps;
+  iamOidc: IamOidcDeps;
   log?: (message: string) => void;
 }
 
@@ -92,7 +94,7 @@ async function handle(request: FastifyRequest, reply: FastifyReply, deps: QueryE
     }
     const result =
       service === 'iam'
-        ? iamAction(action, params, auth!.principal, deps.roles)
+        ? iamAction(action, params, auth!.principal, deps.roles, deps.iamOidc)
         : stsAction(action, params, auth?.principal, deps.sts);
     send(reply, 200, queryResponse(action, xmlns, result, requestId), requestId);
   } catch (e) {

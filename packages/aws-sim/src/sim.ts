@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { systemClock, type Clock } from './clock.ts';
 import { registerAdminApi } from './admin-api.ts';
@@ -17,7 +17,7 @@ import { EksPods, type EksClusterInfo, type EksPod, type EksPodOptions } from '.
 import { RoleStore } from './iam-roles.ts';
 import { DocumentSigner } from './identity-document.ts';
 import { Ec2Instances, type Ec2Instance, type Ec2InstanceOptions } from './imds.ts';
-import { OidcSigner } from './oidc.ts';
+import { OidcIssuers } from './oidc-issuers.ts';
 import { registerQueryEndpoint } from './query-endpoint.ts';
 import type { SimContext } from './sim-context.ts';
 import { emptyState, loadState, saveState } from './state.ts';
@@ -72,6 +72,10 @@ export interface AwsSim {
   terminateEc2Instance(instanceId: string): Promise<void>;
   /** Rewrites pod token files with fresh tokens, as the kubelet would. */
   refreshPodTokens(): void;
+  /** A new signing key for the cluster's issuer (the previous one stays in its JWKS); pods get fresh tokens. */
+  rotateClusterKeys(options: { account: string; region?: string; cluster: string }): { issuer: string; kids: string[] };
+  /** Puts the account in an AWS Organization: its web identity tokens carry this `org_id`. */
+  setOrganization(account: string, orgId: string): void;
   close(): Promise<void>;
 }
 
@@ -93,11 +97,11 @@ export async function startAwsSim(options: AwsSimOptions = {}): Promise<AwsSim> 
 
   if (!state.keys) {
     const doc = DocumentSigner.generate(clock());
-    const oidc = OidcSigner.generate();
-    state.keys = { documentKeyPem: doc.keyPem, documentCertPem: doc.certificatePem, oidcKeyPem: oidc.keyPem, oidcKid: oidc.kid };
+    state.keys = { documentKeyPem: doc.keyPem, documentCertPem: doc.certificatePem };
   }
   const documentSigner = new DocumentSigner(state.keys.documentKeyPem, state.keys.documentCertPem);
-  const oidc = new OidcSigner(state.keys.oidcKeyPem, state.keys.oidcKid);
+  const { oidcKeyPem, oidcKid } = state.keys;
+  const legacyKey = oidcKeyPem && oidcKid ? { alg: 'RS256' as const, kid: oidcKid, keyPem: oidcKeyPem } : undefined;
 
   let filesDir = options.filesDir ?? (options.stateFile ? `${options.stateFile}.files` : undefined);
   const ownsFilesDir = filesDir === undefined;
@@ -122,7 +126,8 @@ export async function startAwsSim(options: AwsSimOptions = {}): Promise<AwsSim> 
     log,
   };
   const tasks = new FargateTasks(ctx);
-  const pods = new EksPods(ctx, oidc);
+  const issuers = new OidcIssuers(ctx);
+  const pods = new EksPods(ctx, issuers, legacyKey);
   const instances = new Ec2Instances(ctx, documentSigner);
 
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
@@ -135,8 +140,10 @@ export async function startAwsSim(options: AwsSimOptions = {}): Promise<AwsSim> 
     roles,
     clock,
     log,
-    sts: { roles, credentials, clock, oidc, oidcProvider: (a, issuer) => pods.oidcProvider(a, issuer) },
+    sts: { roles, credentials, clock, issuers, state, region, oidcProvider: (a, issuer) => pods.oidcProvider(a, issuer) },
+    iamOidc: { state, clock, persist, issuers },
   });
+  issuers.register(app);
   tasks.register(app);
   pods.register(app);
 
@@ -161,6 +168,13 @@ export async function startAwsSim(options: AwsSimOptions = {}): Promise<AwsSim> 
     launchEc2Instance: (o) => instances.launch(o),
     terminateEc2Instance: (id) => instances.terminate(id),
     refreshPodTokens: () => pods.refreshTokens(),
+    rotateClusterKeys: (o) => pods.rotateClusterKeys(o.account, o.region ?? region, o.cluster),
+    setOrganization: (account, orgId) => {
+      if (!/^o-[a-z0-9]{10,32}$/.test(orgId)) throw new Error(`orgId must look like o-exampleorgid, not '${orgId}'`);
+      const f = (state.outboundFederation[account] ??= { issuer: `https://${randomUUID()}.tokens.sts.global.api.aws`, enabled: false });
+      f.orgId = orgId;
+      persist();
+    },
     close: async () => {
       await instances.close();
       await app.close();

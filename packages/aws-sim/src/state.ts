@@ -4,6 +4,7 @@
  * secrets (keys, session credentials), so it is written 0600.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { IssuerKey } from './oidc.ts';
 
 export interface UserRecord {
   account: string;
@@ -102,6 +103,8 @@ export interface PodRecord {
   mode: 'pod-identity' | 'irsa';
   roleArn: string;
   tokenFile: string;
+  /** The pod spec's projected service-account token for another audience (e.g. Tessera ZTS). */
+  projected?: { audience: string; file: string; expirationSeconds: number };
   launched: string;
 }
 
@@ -129,8 +132,22 @@ export interface InstanceRecord {
 export interface SigningKeys {
   documentKeyPem: string;
   documentCertPem: string;
-  oidcKeyPem: string;
-  oidcKid: string;
+  /** The one EKS issuer key of state files written before issuers had keys of their own. */
+  oidcKeyPem?: string;
+  oidcKid?: string;
+}
+
+export interface OidcIssuerRecord {
+  /** Newest first; the newest of each algorithm signs. */
+  keys: IssuerKey[];
+}
+
+/** Outbound web identity federation of one account (IAM EnableOutboundWebIdentityFederation). */
+export interface OutboundFederationRecord {
+  issuer: string;
+  enabled: boolean;
+  /** The account's AWS Organization (`org_id` in its tokens), set through the admin API. */
+  orgId?: string;
 }
 
 export interface SimState {
@@ -144,6 +161,10 @@ export interface SimState {
   workloadSessions: Record<string, string>;
   roles: Record<string, RoleRecord>;
   oidcProviders: Record<string, OidcProviderRecord>;
+  /** By issuer URL. */
+  oidcIssuers: Record<string, OidcIssuerRecord>;
+  /** By account. */
+  outboundFederation: Record<string, OutboundFederationRecord>;
   eksClusters: Record<string, EksClusterRecord>;
   tasks: Record<string, TaskRecord>;
   pods: Record<string, PodRecord>;
@@ -160,6 +181,8 @@ export function emptyState(adminToken: string): SimState {
     workloadSessions: {},
     roles: {},
     oidcProviders: {},
+    oidcIssuers: {},
+    outboundFederation: {},
     eksClusters: {},
     tasks: {},
     pods: {},

@@ -1,16 +1,19 @@
 /**
  * STS actions: AssumeRole (refused unless the role's trust policy allows the
  * caller), AssumeRoleWithWebIdentity (IRSA tokens of the simulator's own
- * issuers), GetCallerIdentity.
+ * issuers), GetCallerIdentity, GetWebIdentityToken (a JWT from the account's
+ * issuer, once IAM outbound web identity federation is enabled).
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import { AwsError, accessDenied, invalidAction, malformedPolicy, validationError } from './aws-error.ts';
 import { parseRoleArn } from './arn.ts';
 import type { CredentialStore, Principal } from './credentials.ts';
 import type { RoleStore } from './iam-roles.ts';
-import { audiences, invalidIdentityToken, type OidcSigner } from './oidc.ts';
+import { audiences, invalidIdentityToken, type JwtClaims, type SigningAlg } from './oidc.ts';
+import type { OidcIssuers } from './oidc-issuers.ts';
 import type { QueryParams, XmlShape } from './query-protocol.ts';
-import type { OidcProviderRecord, RoleRecord, SessionRecord } from './state.ts';
+import type { OidcProviderRecord, RoleRecord, SessionRecord, SimState } from './state.ts';
 import { trustAllows, type TrustCaller } from './trust-policy.ts';
 import type { ConditionContext } from './policy-conditions.ts';
 
@@ -29,7 +32,10 @@ export interface StsDeps {
   roles: RoleStore;
   credentials: CredentialStore;
   clock: Clock;
-  oidc: OidcSigner;
+  issuers: OidcIssuers;
+  state: SimState;
+  /** The region this endpoint answers for (GetWebIdentityToken's `source_region`). */
+  region: string;
   /** The IAM OIDC provider registered in `account` for an issuer (without `https://`). */
   oidcProvider(account: string, issuerHostPath: string): OidcProviderRecord | undefined;
 }
@@ -156,8 +162,9 @@ function assumeRoleWithWebIdentity(params: QueryParams, deps: StsDeps): Record<s
   const name = sessionName(params);
   const token = params.require('WebIdentityToken');
   checkSessionPolicy(params);
-  const claims = deps.oidc.verify(token, deps.clock());
-  if (typeof claims.iss !== 'string' || !claims.iss.startsWith('https://')) {
+  const claims = deps.issuers.verify(token, deps.clock());
+  if (!claims.iss.startsWith('https://') || claims.iss.endsWith('.tokens.sts.global.api.aws')) {
+    // AWS's own outbound tokens cannot be exchanged for credentials.
     throw invalidIdentityToken('The token has no valid issuer.');
   }
   const issuer = claims.iss.slice('https://'.length);
@@ -187,6 +194,46 @@ function assumeRoleWithWebIdentity(params: QueryParams, deps: StsDeps): Record<s
   };
 }
 
+const TOKEN_DEFAULT_SECONDS = 300;
+
+function getWebIdentityToken(params: QueryParams, caller: Principal, deps: StsDeps): Record<string, XmlShape> {
+  const fed = deps.state.outboundFederation[caller.account];
+  if (!fed?.enabled) {
+    throw new AwsError(
+      'OutboundWebIdentityFederationDisabledException',
+      `Outbound web identity federation is disabled for account ${caller.account}; enable it with iam:EnableOutboundWebIdentityFederation`,
+      403,
+    );
+  }
+  const audience = params.members('Audience').map((m) => m[''] ?? '');
+  if (audience.length < 1 || audience.length > 10 || audience.some((a) => a.length < 1 || a.length > 1000)) {
+    throw validationError('Audience must hold 1 to 10 values of 1-1000 characters.');
+  }
+  const alg = params.require('SigningAlgorithm');
+  if (alg !== 'RS256' && alg !== 'ES384') throw validationError(`SigningAlgorithm must be RS256 or ES384, not '${alg}'`);
+  const seconds = params.int('DurationSeconds') ?? TOKEN_DEFAULT_SECONDS;
+  if (seconds < 60 || seconds > 3600) throw validationError('DurationSeconds must be between 60 and 3600.');
+  const now = Math.floor(deps.clock().getTime() / 1000);
+  // A role session is named by its role (with path), as AWS puts the role ARN in `sub`.
+  const subject = caller.kind === 'assumed-role' ? caller.roleArn : caller.arn;
+  const claims: JwtClaims = {
+    aud: audience.length === 1 ? audience[0] : audience,
+    sub: subject,
+    iat: now,
+    nbf: now,
+    exp: now + seconds,
+    jti: randomUUID(),
+    'https://sts.amazonaws.com/': {
+      aws_account: caller.account,
+      source_region: deps.region,
+      principal_id: caller.arn,
+      ...(fed.orgId ? { org_id: fed.orgId } : {}),
+    },
+  };
+  const token = deps.issuers.sign(fed.issuer, claims, alg as SigningAlg);
+  return { WebIdentityToken: token, Expiration: new Date((now + seconds) * 1000) };
+}
+
 function getCallerIdentity(caller: Principal): Record<string, XmlShape> {
   return { UserId: caller.userId, Account: caller.account, Arn: caller.arn };
 }
@@ -205,7 +252,11 @@ export function stsAction(
       return assumeRole(params, caller, deps);
     case 'GetCallerIdentity':
       return getCallerIdentity(caller);
+    case 'GetWebIdentityToken':
+      return getWebIdentityToken(params, caller, deps);
     default:
-      throw invalidAction(`Could not find operation ${action} for version ${STS_VERSION} (aws-sim implements AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity)`);
+      throw invalidAction(
+        `Could not find operation ${action} for version ${STS_VERSION} (aws-sim implements AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity, GetWebIdentityToken)`,
+      );
   }
 }

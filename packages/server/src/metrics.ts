@@ -17,6 +17,7 @@ export interface ServerMetrics {
   signIns: Counter<'result'>;
   stsDuration: Histogram<'outcome'>;
   stsFailures: Counter<'reason'>;
+  awsCalls: Counter<'call' | 'reason'>;
   dbErrors: Counter;
   dbWriteDuration: Histogram;
 }
@@ -65,6 +66,12 @@ export function serverMetrics(registry: Registry): ServerMetrics {
       name: 'tessera_sts_failures_total',
       help: 'STS calls that failed: rejected (STS refused the credentials) or unavailable (slow, down)',
       labelNames: ['reason'],
+      registers,
+    }),
+    awsCalls: new Counter({
+      name: 'tessera_zts_aws_calls_total',
+      help: 'Calls ZTS made to AWS and to AWS OIDC issuers, by call and reason (sts-attestation: one per STS-attested certificate; the rest fill caches)',
+      labelNames: ['call', 'reason'],
       registers,
     }),
     dbErrors: new Counter({ name: 'tessera_db_errors_total', help: 'Database queries that failed', registers }),

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
-import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
+import { defaultZtsConfig, parseAttestationMethods, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
 import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
@@ -56,6 +56,12 @@ export interface ServeFlags {
   awsDnsSuffix?: string;
   awsRegion?: string;
   awsStsEndpoint?: string;
+  awsIamEndpoint?: string;
+  awsOidcEndpoint?: string;
+  attestationMethods?: string;
+  attestationAudience?: string;
+  awsOidcReaderRole?: string;
+  awsOrgAllowList?: string;
   awsDocumentCert?: string;
   ec2BootWindow?: string;
   refreshRetryGrace?: string;
@@ -158,6 +164,12 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ...defaultZtsConfig,
       awsRegion: flags.awsRegion ?? env.TESSERA_AWS_REGION ?? defaultZtsConfig.awsRegion,
       stsEndpoint: flags.awsStsEndpoint ?? env.TESSERA_AWS_STS_ENDPOINT ?? env.AWS_ENDPOINT_URL_STS,
+      ...optional('iamEndpoint', flags.awsIamEndpoint ?? env.TESSERA_AWS_IAM_ENDPOINT ?? env.AWS_ENDPOINT_URL_IAM),
+      ...optional('oidcEndpoint', httpsUrl(flags.awsOidcEndpoint ?? env.TESSERA_AWS_OIDC_ENDPOINT, '--aws-oidc-endpoint')),
+      attestationMethods: parseAttestationMethods(flags.attestationMethods ?? env.TESSERA_ATTESTATION_METHODS ?? ''),
+      ...optional('attestationAudience', flags.attestationAudience ?? env.TESSERA_ATTESTATION_AUDIENCE),
+      oidcReaderRole: flags.awsOidcReaderRole ?? env.TESSERA_AWS_OIDC_READER_ROLE ?? defaultZtsConfig.oidcReaderRole,
+      awsOrgAllowList: list(flags.awsOrgAllowList ?? env.TESSERA_AWS_ORG_ALLOW_LIST) ?? [],
       awsDnsSuffixes: [dnsSuffix],
       awsDocumentCertsPem: readCerts(flags.awsDocumentCert ?? env.TESSERA_AWS_DOCUMENT_CERT),
       refreshRetryGraceSeconds: wholeNumber(flags.refreshRetryGrace ?? env.TESSERA_REFRESH_RETRY_GRACE ?? '0', 'refresh retry grace'),

@@ -12,6 +12,15 @@ import { stsCallerIdentity, type CallerIdentityCheck } from '@tessera/zts/provid
 import { AWS_ECS_PROVIDER_ENDPOINT, AWS_PROVIDER_ENDPOINT } from '@tessera/zms/bootstrap';
 import { RevocationList } from '@tessera/zts/crl/revocation-list';
 import type { TokenKeys } from '@tessera/zts/tokens/token-keys';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { ignoreAwsCalls, type AwsCallCounter } from '@tessera/zts/providers/aws/aws-calls';
+import { IssuerKeyCache } from '@tessera/zts/providers/aws/issuer-keys';
+import { accountIssuers } from '@tessera/zts/providers/aws/account-issuers';
+import type { TokenSettings } from '@tessera/zts/providers/aws/token-attestation';
+
+/** Issuer keys and IAM OIDC provider lists are re-read hourly, and at most every 30 s when a token needs it. */
+const CACHE_MAX_AGE_MS = 3_600_000;
+const MIN_REFETCH_MS = 30_000;
 
 export function ztsContext(a: {
   db: Kysely<Database>;
@@ -22,9 +31,24 @@ export function ztsContext(a: {
   now: () => Date;
   /** Wraps the STS check (metrics time it). */
   wrapSts?: (check: CallerIdentityCheck) => CallerIdentityCheck;
+  /** Counts AWS calls by reason (metrics). */
+  countAwsCall?: AwsCallCounter;
 }): ZtsContext {
-  const sts = stsCallerIdentity({ region: a.config.awsRegion, endpoint: a.config.stsEndpoint, timeoutMs: a.config.stsTimeoutMs });
+  const c = a.config;
+  const count = a.countAwsCall ?? ignoreAwsCalls;
+  const sts = stsCallerIdentity({ region: c.awsRegion, endpoint: c.stsEndpoint, timeoutMs: c.stsTimeoutMs });
   const callerIdentity = a.wrapSts ? a.wrapSts(sts) : sts;
+  const cache = { maxAgeMs: CACHE_MAX_AGE_MS, minRefetchMs: MIN_REFETCH_MS, timeoutMs: c.stsTimeoutMs, now: a.now, count };
+  // One of each for every provider: keys and issuer lists are shared, whichever provider a workload uses.
+  const tokens: TokenSettings = {
+    keys: new IssuerKeyCache({ ...cache, discoveryEndpoint: c.oidcEndpoint }),
+    issuers: accountIssuers({
+      ...cache, region: c.awsRegion, stsEndpoint: c.stsEndpoint, iamEndpoint: c.iamEndpoint, credentials: fromNodeProviderChain(), readerRole: c.oidcReaderRole,
+    }),
+    audience: () => c.attestationAudience ?? c.tokenIssuer ?? '',
+    clockToleranceSeconds: c.tokenClockSkewSeconds,
+    orgAllowList: c.awsOrgAllowList,
+  };
   const aws = (flavor: 'ec2' | 'ecs') => (name: string) =>
     awsProvider(name, {
       flavor,
@@ -33,6 +57,9 @@ export function ztsContext(a: {
       bootWindowSeconds: a.config.ec2BootWindowSeconds,
       stsOnlyCertMins: a.config.stsOnlyCertMins,
       callerIdentity,
+      methods: c.attestationMethods[flavor === 'ec2' ? 'aws' : 'aws-ecs'],
+      tokens,
+      count,
       now: a.now,
     });
   const signer = pemFileSigner(a.ca, { crlUrl: a.config.crlUrl });

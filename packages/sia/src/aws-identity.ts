@@ -5,8 +5,9 @@
  * identity document), which role it runs as, and the AssumeRole of
  * `<domain>.<service>` whose credentials ZTS checks.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, GetWebIdentityTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import { IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { ConfigError, parseIamRoleArn, type SiaConfig, type WorkloadRole } from './config.ts';
 import { imdsEndpoint, type Platform } from './platform.ts';
 
@@ -191,18 +192,40 @@ export class AwsIdentity {
     throw last ?? new Error('no ECS task metadata endpoint');
   }
 
+  /** Region and endpoint of STS clients; `regional` forces the regional endpoint (GetWebIdentityToken needs one). */
+  private stsSettings(regional: boolean): { region: string; endpoint?: string } {
+    const env = this.deps.env;
+    const region = this.region || env.AWS_REGION || 'us-west-2';
+    // An endpoint set in the environment (AWS_ENDPOINT_URL_STS) wins, as the SDK itself decides.
+    const useRegional = regional && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL;
+    return { region, ...(useRegional ? { endpoint: `https://sts.${region}.amazonaws.com` } : {}) };
+  }
+
   private stsClient(): STSClient {
-    if (!this.sts) {
-      const env = this.deps.env;
-      // An endpoint set in the environment (AWS_ENDPOINT_URL_STS) wins, as the SDK itself decides.
-      const regional = this.deps.regionalSts && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL;
-      this.sts = new STSClient({
-        region: this.region || env.AWS_REGION || 'us-west-2',
-        credentials: fromNodeProviderChain(),
-        ...(regional ? { endpoint: `https://sts.${this.region}.amazonaws.com` } : {}),
-      });
-    }
+    this.sts ??= new STSClient({ ...this.stsSettings(this.deps.regionalSts), credentials: fromNodeProviderChain() });
     return this.sts;
+  }
+
+  /**
+   * A JWT from STS GetWebIdentityToken, made with the service role's
+   * credentials so that it names that role (AWS outbound identity federation,
+   * Athenz `aws_web_identity`). Refused until the account enables it.
+   */
+  async webIdentityToken(creds: AssumedCredentials, o: { audience: string; algorithm: 'RS256' | 'ES384' }, signal?: AbortSignal): Promise<string> {
+    const sts = new STSClient({
+      ...this.stsSettings(true),
+      credentials: { accessKeyId: creds.access, secretAccessKey: creds.secret, sessionToken: creds.token },
+    });
+    try {
+      const out = await sts.send(new GetWebIdentityTokenCommand({ Audience: [o.audience], SigningAlgorithm: o.algorithm }), { abortSignal: signal });
+      if (!out.WebIdentityToken) throw new Error('STS GetWebIdentityToken returned no token');
+      return out.WebIdentityToken;
+    } catch (e) {
+      const code = awsErrorName(e);
+      throw new Error(`STS GetWebIdentityToken failed: ${code ? `${code}: ` : ''}${(e as Error).message}`);
+    } finally {
+      sts.destroy();
+    }
   }
 
   /** The config file may ask for the regional endpoint too; a client made before then is replaced. */
@@ -306,6 +329,17 @@ export class AwsIdentity {
         );
       }
       throw new Error(`STS AssumeRole of ${arn} failed: ${code ? `${code}: ` : ''}${(e as Error).message}`);
+    }
+  }
+
+  /** ARNs of the IAM OIDC providers of the account the workload's credentials belong to (needs iam:ListOpenIDConnectProviders). */
+  async oidcProviderArns(signal?: AbortSignal): Promise<string[]> {
+    const iam = new IAMClient({ region: 'us-east-1', credentials: fromNodeProviderChain() });
+    try {
+      const out = await iam.send(new ListOpenIDConnectProvidersCommand({}), { abortSignal: signal });
+      return (out.OpenIDConnectProviderList ?? []).map((p) => p.Arn ?? '');
+    } finally {
+      iam.destroy();
     }
   }
 

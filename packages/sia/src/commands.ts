@@ -6,11 +6,12 @@
 import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { isDomainName } from '@tessera/core/names';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { generateKeyPair, keyMatchesCertificate, toTraditionalPrivateKeyPem } from '@tessera/core/x509/keys';
 import type { RoleConfig, ServiceConfig, SiaConfig } from './config.ts';
-import type { AwsIdentity, Workload } from './aws-identity.ts';
+import { AwsIdentity, type Workload } from './aws-identity.ts';
 import { buildCsr, k8sDnsNames, roleCsrNames, serviceCsrNames } from './csr.ts';
 import { CERT_MODE, KEY_MODE, commitFiles, readIfExists, resolveOwner, touchDone, type FileWrite, type Owner } from './files.ts';
 import { ZtsRefusal, type InstanceIdentity, type ZtsClient } from './zts-client.ts';
@@ -91,9 +92,51 @@ export function inspectService(a: Agent, svc: ServiceConfig): FileCheck {
   return { usable: true, keyPem, certPem, notAfter: info.notAfter };
 }
 
+/** The environment variable naming the pod's projected service-account token for ZTS (its pod spec's projected volume). */
+export const SA_TOKEN_FILE_ENV = 'TESSERA_SA_TOKEN_FILE';
+
+export type AttestationMethod = 'eks-token' | 'aws-token' | 'sts';
+
+/** The pod's projected token for the primary service (its service account is `<domain>.<service>`), if the pod has one. */
+export function projectedToken(a: Agent, svc: ServiceConfig): { file: string; token?: string; error?: string } | undefined {
+  const file = a.env[SA_TOKEN_FILE_ENV];
+  if (a.workload.platform !== 'eks' || !file || svc.name !== a.config.service) return undefined;
+  try {
+    const token = readFileSync(file, 'utf8').trim();
+    return token ? { file, token } : { file, error: `${file} is empty` };
+  } catch (e) {
+    return { file, error: `cannot read ${file}: ${(e as Error).message}` };
+  }
+}
+
+/**
+ * The attestation ZTS checks: a signed token when the platform offers one
+ * (the pod's projected service-account token; GetWebIdentityToken when
+ * aws_web_identity is on), else the service role's STS credentials, which
+ * ZTS checks with a call to STS. Says which it used.
+ */
 async function attestation(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<string> {
-  const creds = await a.aws.assumeServiceRole(a.config, svc.name, a.workload.platform, signal);
+  const role = AwsIdentity.serviceRoleArn(a.config, svc.name).name;
   const doc = a.workload.platform === 'ec2' ? await a.aws.ec2Attestation() : {};
+  const used = (method: AttestationMethod, why = '') => a.log(`${nameOf(a, svc)}: attestation by ${method}${why}`);
+  const projected = projectedToken(a, svc);
+  if (projected?.token) {
+    used('eks-token', ` (${projected.file})`);
+    return JSON.stringify({ role, commonName: nameOf(a, svc), identityToken: projected.token, ...doc });
+  }
+  const creds = await a.aws.assumeServiceRole(a.config, svc.name, a.workload.platform, signal);
+  let fallback = projected?.error ? ` (projected token: ${projected.error})` : '';
+  if (a.config.awsWebIdentity) {
+    try {
+      const audience = a.config.awsWebIdentityAudience ?? a.zts.baseUrl;
+      const token = await a.aws.webIdentityToken(creds, { audience, algorithm: a.config.awsWebIdentitySigningAlgorithm }, signal);
+      used('aws-token', ` (GetWebIdentityToken, audience ${audience})`);
+      return JSON.stringify({ role: creds.role, commonName: nameOf(a, svc), identityToken: token, ...doc });
+    } catch (e) {
+      fallback = ` (${(e as Error).message})`;
+    }
+  }
+  used('sts', fallback ? `: the token path failed${fallback}` : '');
   return JSON.stringify({ role: creds.role, commonName: nameOf(a, svc), access: creds.access, secret: creds.secret, token: creds.token, ...doc });
 }
 

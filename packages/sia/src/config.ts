@@ -48,6 +48,11 @@ export interface SiaConfig {
   rolePath?: string;
   omitDomain: boolean;
   regionalSts: boolean;
+  /** Attest with an STS GetWebIdentityToken JWT (Athenz `aws_web_identity`), falling back to STS credentials. */
+  awsWebIdentity: boolean;
+  /** Its audience; ZTS's URL when unset. */
+  awsWebIdentityAudience?: string;
+  awsWebIdentitySigningAlgorithm: 'RS256' | 'ES384';
   rotateKey: boolean;
   generateRoleKey: boolean;
   keyType: KeyAlgorithm;
@@ -173,10 +178,16 @@ function keyType(v: string | undefined, source: string): KeyAlgorithm {
   throw new ConfigError(`${source}: key_type must be "rsa" (RSA 2048, the default) or "ec" (ECDSA P-256), not "${v}"`);
 }
 
+function signingAlgorithm(v: string | undefined, source: string): 'RS256' | 'ES384' {
+  if (v === undefined || v === '' || v === 'ES384') return 'ES384';
+  if (v === 'RS256') return 'RS256';
+  throw new ConfigError(`${source}: aws_web_identity_signing_algorithm must be "ES384" (the default) or "RS256", not "${v}"`);
+}
+
 /** Settings every source gives: SiaConfig's own fields, and the raw parts that become services, roles and directories. */
 type Settings = Pick<
   SiaConfig,
-  | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
+  | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'awsWebIdentity' | 'awsWebIdentitySigningAlgorithm' | 'awsWebIdentityAudience' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
   | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr' | 'warnings'
 > &
   Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir' | 'tokenDir'>> & {
@@ -191,7 +202,6 @@ type Settings = Pick<
 const UNSUPPORTED_FILE_KEYS: Record<string, string> = {
   sds_uds_path: 'Envoy SDS',
   drop_privileges: 'dropping privileges (run siad as the user that should own the files instead)',
-  aws_web_identity: 'web-identity attestation',
   run_after_tokens: 'token hooks',
   run_after_tokens_err: 'token hooks',
   sandns_hostname: 'host name SANs',
@@ -217,6 +227,9 @@ function settingsFromFile(c: Raw, source: string): Settings {
     rolePath: str(c, 'role_path', source),
     omitDomain: false,
     regionalSts: bool(c, 'regionalsts', source),
+    awsWebIdentity: bool(c, 'aws_web_identity', source),
+    awsWebIdentityAudience: str(c, 'aws_web_identity_audience', source),
+    awsWebIdentitySigningAlgorithm: signingAlgorithm(str(c, 'aws_web_identity_signing_algorithm', source), source),
     rotateKey: bool(c, 'rotate_key', source),
     generateRoleKey: bool(c, 'generate_role_key', source),
     keyType: keyType(str(c, 'key_type', source), source),
@@ -252,7 +265,6 @@ function tokenSetting<T>(parse: () => T): T {
 const UNSUPPORTED_ENV: Record<string, string> = {
   ATHENZ_SIA_SDS_UDS_PATH: 'Envoy SDS',
   ATHENZ_SIA_DROP_PRIVILEGES: 'dropping privileges',
-  ATHENZ_SIA_AWS_WEB_IDENTITY: 'web-identity attestation',
   ATHENZ_SIA_SANDNS_HOSTNAME: 'host name SANs',
   ATHENZ_SIA_SAN_EMAIL_ADDRESSES: 'e-mail SANs',
 };
@@ -286,6 +298,9 @@ function settingsFromEnv(env: Record<string, string | undefined>): Settings {
     rolePath: e('ROLE_PATH'),
     omitDomain: envTrue(e('OMIT_DOMAIN')),
     regionalSts: envTrue(e('REGIONAL_STS')),
+    awsWebIdentity: envTrue(e('AWS_WEB_IDENTITY')),
+    awsWebIdentityAudience: e('AWS_WEB_IDENTITY_AUDIENCE'),
+    awsWebIdentitySigningAlgorithm: signingAlgorithm(e('AWS_WEB_IDENTITY_SIGNING_ALGORITHM'), 'ATHENZ_SIA_AWS_WEB_IDENTITY_SIGNING_ALGORITHM'),
     rotateKey: envTrue(e('ROTATE_KEY')),
     generateRoleKey: envTrue(e('GENERATE_ROLE_KEY')),
     keyType: keyType(e('KEY_TYPE'), 'ATHENZ_SIA_KEY_TYPE'),
@@ -405,6 +420,9 @@ function assemble(
     ...(s.rolePath ? { rolePath: s.rolePath.replace(/^\/+|\/+$/g, '') } : {}),
     omitDomain: s.omitDomain,
     regionalSts: s.regionalSts,
+    awsWebIdentity: s.awsWebIdentity,
+    ...(s.awsWebIdentityAudience ? { awsWebIdentityAudience: s.awsWebIdentityAudience } : {}),
+    awsWebIdentitySigningAlgorithm: s.awsWebIdentitySigningAlgorithm,
     rotateKey,
     generateRoleKey,
     keyType: s.keyType,

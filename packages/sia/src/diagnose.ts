@@ -2,7 +2,9 @@
  * `siad -cmd diagnose`: run in the pod, task or instance, it follows the
  * chain a registration needs, one link at a time, and prints ✓ or ✗ with the
  * fix: platform, the workload's credentials, role name → service name,
- * AssumeRole of <domain>.<service>, ZTS reachable with a trusted CA, and
+ * AssumeRole of <domain>.<service>, the identity token (the pod's projected
+ * token: present, audience, service account, issuer registered in the
+ * account; or GetWebIdentityToken), ZTS reachable with a trusted CA, and
  * ZTS's own verdict from a check-only register (nothing is issued). The first
  * broken link ends the run, as every later one depends on it. Exit 0 only if
  * every link holds.
@@ -10,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsIdentity, type Workload } from './aws-identity.ts';
-import { registerRequest, type Agent } from './commands.ts';
+import { registerRequest, SA_TOKEN_FILE_ENV, type Agent } from './commands.ts';
 import { resolveConfig, type SiaConfig, type WorkloadRole } from './config.ts';
 import { readIfExists } from './files.ts';
 import type { SiaFlags } from './flags.ts';
@@ -42,6 +44,7 @@ const LINKS = [
   'workload credentials',
   'role name → service name',
   'AssumeRole of <domain>.<service>',
+  'identity token',
   'ZTS reachable, its CA trusted',
   "ZTS's verdict: domain, account, service, provider allowed",
 ];
@@ -86,8 +89,18 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
       const config = await link(() => serviceConfig(role), 'name the workload role <domain>.<service>-service (e.g. sports.api-service), or give siad a config file or ATHENZ_SIA_IAM_ROLE_ARN');
       pass(`role ${role.name} → service ${config.domain}.${config.service} (from ${config.source}), account ${config.account}`);
       const serviceRole = AwsIdentity.serviceRoleArn(config, config.service).arn;
-      await link(() => identity.assumeServiceRole(config, config.service, platform), `in IAM, create the role ${serviceRole} (no permissions needed) with the trust statement above`);
-      pass(`AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in`);
+      const assumed = identity.assumeServiceRole(config, config.service, platform);
+      if (platform === 'eks' && env[SA_TOKEN_FILE_ENV]) {
+        // The pod's token is what siad sends; the service role matters only for the STS fallback.
+        const refused = await assumed.then(() => undefined, (e: Error) => e.message.split('\n')[0]);
+        pass(refused
+          ? `AssumeRole of ${serviceRole}: refused (${refused}); not needed while the pod's token is used, but the STS fallback would fail`
+          : `AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in (the STS fallback)`);
+      } else {
+        await link(() => assumed, `in IAM, create the role ${serviceRole} (no permissions needed) with the trust statement above`);
+        pass(`AssumeRole of ${serviceRole}: its trust policy lets ${role.arn} in`);
+      }
+      pass(await identityToken(identity, platform, config));
       await reachZts();
       pass(`ZTS at ${d.zts.baseUrl} answers, and its certificate is signed by ${flags.ztscacert ? `the CA in ${flags.ztscacert}` : 'a CA this system trusts'}`);
       await verdict(identity, platform, workload, config);
@@ -106,6 +119,57 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
     for (const line of e.fix.split('\n')) d.out(`    ${line}\n`);
     for (const rest of LINKS.slice(step + 1)) d.out(`- ${rest}: not checked\n`);
     return 1;
+  }
+
+  /** The token siad will attest with, checked as ZTS will; or why siad will use STS credentials. */
+  async function identityToken(identity: AwsIdentity, platform: Platform, config: SiaConfig): Promise<string> {
+    const full = `${config.domain}.${config.service}`;
+    const audience = config.awsWebIdentityAudience ?? d.zts.baseUrl;
+    const file = env[SA_TOKEN_FILE_ENV];
+    if (platform === 'eks' && file) {
+      const mount = `mount a projected service-account token with audience ${audience} at ${file} (docs/siad.md), or unset ${SA_TOKEN_FILE_ENV} to attest with STS credentials`;
+      let claims: { iss?: unknown; sub?: unknown; aud?: unknown; exp?: unknown };
+      try {
+        claims = JSON.parse(Buffer.from(readFileSync(file, 'utf8').trim().split('.')[1] ?? '', 'base64url').toString('utf8')) as typeof claims;
+      } catch (e) {
+        throw new Broken(`the projected token ${file} cannot be read as a JWT: ${(e as Error).message}`, mount);
+      }
+      const aud = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
+      if (!aud.includes(audience)) {
+        throw new Broken(`the projected token ${file} is for ${aud.join(', ')}, not ZTS (${audience})`, `set the projected volume's audience to ${audience} (ZTS's URL, or the --attestation-audience it was given)`);
+      }
+      if (typeof claims.exp !== 'number' || claims.exp * 1000 <= d.now().getTime()) {
+        throw new Broken(`the projected token ${file} has expired`, 'the kubelet rewrites it before it expires: check that the volume is a projected serviceAccountToken');
+      }
+      const sa = /^system:serviceaccount:[^:]+:([^:]+)$/.exec(String(claims.sub))?.[1];
+      if (sa !== full) throw new Broken(`the pod runs as service account ${sa ?? String(claims.sub)}, and ZTS requires ${full}`, `run the pod as a Kubernetes service account named ${full}`);
+      const issuer = String(claims.iss);
+      const providerArn = `arn:aws:iam::${config.account}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
+      let registered: string;
+      try {
+        registered = (await identity.oidcProviderArns()).includes(providerArn)
+          ? `issuer ${issuer} is an OIDC provider of account ${config.account}`
+          : '';
+      } catch (e) {
+        registered = `whether issuer ${issuer} is an OIDC provider of account ${config.account} could not be read here (${(e as Error).name}); ZTS checks it below`;
+      }
+      if (!registered) {
+        throw new Broken(`the cluster's issuer ${issuer} is not an IAM OIDC provider of account ${config.account}`, `register it: eksctl utils associate-iam-oidc-provider --cluster <cluster> --approve (or aws iam create-open-id-connect-provider --url ${issuer})`);
+      }
+      return `identity token: the projected token ${file} for ${audience}, service account ${full}; ${registered}`;
+    }
+    if (config.awsWebIdentity) {
+      const creds = await link(() => identity.assumeServiceRole(config, config.service, platform), 'see AssumeRole above');
+      await link(
+        () => identity.webIdentityToken(creds, { audience, algorithm: config.awsWebIdentitySigningAlgorithm }),
+        `enable outbound web identity federation in account ${config.account} (aws iam enable-outbound-web-identity-federation), or turn aws_web_identity off to attest with STS credentials`,
+      );
+      return `identity token: GetWebIdentityToken gives a ${config.awsWebIdentitySigningAlgorithm} token of role ${full} for ${audience}`;
+    }
+    const hint = platform === 'eks'
+      ? `add a projected service-account token volume with audience ${audience} and set ${SA_TOKEN_FILE_ENV} to its path`
+      : 'once the account enables outbound web identity federation, set aws_web_identity in sia_config';
+    return `identity token: none; siad attests with STS credentials (ZTS then calls STS for every certificate); to use a token, ${hint}`;
   }
 
   function serviceConfig(role: WorkloadRole): Promise<SiaConfig> {

@@ -185,8 +185,15 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   const next = page.getByRole('region', { name: 'Next steps' });
   await next.waitFor();
   const json = async (label: string) => JSON.parse((await next.getByLabel(label, { exact: true }).textContent()) ?? '') as { Statement: Record<string, unknown>[] };
+  // The token path first: the pod's projected token for ZTS, the reader role ZTS lists the account's issuers with.
+  assert.equal(await next.getByRole('radio', { name: 'EKS, projected token (no STS call)' }).isChecked(), true, 'the token path is the first platform');
+  const podSpec = (await next.getByLabel('pod spec').textContent()) ?? '';
+  assert.match(podSpec, /^serviceAccountName: sports\.api$/m);
+  assert.ok(podSpec.includes(`audience: "https://localhost:${new URL(t.server.ztsUrl).port}/zts/v1"`), podSpec);
+  assert.match(podSpec, /TESSERA_SA_TOKEN_FILE=\/var\/run\/secrets\/tessera\/token/);
+  assert.deepEqual((await json('Trust policy of oidc-issuers-reader')).Statement, [{ Effect: 'Allow', Principal: { AWS: "<ZTS's AWS role ARN>" }, Action: 'sts:AssumeRole' }]);
+  await next.getByRole('radio', { name: 'ECS on Fargate' }).check();
   assert.deepEqual((await json('Trust policy of sports.api')).Statement, [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/sports.api-service' }, Action: 'sts:AssumeRole' }]);
-  assert.equal(await next.getByRole('radio', { name: 'ECS on Fargate' }).isChecked(), true, 'Fargate is the first platform');
   assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
   await next.getByRole('radio', { name: 'EKS, Pod Identity' }).check();
   assert.deepEqual((await json('Trust policy of sports.api-service')).Statement, [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: ['sts:AssumeRole', 'sts:TagSession'] }]);

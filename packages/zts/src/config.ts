@@ -1,3 +1,5 @@
+import { ATTESTATION_METHODS, type AttestationMethod } from './providers/aws/aws-provider.ts';
+
 /** ZTS settings. Lifetimes are in minutes, as in Athenz. */
 export interface ZtsConfig {
   /** Region of the STS client ZTS uses to check AWS credentials. */
@@ -37,6 +39,20 @@ export interface ZtsConfig {
   idTokenMaxSeconds: number;
   /** Public URL of GET /zts/v1/crl, written into certificates as their CRL distribution point. */
   crlUrl?: string;
+  /** Attestation methods each AWS provider accepts: `aws` (athenz.aws.*) and `aws-ecs` (athenz.aws-ecs.*). */
+  attestationMethods: { aws: AttestationMethod[]; 'aws-ecs': AttestationMethod[] };
+  /** The `aud` of tokens ZTS accepts; tokenIssuer (ZTS's URL) when unset. */
+  attestationAudience?: string;
+  /** Development (aws-sim): where OIDC issuers' documents are fetched, `<endpoint>/<issuer host and path>/…`. */
+  oidcEndpoint?: string;
+  /** IAM endpoint (aws-sim in development); the SDK's default when unset. */
+  iamEndpoint?: string;
+  /** Role in each domain account that ZTS assumes to list its IAM OIDC providers (Athenz: oidc-issuers-reader). */
+  oidcReaderRole: string;
+  /** AWS Organizations whose web identity tokens are accepted; empty: any. */
+  awsOrgAllowList: string[];
+  /** Clock skew allowed on token exp/nbf/iat. */
+  tokenClockSkewSeconds: number;
 }
 
 export const defaultZtsConfig: ZtsConfig = {
@@ -53,4 +69,22 @@ export const defaultZtsConfig: ZtsConfig = {
   tokenMaxSeconds: 30 * 86_400,
   idTokenMaxSeconds: 12 * 3600,
   certAllowedO: [],
+  attestationMethods: { aws: [...ATTESTATION_METHODS], 'aws-ecs': [...ATTESTATION_METHODS] },
+  oidcReaderRole: 'oidc-issuers-reader',
+  awsOrgAllowList: [],
+  tokenClockSkewSeconds: 60,
 };
+
+/** `aws=eks-token,aws-token,sts;aws-ecs=aws-token,sts` (providers left out keep every method). */
+export function parseAttestationMethods(text: string): ZtsConfig['attestationMethods'] {
+  const out = { ...defaultZtsConfig.attestationMethods };
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const [key, list = ''] = part.split('=').map((x) => x.trim());
+    if (key !== 'aws' && key !== 'aws-ecs') throw new Error(`attestation methods: unknown provider kind "${key}" (aws or aws-ecs)`);
+    const methods = list.split(',').map((m) => m.trim()).filter(Boolean);
+    const bad = methods.find((m) => !(ATTESTATION_METHODS as string[]).includes(m));
+    if (bad || methods.length === 0) throw new Error(`attestation methods for ${key}: "${bad ?? ''}" is not one of ${ATTESTATION_METHODS.join(', ')}`);
+    out[key] = methods as AttestationMethod[];
+  }
+  return out;
+}

@@ -165,7 +165,8 @@ function launchPodCommand(): Command {
     .option('--cluster <name>', 'EKS cluster', 'default')
     .option('--namespace <ns>', 'Kubernetes namespace', 'default')
     .option('--service-account <name>', 'Kubernetes service account', 'default')
-    .action(async (flags: { role: string; mode: string; account: string; cluster: string; namespace: string; serviceAccount: string }) => {
+    .option('--token-audience <aud>', 'a projected service-account token for this audience (the ZTS URL), named by TESSERA_SA_TOKEN_FILE')
+    .action(async (flags: { role: string; mode: string; account: string; cluster: string; namespace: string; serviceAccount: string; tokenAudience?: string }) => {
       const pod = await admin<{ podName: string; namespace: string; env: Record<string, string> }>('eks-pods', {
         mode: flags.mode,
         role: roleArn(flags.role, flags.account),
@@ -173,6 +174,7 @@ function launchPodCommand(): Command {
         cluster: flags.cluster,
         namespace: flags.namespace,
         serviceAccount: flags.serviceAccount,
+        ...(flags.tokenAudience ? { tokenAudience: flags.tokenAudience } : {}),
       });
       // Kubernetes tells siad the namespace through the service account mount; here through the variable siad reads.
       process.stdout.write(workloadEnvFile(`EKS pod ${pod.namespace}/${pod.podName} (${flags.mode})`, { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace }));

@@ -1,8 +1,9 @@
 /**
  * The workflow of the Athenz EKS and Fargate guides, end to end on a laptop:
  * tessera serve and aws-sim, zms-cli for the domain side, the AWS SDK for the
- * IAM roles, then siad in a simulated Fargate task and EKS pod. Every step goes
- * through the real interfaces and is printed as it runs.
+ * IAM roles, then siad in a simulated EKS pod (attested by its projected
+ * service-account token, no AWS call from ZTS) and Fargate task (the STS
+ * fallback). Every step goes through the real interfaces and is printed as it runs.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import { serverConfig } from '../server-config.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { runNode, startNode } from './run-process.ts';
 import { freePort } from '@tessera/core/free-port';
+import { httpsJson } from '@tessera/core/https-client';
 
 export interface DemoOptions {
   dataDir: string;
@@ -27,6 +29,8 @@ export interface DemoOptions {
 const DOMAIN = 'sports';
 const SERVICE = 'api';
 const ACCOUNT = '123456789012';
+/** ZTS's own AWS account: it reads which EKS clusters the domain's account trusts through a reader role there. */
+const ZTS_ACCOUNT = '999999999999';
 const PROVIDER_PREFIX = 'athenz.aws';
 const REGION = 'us-west-2';
 const DNS_SUFFIX = 'aws.athenz.cloud';
@@ -55,11 +59,19 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
   const sim = await startAwsSim({ filesDir: join(dataDir, 'aws-sim'), log: () => {} });
   const docCert = join(dataDir, 'aws-document-cert.pem');
   writeFileSync(docCert, sim.identityDocumentCertPem);
+  // ZTS's own AWS identity, read by the SDK's default chain in this process (siad runs with its own environment).
+  const ztsIdentity = sim.createAccessKey(ZTS_ACCOUNT, { userName: 'zts' });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: ztsIdentity.accessKeyId, AWS_SECRET_ACCESS_KEY: ztsIdentity.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
   let server: RunningServer;
   try {
     server = await startServer(
       serverConfig(
-        { dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION },
+        {
+          dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION,
+          awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc`,
+        },
         { ...process.env, TESSERA_ADMIN_PASSWORD: adminPassword },
       ),
     );
@@ -115,6 +127,8 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
       await iam.send(new CreateRoleCommand({ RoleName: `${DOMAIN}.${SERVICE}`, AssumeRolePolicyDocument: trust }));
       print(`    created ${athenzRoleArn} with the trust relationship:`);
       for (const line of JSON.stringify(JSON.parse(trust), null, 2).split('\n')) print(`      ${line}`);
+      await iam.send(new CreateRoleCommand({ RoleName: 'oidc-issuers-reader', AssumeRolePolicyDocument: awsTrustPolicy(ztsIdentity.arn) }));
+      print(`    created arn:aws:iam::${ACCOUNT}:role/oidc-issuers-reader, trusting ZTS (${ztsIdentity.arn}): ZTS lists the account's EKS cluster issuers with it`);
     } finally {
       iam.destroy();
     }
@@ -181,19 +195,34 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
 
   let fargateEnv: Record<string, string> = {};
   let podEnv: Record<string, string> = {};
-  await run(`Launch a Fargate task with task role ${workloadRole}`, async () => {
+  await run(`Launch an EKS pod (EKS Pod Identity, role ${workloadRole}) whose pod spec projects a service-account token for ZTS`, async () => {
+    const pod = await sim.launchEksPod({
+      mode: 'pod-identity', role: workloadRole, account: ACCOUNT, region: REGION, cluster: 'demo', namespace: 'default', podName: 'api-7d9f8c6b5-x2x4q',
+      serviceAccount: `${DOMAIN}.${SERVICE}`, tokenAudience: server.ztsUrl,
+    });
+    print(`    pod ${pod.namespace}/${pod.podName} in cluster ${pod.cluster.name ?? 'demo'}, service account ${pod.serviceAccount}`);
+    print(`    cluster issuer ${pod.cluster.issuer}, registered as an IAM OIDC provider of ${ACCOUNT}`);
+    print(`    projected token for audience ${server.ztsUrl}: TESSERA_SA_TOKEN_FILE=${pod.saTokenFile}`);
+    podEnv = pod.env;
+  });
+  if (!failed) await workload('eks', join(dataDir, 'eks', 'sia'), podEnv);
+  const awsCalls = async () => {
+    const res = await httpsJson<string>({ url: server.ztsUrl.replace(/\/zts\/v1$/, '/metrics'), ca: readFileSync(server.caCertPath, 'utf8') });
+    return res.text.split('\n').filter((l) => l.startsWith('tessera_zts_aws_calls_total'));
+  };
+  await run('ZTS checked the pod\'s token against the cluster\'s cached keys: the AWS calls it made so far, by reason (GET /metrics)', async () => {
+    const lines = await awsCalls();
+    for (const line of lines) print(`    ${line}`);
+    if (lines.some((l) => l.includes('sts-attestation'))) throw new StepFailed('ZTS called STS for the pod');
+    print('    no sts:GetCallerIdentity: one AssumeRole and one IAM list per account, one discovery and JWKS fetch per cluster, then nothing per certificate');
+  });
+
+  await run(`Launch a Fargate task with task role ${workloadRole} (no token offered: siad falls back to STS credentials)`, async () => {
     const task = await sim.launchFargateTask({ taskRole: workloadRole, account: ACCOUNT, region: REGION, cluster: 'demo' });
     print(`    task ${task.taskArn}`);
     fargateEnv = task.env;
   });
   if (!failed) await workload('fargate', join(dataDir, 'fargate', 'sia'), fargateEnv);
-
-  await run(`Launch an EKS pod (EKS Pod Identity) with role ${workloadRole}`, async () => {
-    const pod = await sim.launchEksPod({ mode: 'pod-identity', role: workloadRole, account: ACCOUNT, region: REGION, cluster: 'demo', namespace: 'default', podName: 'api-7d9f8c6b5-x2x4q' });
-    print(`    pod ${pod.namespace}/${pod.podName} in cluster ${pod.cluster.name ?? 'demo'}`);
-    podEnv = pod.env;
-  });
-  if (!failed) await workload('eks', join(dataDir, 'eks', 'sia'), podEnv);
 
   await run(`[fargate] siad as the sidecar daemon (no -cmd): register, keep the certificate fresh, report health, stop on SIGTERM`, async () => {
     const task = await sim.launchFargateTask({ taskRole: workloadRole, account: ACCOUNT, region: REGION, cluster: 'demo' });
@@ -219,6 +248,10 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
     if (exit !== 0) throw new StepFailed(`siad exited with ${exit} on SIGTERM, not 0`);
   });
 
+  if (!failed) {
+    print('\nAWS calls ZTS made in all (the Fargate task used the STS fallback: one GetCallerIdentity per certificate):');
+    for (const line of await awsCalls()) print(`    ${line}`);
+  }
   print(failed ? '\nThe demo stopped at a failed step.' : '\nAll steps succeeded: both workloads hold 7-day service certificates and a role certificate, and the daemon keeps one fresh.');
   const stop = async () => {
     await server.close();

@@ -40,6 +40,8 @@ export async function serviceCsr(a: {
   commonName?: string;
   dnsNames?: string[];
   dnsSuffix?: string;
+  /** Instead of the basic SPIFFE ID (the instance id URI is always added). */
+  spiffeUri?: string;
 }): Promise<{ keyPem: string; csr: string }> {
   const keyPem = a.keyPem ?? generateKeyPair('rsa').privateKeyPem;
   const suffix = a.dnsSuffix ?? 'aws.athenz.cloud';
@@ -47,7 +49,7 @@ export async function serviceCsr(a: {
     keyPem,
     subject: { commonName: a.commonName ?? `${a.domain}.${a.service}`, organizationalUnit: a.provider },
     dnsNames: a.dnsNames ?? [`${a.service}.${a.domain.replace(/\./g, '-')}.${suffix}`],
-    uris: [`spiffe://${a.domain}/sa/${a.service}`, `athenz://instanceid/${a.provider}/${a.instanceId}`],
+    uris: [a.spiffeUri ?? `spiffe://${a.domain}/sa/${a.service}`, `athenz://instanceid/${a.provider}/${a.instanceId}`],
   });
   return { keyPem, csr };
 }

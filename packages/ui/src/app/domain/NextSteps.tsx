@@ -11,7 +11,7 @@ import { CodeBlock } from '../components/CodeBlock.tsx';
 import { TextField } from '../components/Field.tsx';
 import { DEFAULT_DNS_SUFFIX, DEFAULT_ZTS_PORT, type ProviderConfig } from '../providers.ts';
 import { localSteps, type LocalPlatform } from './local-steps.ts';
-import { serviceTrust, splitProvider, workloadTrust, type Platform } from './trust-policies.ts';
+import { policy, serviceTrust, splitProvider, workloadTrust, type Platform } from './trust-policies.ts';
 
 interface PlatformSpec {
   label: string;
@@ -21,7 +21,9 @@ interface PlatformSpec {
   roleKind: string;
 }
 
+// The token path first: ZTS checks the pod's token locally, with no AWS call per certificate.
 const PLATFORMS: Record<Platform, PlatformSpec> = {
+  'eks-token': { label: 'EKS, projected token (no STS call)', template: 'aws_instance_launch_provider', roleKind: '' },
   fargate: { label: 'ECS on Fargate', template: 'aws_instance_launch_provider', roleKind: 'the task role (taskRoleArn)' },
   'eks-pod-identity': { label: 'EKS, Pod Identity', template: 'aws_instance_launch_provider', roleKind: "the pod's role (Pod Identity association)" },
   'eks-irsa': { label: 'EKS, IRSA', template: 'aws_instance_launch_provider', roleKind: "the service account's role (IRSA annotation)" },
@@ -72,6 +74,7 @@ export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0
   const ztsPort = config.ztsPort ?? DEFAULT_ZTS_PORT;
   const siad = `siad -cmd post -zts ${ztsHost} -ztsport ${ztsPort} -ztscacert ca.cert.pem \\\n  -dnsdomains ${config.dnsSuffix ?? DEFAULT_DNS_SUFFIX} -providerprefix ${prefix} -siadir /var/lib/sia`;
   const spec = PLATFORMS[platform];
+  const ztsUrl = `https://${ztsHost}:${ztsPort}/zts/v1`;
 
   const localProvider = allowed.find((a) => a.template === PLATFORMS.fargate.template);
   const tabs: { id: Where; label: string }[] = [
@@ -140,6 +143,38 @@ export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0
           <TextField label="Service account" value={serviceAccount} onChange={(e) => setServiceAccount(e.target.value)} />
         </div>
       )}
+      {platform === 'eks-token' ? (
+        <ol className="steps">
+          <li>
+            <p>
+              Register the cluster&rsquo;s OIDC issuer as an IAM OIDC provider of {shown.join(', ')} (<code>eksctl utils associate-iam-oidc-provider --cluster &lt;cluster&gt; --approve</code>),
+              and create the role <code>oidc-issuers-reader</code> there, allowed <code>iam:ListOpenIDConnectProviders</code>, that ZTS&rsquo;s own AWS role may assume: ZTS reads which clusters the account trusts through it, once, not per certificate.
+            </p>
+            {shown.map((account) => (
+              <CodeBlock
+                key={account}
+                label={`Trust policy of oidc-issuers-reader${shown.length > 1 ? ` in ${account}` : ''}`}
+                text={policy({ Effect: 'Allow', Principal: { AWS: "<ZTS's AWS role ARN>" }, Action: 'sts:AssumeRole' })}
+              />
+            ))}
+          </li>
+          <li>
+            <p>
+              Run the pod as the service account <code>{full}</code> (ZTS requires <code>&lt;domain&gt;.&lt;service&gt;</code>), with a projected token for ZTS, named to siad by <code>TESSERA_SA_TOKEN_FILE</code>:
+            </p>
+            <CodeBlock label="pod spec" caption={false} text={`serviceAccountName: ${full}\nvolumes:\n  - name: tessera-token\n    projected:\n      sources:\n        - serviceAccountToken: { audience: "${ztsUrl}", expirationSeconds: 3600, path: token }\n# siad container: mount tessera-token at /var/run/secrets/tessera, and\n#   env TESSERA_SA_TOKEN_FILE=/var/run/secrets/tessera/token`} />
+          </li>
+          <li>
+            <p>Run siad in the pod (as a sidecar, or once with this command); <code>siad -cmd diagnose</code> checks the token, its audience and the issuer:</p>
+            <CodeBlock label="siad command" text={siad} caption={false} />
+          </li>
+          <li>
+            <p>
+              Without the token siad falls back to STS credentials: for that, also create the roles of <em>EKS, Pod Identity</em>. The whole pod spec: <code>docs/examples/eks-pod.yaml</code>.
+            </p>
+          </li>
+        </ol>
+      ) : (
       <ol className="steps">
         <li>
           <p>
@@ -179,6 +214,7 @@ export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0
           </p>
         </li>
       </ol>
+      )}
         </div>
       )}
     </section>

@@ -1,6 +1,6 @@
 /** The IAM trust policies of the two roles a workload needs, and the provider name split as siad takes it. */
 
-export type Platform = 'fargate' | 'eks-pod-identity' | 'eks-irsa' | 'ecs-ec2';
+export type Platform = 'eks-token' | 'fargate' | 'eks-pod-identity' | 'eks-irsa' | 'ecs-ec2';
 
 export const policy = (statement: Record<string, unknown>) => JSON.stringify({ Version: '2012-10-17', Statement: [statement] }, null, 2);
 

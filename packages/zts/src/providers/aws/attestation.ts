@@ -10,6 +10,8 @@ export interface AwsAttestation {
   document?: string;
   signature?: string;
   taskid?: string;
+  /** A signed token (EKS projected service-account token, or STS GetWebIdentityToken's JWT) in place of credentials. */
+  identityToken?: string;
 }
 
 export function parseAttestation(data: string): AwsAttestation {
@@ -29,5 +31,6 @@ export function parseAttestation(data: string): AwsAttestation {
     ...(str('document') ? { document: str('document') } : {}),
     ...(str('signature') ? { signature: str('signature') } : {}),
     ...(str('taskid') ? { taskid: str('taskid') } : {}),
+    ...(str('identityToken') ? { identityToken: str('identityToken') } : {}),
   };
 }

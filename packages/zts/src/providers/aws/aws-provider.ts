@@ -1,7 +1,11 @@
 /**
  * The AWS instance provider (Athenz InstanceAWSProvider, and the ECS variant):
  * the workload proves it runs as `<domain>.<service>` in one of the domain's
- * AWS accounts with STS credentials of the assumed role `<domain>.<service>`,
+ * AWS accounts, by one of the methods this provider accepts:
+ * - `eks-token`: the pod's projected service-account token (token-attestation.ts),
+ * - `aws-token`: a JWT from STS GetWebIdentityToken (token-attestation.ts),
+ * - `sts`: STS credentials of the assumed role `<domain>.<service>`, which ZTS
+ *   checks with a GetCallerIdentity call each time (the fallback),
  * plus, on EC2, the signed instance identity document.
  */
 import type { InstanceConfirmation, InstanceProvider, ProviderResult } from '../instance-provider.ts';
@@ -10,6 +14,11 @@ import { parseAttestation, type AwsAttestation } from './attestation.ts';
 import { checkSanDnsNames } from './san-dns.ts';
 import { parseDocument, verifyDocumentSignature } from './identity-document.ts';
 import type { CallerIdentityCheck } from './sts-identity.ts';
+import { tokenMethod, verifyAwsToken, verifyEksToken, type TokenMethod, type TokenSettings } from './token-attestation.ts';
+import type { AwsCallCounter } from './aws-calls.ts';
+
+export type AttestationMethod = TokenMethod | 'sts';
+export const ATTESTATION_METHODS: AttestationMethod[] = ['eks-token', 'aws-token', 'sts'];
 
 export interface AwsProviderSettings {
   /** `ecs`: instance id is the task id, boot time never checked (Athenz InstanceAWSECSProvider). */
@@ -19,12 +28,16 @@ export interface AwsProviderSettings {
   bootWindowSeconds: number;
   stsOnlyCertMins: number;
   callerIdentity: CallerIdentityCheck;
+  /** What this provider accepts (server setting --attestation-methods). */
+  methods: AttestationMethod[];
+  tokens: TokenSettings;
+  count: AwsCallCounter;
   now: () => Date;
 }
 
 export function awsProvider(providerName: string, s: AwsProviderSettings): InstanceProvider {
   const check = async (c: InstanceConfirmation, register: boolean): Promise<ProviderResult> => {
-    if (!c.attestationData) throw new ProviderError('attestation data is required: send fresh STS credentials of the assumed role');
+    if (!c.attestationData) throw new ProviderError('attestation data is required: send a signed identity token or fresh STS credentials of the assumed role');
     const att = parseAttestation(c.attestationData);
     const accounts = (c.attributes.awsAccount ?? '').split(',').filter(Boolean);
     if (accounts.length === 0) {
@@ -32,8 +45,13 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
         `Unable to extract AWS Account id: domain ${c.domain} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
       );
     }
+    const token = att.identityToken ? tokenMethod(att.identityToken) : undefined;
+    const method: AttestationMethod = token?.method ?? 'sts';
+    if (!s.methods.includes(method)) {
+      throw new ProviderError(`attestation method ${method} is not accepted by provider ${providerName} (accepted: ${s.methods.join(', ')})`);
+    }
     const full = `${c.domain}.${c.service}`;
-    if (att.role !== full && att.role !== c.service) {
+    if (method === 'sts' && att.role !== full && att.role !== c.service) {
       throw new ProviderError(`Service name mismatch: attestation role ${att.role || '(none)'} vs. ${full}: the workload must assume the IAM role ${full}`);
     }
     const instanceId = checkSanDnsNames({
@@ -44,8 +62,14 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
       dnsSuffixes: s.dnsSuffixes,
     });
     if (att.document) checkDocument(att, accounts, instanceId, register);
-    const arn = await checkCredentials(att, accounts);
-    return att.document ? { attestedIdentity: arn } : { attestedIdentity: arn, certExpiryTime: s.stsOnlyCertMins };
+    const request = { domain: c.domain, service: c.service, accounts, instanceId, sanUris: (c.attributes.sanURI ?? '').split(',').filter(Boolean) };
+    const identity =
+      token?.method === 'eks-token'
+        ? await verifyEksToken(att.identityToken!, token.issuer, request, s.tokens)
+        : token?.method === 'aws-token'
+          ? await verifyAwsToken(att.identityToken!, token.issuer, request, s.tokens)
+          : await checkCredentials(att, accounts);
+    return att.document ? { attestedIdentity: identity } : { attestedIdentity: identity, certExpiryTime: s.stsOnlyCertMins };
   };
 
   function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
@@ -75,6 +99,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     if (!att.access || !att.secret || !att.token) {
       throw new ProviderError('Unable to verify instance identity credentials: access, secret and token of the assumed role are required');
     }
+    s.count('sts:GetCallerIdentity', 'sts-attestation');
     const arn = await s.callerIdentity(att);
     if (!accounts.some((acct) => arn.startsWith(`arn:aws:sts::${acct}:assumed-role/${att.role}/`))) {
       throw new ProviderError(
