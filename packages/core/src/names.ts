@@ -4,6 +4,7 @@
  * so do we, before validating.
  */
 import { badRequest } from './errors.ts';
+import { claim, refusal } from './explained.ts';
 
 const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
 const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
@@ -65,7 +66,7 @@ export function validName(kind: NameKind, field: string, value: unknown): string
     throw badRequest(`Invalid ${field}: longer than ${MAX_LENGTH[kind]} characters`);
   }
   if (!checks[kind].test(name)) {
-    throw badRequest(`Invalid ${field} "${value}": expected ${checks[kind].pattern}`);
+    throw badRequest(refusal('invalid_name')`Invalid ${field} ${claim(field, value, { quoted: true })}: expected ${checks[kind].pattern}`);
   }
   return name;
 }

@@ -1,6 +1,7 @@
 /** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
+import { claim, fact, refusal } from '@tessera/core/explained';
 import type { DomainData } from '@tessera/core/model';
 import type { Caller, ZtsContext } from './context.ts';
 import type { InstanceConfirmation, ProviderResult } from './providers/instance-provider.ts';
@@ -59,7 +60,11 @@ export async function callProvider(
     return await provider[kind](confirmation);
   } catch (e) {
     if (e instanceof ProviderError) {
-      throw new ApiError(e.status, `unable to verify attestation data: ${e.message} client: ${caller.userAgent ?? 'unknown'} clientIP: ${caller.ip}`);
+      const inner = e.explanation ? { message: e.message, explanation: e.explanation } : e.message;
+      throw new ApiError(
+        e.status,
+        refusal(e.explanation?.reason ?? 'attestation_refused')`unable to verify attestation data: ${inner} client: ${claim('userAgent', caller.userAgent ?? 'unknown')} clientIP: ${fact('clientIp', caller.ip)}`,
+      );
     }
     throw e;
   }

@@ -10,6 +10,7 @@ import { parseAttestation, type AwsAttestation } from './attestation.ts';
 import { checkSanDnsNames } from './san-dns.ts';
 import { parseDocument, verifyDocumentSignature } from './identity-document.ts';
 import type { CallerIdentityCheck } from './sts-identity.ts';
+import { claim, fact, refusal, type Explained } from '@tessera/core/explained';
 
 export interface AwsProviderSettings {
   /** `ecs`: instance id is the task id, boot time never checked (Athenz InstanceAWSECSProvider). */
@@ -29,12 +30,16 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     const accounts = (c.attributes.awsAccount ?? '').split(',').filter(Boolean);
     if (accounts.length === 0) {
       throw new ProviderError(
-        `Unable to extract AWS Account id: domain ${c.domain} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
+        refusal('no_aws_account')`Unable to extract AWS Account id: domain ${fact('domain', c.domain)} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
       );
     }
     const full = `${c.domain}.${c.service}`;
     if (att.role !== full && att.role !== c.service) {
-      throw new ProviderError(`Service name mismatch: attestation role ${att.role || '(none)'} vs. ${full}: the workload must assume the IAM role ${full}`);
+      throw new ProviderError(
+        att.role
+          ? refusal('service_name_mismatch')`Service name mismatch: attestation role ${claim('role', att.role)} vs. ${fact('expectedRole', full)}: the workload must assume the IAM role ${full}`
+          : refusal('service_name_mismatch')`Service name mismatch: attestation role (none) vs. ${fact('expectedRole', full)}: the workload must assume the IAM role ${full}`,
+      );
     }
     const instanceId = checkSanDnsNames({
       domain: c.domain,
@@ -49,24 +54,33 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
   };
 
   function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
-    const bad = (why: string) => new ProviderError(`Unable to validate AWS document: ${why}`);
+    const bad = (why: string | Explained) => new ProviderError(refusal('aws_document_invalid')`Unable to validate AWS document: ${why}`);
     const doc = parseDocument(att.document!);
     if (!doc) throw bad('Unable to parse identity document');
     if (!att.signature) throw bad('AWS instance document signature is empty');
     if (s.documentCertsPem.length === 0) throw bad('AWS Public key is not available (configure the certificates that sign identity documents)');
     if (!verifyDocumentSignature(att.document!, att.signature, s.documentCertsPem)) throw bad('the document signature does not verify with the configured AWS certificates');
-    if (!providerName.endsWith(`.${doc.region}`)) throw bad(`provider ${providerName} does not end with expected suffix ${doc.region}`);
+    // From here on the document's fields are AWS's (its signature verified); the request's are claims.
+    if (!providerName.endsWith(`.${doc.region}`)) {
+      throw bad(refusal('aws_document_invalid')`provider ${fact('provider', providerName)} does not end with expected suffix ${fact('documentRegion', doc.region)}`);
+    }
     if (!accounts.includes(doc.accountId)) {
-      throw bad(`mismatch between account values - instance document: ${doc.accountId}, domain accounts: ${accounts.join(',')}`);
+      throw bad(
+        refusal('aws_document_invalid')`mismatch between account values - instance document: ${fact('documentAccount', doc.accountId)}, domain accounts: ${fact('domainAccounts', accounts.join(','))}`,
+      );
     }
     const expectedId = s.flavor === 'ecs' ? att.taskid || instanceId : instanceId;
     if (doc.instanceId.toLowerCase() !== expectedId.toLowerCase()) {
-      throw bad(`mismatch between instance-id values: request: ${expectedId} vs. instance document: ${doc.instanceId}`);
+      throw bad(
+        refusal('aws_document_invalid')`mismatch between instance-id values: request: ${claim('instanceId', expectedId)} vs. instance document: ${fact('documentInstanceId', doc.instanceId)}`,
+      );
     }
     if (register && s.flavor === 'ec2' && s.bootWindowSeconds > 0) {
       const booted = Date.parse(doc.pendingTime ?? '');
       if (!(booted > s.now().getTime() - s.bootWindowSeconds * 1000)) {
-        throw bad(`Instance boot time is not recent enough: ${doc.pendingTime} (register within ${s.bootWindowSeconds / 60} minutes of boot)`);
+        throw bad(
+          refusal('aws_document_invalid')`Instance boot time is not recent enough: ${fact('documentPendingTime', doc.pendingTime ?? '')} (register within ${s.bootWindowSeconds / 60} minutes of boot)`,
+        );
       }
     }
   }
@@ -78,8 +92,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     const arn = await s.callerIdentity(att);
     if (!accounts.some((acct) => arn.startsWith(`arn:aws:sts::${acct}:assumed-role/${att.role}/`))) {
       throw new ProviderError(
-        `Unable to verify instance identity credentials: STS reports ${arn}, expected arn:aws:sts::<account>:assumed-role/${att.role}/... ` +
-          `for a registered account of the domain (${accounts.join(', ')})`,
+        refusal('sts_identity_mismatch')`Unable to verify instance identity credentials: STS reports ${fact('stsArn', arn)}, expected arn:aws:sts::<account>:assumed-role/${claim('role', att.role)}/... for a registered account of the domain (${fact('domainAccounts', accounts.join(', '))})`,
       );
     }
     return arn;
