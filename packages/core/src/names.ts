@@ -71,6 +71,30 @@ export function validName(kind: NameKind, field: string, value: unknown): string
   return name;
 }
 
+/**
+ * An assertion's role: a role resource name, `<domain>:role.<role>`. Athenz
+ * types Assertion.role as a plain String (Policy.tdl) and checks it as a
+ * ResourceName (`{DomainName}(:{EntityName})?`, Names.tdl) only for template
+ * assertions (ZMSUtils.validatePolicyAssertion with validateRoleName, called
+ * from DBService when applying a template); Tessera applies that rule to every
+ * assertion, keeping the `*` and `?` globs Athenz's access check honours in the
+ * role name. Text such as `x'; DROP TABLE domains;--` could never match a role.
+ */
+const GLOB_SIMPLE = '[a-zA-Z0-9_*?][a-zA-Z0-9_*?-]*';
+const assertionRoleRe = new RegExp(`^${COMPOUND}:role\\.(?:${GLOB_SIMPLE}\\.)*${GLOB_SIMPLE}$`);
+export const isAssertionRole = (s: string): boolean => assertionRoleRe.test(s);
+
+/** Lower-cased, validated assertion role (see isAssertionRole), or a 400 naming the field. */
+export function validAssertionRole(field: string, role: string): string {
+  const name = role.toLowerCase();
+  if (!isAssertionRole(name)) {
+    throw badRequest(
+      refusal('invalid_name')`Invalid ${field} ${claim(field, role, { quoted: true })}: expected a role name "<domain>:role.<role>" (dot-separated parts of letters, digits, "_" and "-"; "*" and "?" as globs in the role part)`,
+    );
+  }
+  return name;
+}
+
 export const roleResourceName = (domain: string, role: string): string => `${domain}:role.${role}`;
 export const policyResourceName = (domain: string, policy: string): string => `${domain}:policy.${policy}`;
 export const serviceResourceName = (domain: string, service: string): string => `${domain}:service.${service}`;
