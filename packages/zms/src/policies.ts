@@ -3,6 +3,7 @@ import { badRequest, notFound } from '@tessera/core/errors';
 import { policyResourceName, validAssertionRole } from '@tessera/core/names';
 import type { Assertion, Effect, Policy } from '@tessera/core/model';
 import { assertionFromRow } from '@tessera/store/domain-data';
+import { insertRows } from '@tessera/store/insert-rows';
 import type { Actor, ZmsContext } from './context.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optBool, optString, type Body } from './body.ts';
@@ -63,9 +64,7 @@ export async function putPolicy(ctx: ZmsContext, actor: Actor, domain: string, p
       .onConflict((oc) => oc.columns(['domain', 'name']).doUpdateSet({ description, modified }))
       .execute();
     await trx.deleteFrom('assertions').where('domain', '=', domain).where('policy', '=', policy).execute();
-    for (const a of assertions) {
-      await trx.insertInto('assertions').values(assertionRow(domain, policy, a)).execute();
-    }
+    await insertRows(trx, 'assertions', assertions.map((a) => assertionRow(domain, policy, a)));
     return { result: undefined, details: { policy, assertions } };
   });
 }
