@@ -121,6 +121,19 @@ describe('AWS provider: attestation and STS', () => {
     refused(r, 403, new RegExp(`STS reports arn:aws:sts::${ACCOUNT}:assumed-role/sports\\.web/.*expected arn:aws:sts::<account>:assumed-role/sports\\.api/`));
   });
 
+  test('credentials an HTTP header cannot carry (CR LF, emoji, lone surrogate, NUL) → 400 naming the field, not an STS outage', async () => {
+    const bad = { 'CR LF': 'AKIA\r\nX-Evil: 1', emoji: 'AKIA\u{1F600}ABCDEFGHIJKL', 'lone surrogate': 'AKIAABCDEFGH\ud800IJKL', NUL: 'AKIAABCDEFGH\u0000IJKL' };
+    for (const [what, value] of Object.entries(bad)) {
+      for (const [field, key] of [['access', 'accessKeyId'], ['token', 'sessionToken'], ['secret', 'secretAccessKey']] as const) {
+        const { r } = await registerAs({ att: (c) => attestation('sports.api', { ...c, [key]: value }) });
+        assert.equal(r.status, 400, `${what} in ${field}: ${r.status} ${r.text}`);
+        refused(r, 400, new RegExp(`attestationData\\.${field} must be `));
+      }
+    }
+    const long = await registerAs({ att: (c) => attestation('sports.api', { ...c, sessionToken: 'A'.repeat(17_000) }) });
+    refused(long.r, 400, /attestationData\.token must be the session token as AWS issued it: .*at most 8192 characters/);
+  });
+
   test('tampered secret key → 403 from STS', async () => {
     const { r } = await registerAs({ att: (c) => attestation('sports.api', { ...c, secretAccessKey: `${c.secretAccessKey.slice(0, -2)}xx` }) });
     refused(r, 403, /AWS STS rejected the presented credentials/);

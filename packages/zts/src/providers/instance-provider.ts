@@ -29,13 +29,13 @@ export interface InstanceProvider {
   refresh(c: InstanceConfirmation): Promise<ProviderResult>;
 }
 
-/** A refusal by the provider: ZTS answers 403 (or 504 when `status` says so). */
+/** A refusal by the provider: ZTS answers 403 (400 for malformed attestation data, 504 when AWS does not answer). */
 export class ProviderError extends Error {
   readonly explanation?: Explanation;
 
   constructor(
     message: string | Explained,
-    readonly status: 403 | 504 = 403,
+    readonly status: 400 | 403 | 504 = 403,
   ) {
     super(typeof message === 'string' ? message : message.message);
     this.name = 'ProviderError';
