@@ -14,6 +14,7 @@ import { parseCertificate, verifyIssuedBy } from '@tessera/core/x509/certificate
 import { keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { serverConfig } from '../server-config.ts';
 import { startServer, type RunningServer } from '../server.ts';
+import { busyPortMessage } from '../commands/serve.ts';
 import { runNode, startNode } from './run-process.ts';
 import { freePort } from '@tessera/core/free-port';
 
@@ -56,16 +57,16 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
   const docCert = join(dataDir, 'aws-document-cert.pem');
   writeFileSync(docCert, sim.identityDocumentCertPem);
   let server: RunningServer;
+  const config = serverConfig(
+    { dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION },
+    { ...process.env, TESSERA_ADMIN_PASSWORD: adminPassword },
+  );
   try {
-    server = await startServer(
-      serverConfig(
-        { dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION },
-        { ...process.env, TESSERA_ADMIN_PASSWORD: adminPassword },
-      ),
-    );
+    server = await startServer(config);
   } catch (e) {
     await sim.close();
-    throw e;
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    throw err.code === 'EADDRINUSE' ? new Error(busyPortMessage(config, err.port, 'demo')) : e;
   }
   print(`   ZMS ${server.zmsUrl}\n   ZTS ${server.ztsUrl}\n   aws-sim ${sim.url}`);
 
