@@ -95,6 +95,25 @@ export function validAssertionRole(field: string, role: string): string {
   return name;
 }
 
+/** Athenz's reserved service names (ZMS `athenz.zms.reserved_service_names`). */
+const RESERVED_SERVICE_NAMES = new Set(['com', 'net', 'org', 'edu', 'biz', 'gov', 'mil', 'info', 'name', 'mobi', 'cloud']);
+/** Athenz's `athenz.zms.service_name_min_length` default. */
+export const SERVICE_NAME_MIN_LENGTH = 3;
+
+/**
+ * Why `name` (a SimpleName, lower-cased) cannot name a new service, or
+ * undefined: the rules Athenz's putServiceIdentity adds. One rule for every
+ * place a service is named — adding it, the launch template's `service`
+ * parameter, and the hints that suggest an add-service command.
+ */
+export function serviceNameProblem(name: string, minLength = SERVICE_NAME_MIN_LENGTH): string | undefined {
+  if (name.includes('.')) return `Invalid service name "${name}": no dots; the full name is <domain>.<service>`;
+  if (RESERVED_SERVICE_NAMES.has(name)) return `reserved service name: ${name}`;
+  if (name.includes('_')) return `service name with underscore not allowed: ${name} (use "-")`;
+  if (name.length < minLength) return `service name length too short: "${name}" needs at least ${minLength} characters`;
+  return undefined;
+}
+
 export const roleResourceName = (domain: string, role: string): string => `${domain}:role.${role}`;
 export const policyResourceName = (domain: string, policy: string): string => `${domain}:policy.${policy}`;
 export const serviceResourceName = (domain: string, service: string): string => `${domain}:service.${service}`;

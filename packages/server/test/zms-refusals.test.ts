@@ -168,6 +168,9 @@ for (const backend of BACKENDS) {
         ['PUT', '/domain/sports/policy/readers/assertion', { role: 'readers', action: 'read', resource: 'sports:x\u0000' }, /body field resource: expected text without control characters/],
         ['PUT', '/domain/sports/policy/readers/assertion', { role: 'readers', action: 'a'.repeat(1000), resource: 'sports:x' }, /body field action: must be at most 512 characters/],
         ['PUT', '/domain/sports/policy/admin', { assertions: [] }, /admin policy cannot be modified/],
+        // One service-name rule: the launch template's service parameter too.
+        ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'ab' }] }, /^template parameter service: service name length too short: "ab" needs at least 3 characters; no service can have this name$/],
+        ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'a_b' }] }, /^template parameter service: service name with underscore not allowed/],
         ['PUT', '/domain/sports/template', { templateNames: [] }, /No templates specified/],
         ['PUT', '/domain/sports/meta/system/bogus', {}, /unknown system meta attribute/],
         ['PUT', '/domain/sports/meta', { serviceCertExpiryMins: -5 }, /Invalid body field serviceCertExpiryMins: must be 0 or more/],

@@ -71,7 +71,7 @@ export async function createDomain(ctx: ZmsContext, actor: Actor, d: NewDomain):
       .insertInto('assertions')
       .values({ domain: d.name, policy: 'admin', role: `${d.name}:role.admin`, resource: `${d.name}:*`, action: '*', effect: 'ALLOW', case_sensitive: 0 })
       .execute();
-    if (d.templates.length > 0) await applyTemplates(trx, d.name, d.templates, [], now);
+    if (d.templates.length > 0) await applyTemplates(trx, d.name, d.templates, [], now, ctx.config.serviceNameMinLength);
     await recordAudit(trx, {
       domain: d.name,
       created: now,

@@ -1,6 +1,6 @@
 /** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
-import { validName } from '@tessera/core/names';
+import { serviceNameProblem, validName } from '@tessera/core/names';
 import { claim, fact, refusal } from '@tessera/core/explained';
 import type { DomainData } from '@tessera/core/model';
 import type { Caller, ZtsContext } from './context.ts';
@@ -14,8 +14,12 @@ export function tenantDomain(ctx: ZtsContext, domain: string, service: string): 
   if (!data) throw notFound(`Domain not found: ${domain}`);
   if (data.enabled === false) throw notFound(`Domain not found: ${domain} (the domain is disabled)`);
   if (!data.services.some((s) => s.name === `${domain}.${service}`)) {
+    // Suggest adding it only when ZMS would accept the name.
+    const problem = serviceNameProblem(service);
     throw badRequest(
-      `Service not registered in domain: ${domain}.${service}; add it in the UI (Services → Add a Service) or run: zms-cli -d ${domain} add-service ${service}`,
+      problem
+        ? `Service not registered in domain: ${domain}.${service}, and no service can have this name (${problem}): name the workload's IAM role after a service the domain can have, <domain>.<service>-service`
+        : `Service not registered in domain: ${domain}.${service}; add it in the UI (Services → Add a Service) or run: zms-cli -d ${domain} add-service ${service}`,
     );
   }
   return data;

@@ -48,12 +48,12 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
       instanceId: c.attributes.instanceId ?? '',
       dnsSuffixes: s.dnsSuffixes,
     });
-    if (att.document) checkDocument(att, accounts, instanceId, register);
-    const arn = await checkCredentials(att, accounts);
+    if (att.document) checkDocument(att, accounts, instanceId, register, c.domain);
+    const arn = await checkCredentials(att, accounts, c.domain);
     return att.document ? { attestedIdentity: arn } : { attestedIdentity: arn, certExpiryTime: s.stsOnlyCertMins };
   };
 
-  function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
+  function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean, domain: string): void {
     const bad = (why: string | Explained) => new ProviderError(refusal('aws_document_invalid')`Unable to validate AWS document: ${why}`);
     const doc = parseDocument(att.document!);
     if (!doc) throw bad('Unable to parse identity document');
@@ -66,7 +66,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     }
     if (!accounts.includes(doc.accountId)) {
       throw bad(
-        refusal('aws_document_invalid')`mismatch between account values - instance document: ${fact('documentAccount', doc.accountId)}, domain accounts: ${fact('domainAccounts', accounts.join(','))}`,
+        refusal('aws_document_invalid')`mismatch between account values - instance document: ${fact('documentAccount', doc.accountId)}, domain accounts: ${fact('domainAccounts', accounts.join(','))}; if the instance's account belongs to this domain, register it: zms-cli -d ${domain} set-aws-account ${[...accounts, doc.accountId].join(',')}`,
       );
     }
     const expectedId = s.flavor === 'ecs' ? att.taskid || instanceId : instanceId;
@@ -85,14 +85,19 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     }
   }
 
-  async function checkCredentials(att: AwsAttestation, accounts: string[]): Promise<string> {
+  async function checkCredentials(att: AwsAttestation, accounts: string[], domain: string): Promise<string> {
     if (!att.access || !att.secret || !att.token) {
       throw new ProviderError('Unable to verify instance identity credentials: access, secret and token of the assumed role are required');
     }
     const arn = await s.callerIdentity(att);
     if (!accounts.some((acct) => arn.startsWith(`arn:aws:sts::${acct}:assumed-role/${att.role}/`))) {
+      // The right role in an account the domain does not list: registering that account is the fix.
+      const other = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+      const fix = other && other[2] === att.role && !accounts.includes(other[1])
+        ? `; if the workload's account ${other[1]} belongs to this domain, register it: zms-cli -d ${domain} set-aws-account ${[...accounts, other[1]].join(',')}`
+        : '';
       throw new ProviderError(
-        refusal('sts_identity_mismatch')`Unable to verify instance identity credentials: STS reports ${fact('stsArn', arn)}, expected arn:aws:sts::<account>:assumed-role/${claim('role', att.role)}/... for a registered account of the domain (${fact('domainAccounts', accounts.join(', '))})`,
+        refusal('sts_identity_mismatch')`Unable to verify instance identity credentials: STS reports ${fact('stsArn', arn)}, expected arn:aws:sts::<account>:assumed-role/${claim('role', att.role)}/... for a registered account of the domain (${fact('domainAccounts', accounts.join(', '))})${fix}`,
       );
     }
     return arn;
