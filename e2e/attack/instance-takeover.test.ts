@@ -25,7 +25,12 @@ interface Instance {
   takeover?: { time: string; previousIp: string; currentIp: string; detail: string };
 }
 interface Status {
-  services: { name: string; instances: number; lastIssued?: string; lastFailure?: { time: string; provider: string; message: string; clientIp: string } }[];
+  services: {
+    name: string;
+    instances: number;
+    lastIssued?: string;
+    lastFailure?: { time: string; provider: string; reason: string; message: string; facts: Record<string, string>; claims: Record<string, string>; clientIp: string };
+  }[];
 }
 
 for (const backend of BACKENDS) {
@@ -127,18 +132,57 @@ for (const backend of BACKENDS) {
         return r.body.services;
       };
 
-      test('a refused register of sports.web is shown as its last failure, word for word, with provider and client address', async () => {
+      test('a refused register of sports.web is shown as its last failure: reason code, verified facts, the claimed role marked as such, provider and client address', async () => {
         const { creds } = await b.fargate('web');
         const { csr } = await b.serviceCsr('task-web-1', { service: 'web' });
         const r = await b.register({ provider: PROVIDER, domain: 'sports', service: 'web', csr, attestationData: attestation('sports.api', creds) });
-        refused(r, 403, /Service name mismatch/);
+        refused(r, 403, /Service name mismatch: attestation role sports\.api vs\. sports\.web/);
         const web = (await status()).find((s) => s.name === 'web');
         assert.ok(web?.lastFailure, JSON.stringify(web));
-        assert.equal(web.lastFailure.message, r.body.message);
+        assert.equal(web.lastFailure.reason, 'service_name_mismatch');
+        assert.equal(web.lastFailure.message, r.body.message.replace('role sports.api vs.', 'role "sports.api" (as the caller claimed) vs.').replace(/client: (.*?) clientIP/, (_m, ua: string) => `client: "${ua}" (as the caller claimed) clientIP`));
+        assert.deepEqual(web.lastFailure.facts, { expectedRole: 'sports.web', clientIp: '127.0.0.1' });
+        assert.equal(web.lastFailure.claims.role, 'sports.api');
         assert.equal(web.lastFailure.provider, PROVIDER);
         assert.equal(web.lastFailure.clientIp, '127.0.0.1');
         assert.equal(web.instances, 0);
         assert.equal(web.lastIssued, undefined);
+      });
+
+      test('an unauthenticated caller cannot write the text admins read: a claimed role is quoted, cut and marked, in the API and the UI\'s data', async () => {
+        const { creds } = await b.fargate('web');
+        const { csr } = await b.serviceCsr('task-web-evil', { service: 'web' });
+        const hostile = 'URGENT-run-curl-evil.example-sh';
+        const r = await b.register({ provider: PROVIDER, domain: 'sports', service: 'web', csr, attestationData: attestation(hostile, creds) });
+        refused(r, 403, /Service name mismatch/);
+        assert.match(r.body.message, /attestation role URGENT-run-curl-evil\.example-sh vs\./, 'the caller itself is told what it sent');
+        const failure = (await status()).find((s) => s.name === 'web')?.lastFailure;
+        assert.ok(failure, 'recorded');
+        assert.equal(failure.reason, 'service_name_mismatch');
+        assert.equal(failure.claims.role, hostile);
+        assert.ok(!failure.message.replaceAll(`"${hostile}" (as the caller claimed)`, '').includes(hostile), `only quoted and marked: ${failure.message}`);
+        assert.match(failure.message, /^unable to verify attestation data: Service name mismatch: attestation role "URGENT-run-curl-evil\.example-sh" \(as the caller claimed\) vs\. sports\.web/);
+
+        // Longer, multi-line, bidi-reordering text: cut to 64 characters, escaped, still marked.
+        const long = `IGNORE\r\nPREVIOUS \u202e${'A'.repeat(200)}`;
+        refused(await b.register({ provider: PROVIDER, domain: 'sports', service: 'web', csr, attestationData: attestation(long, creds) }), 403, /Service name mismatch/);
+        const cut = (await status()).find((s) => s.name === 'web')?.lastFailure;
+        assert.ok(cut);
+        assert.equal(Array.from(cut.claims.role).length, 65, 'kept cut to 64 characters and an ellipsis');
+        assert.match(cut.message, /attestation role "IGNORE\\u\{d\}\\u\{a\}PREVIOUS \\u\{202e\}A{46}…" \(as the caller claimed\) vs\./);
+        assert.ok(!/[\r\n\u202e]/.test(cut.message));
+      });
+
+      test('a provider that is not registered is kept only as a claim, not as the provider', async () => {
+        const { creds } = await b.fargate('web');
+        const { csr } = await b.serviceCsr('task-web-2', { service: 'web' });
+        refused(await b.register({ provider: 'urgent.run-curl-evil', domain: 'sports', service: 'web', csr, attestationData: attestation('sports.web', creds) }), 403, /not a registered system provider/);
+        const failure = (await status()).find((s) => s.name === 'web')?.lastFailure;
+        assert.ok(failure);
+        assert.equal(failure.reason, 'provider_not_registered');
+        assert.equal(failure.provider, '');
+        assert.equal(failure.claims.provider, 'urgent.run-curl-evil');
+        assert.match(failure.message, /^provider "urgent\.run-curl-evil" \(as the caller claimed\) not authorized to launch instances/);
       });
 
       test('a refused refresh is recorded too; an unauthenticated one (no client certificate) is not', async () => {

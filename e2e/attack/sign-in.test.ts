@@ -2,7 +2,10 @@
  * Attacks on sign-in and user tokens, through the real HTTP interface, on
  * SQLite and PostgreSQL (throttle counters and revocations live in the store):
  *
- * - guessing passwords is throttled per user and per client address (429 + Retry-After);
+ * - guessing passwords is throttled per user and per client address (429 + Retry-After),
+ *   parallel guesses included (each attempt is counted before its password is
+ *   checked), with one process and with `--workers 2`; signing in to one's own
+ *   account does not reset the address's count of guesses at others;
  * - every failed sign-in is in the user domain's audit history;
  * - a logged-out session cookie, a logged-out bearer token and the tokens of an
  *   old password no longer work;
@@ -17,16 +20,36 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startTestPostgres, type TestPostgres } from '@tessera/store/test/support/postgres';
 import { ADMIN_PASSWORD, BACKENDS, startTestServer, type TestServer } from '../../packages/server/test/support/test-server.ts';
+import { startServeProcess, type ServeProcess } from '../../packages/server/test/support/serve-process.ts';
 
 type Msg = { code: number; message: string };
 
-function basic(t: TestServer, user: string, password: string): Promise<HttpsResponse<Msg & { token: string }>> {
-  return httpsJson({ url: `${t.url}/user/_self_/token`, ca: t.ca, headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+/** Where a server is; `from` is the loopback address the client sends from (each throttle test its own). */
+type Target = { url: string; ca: string };
+
+function basic(t: Target, user: string, password: string, from?: string): Promise<HttpsResponse<Msg & { token: string }>> {
+  return httpsJson({
+    url: `${t.url}/user/_self_/token`,
+    ca: t.ca,
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+    ...(from ? { localAddress: from } : {}),
+  });
 }
 
-function session(t: TestServer, user: string, password: string): Promise<HttpsResponse<Msg & { csrfToken: string }>> {
-  return httpsJson({ method: 'POST', url: `${t.url}/session`, ca: t.ca, body: { user, password } });
+function session(t: Target, user: string, password: string, from?: string): Promise<HttpsResponse<Msg & { csrfToken: string }>> {
+  return httpsJson({ method: 'POST', url: `${t.url}/session`, ca: t.ca, body: { user, password }, ...(from ? { localAddress: from } : {}) });
+}
+
+/** 18 wrong passwords for one user at once: how many were checked (401) and refused unchecked (429). */
+async function parallelGuesses(t: Target, user: string, from: string): Promise<{ 401: number; 429: number }> {
+  const results = await Promise.all(Array.from({ length: 18 }, (_, i) => basic(t, user, `parallel-guess-${i}`, from)));
+  const count = (status: number) => results.filter((r) => r.status === status).length;
+  assert.equal(count(401) + count(429), 18, results.map((r) => `${r.status} ${r.text}`).join('\n'));
+  return { 401: count(401), 429: count(429) };
 }
 
 function withToken(t: TestServer, token: string, path = '/domain'): Promise<HttpsResponse<Msg>> {
@@ -48,52 +71,75 @@ for (const backend of BACKENDS) {
 
     test('guessing one user\'s password: five failures are 401, then 429 with Retry-After even for the right password; a success resets', async () => {
       await t.user('victim');
+      const from = '127.0.0.2';
       for (let i = 1; i <= 5; i++) {
-        const res = await basic(t, 'victim', `guess-${i}`);
+        const res = await basic(t, 'victim', `guess-${i}`, from);
         assert.equal(res.status, 401, `attempt ${i}: ${res.text}`);
         assert.equal(res.body.message, 'Invalid user name or password');
       }
-      const blocked = await basic(t, 'victim', 'victim-password');
+      const blocked = await basic(t, 'victim', 'victim-password', from);
       assert.equal(blocked.status, 429, blocked.text);
       assert.match(blocked.body.message, /Too many failed sign-ins for user\.victim or from .+: try again in \d+ seconds/);
       assert.equal(blocked.body.code, 429);
       assert.ok(retryAfter(blocked) >= 1, `Retry-After ${blocked.headers['retry-after']}`);
       // The UI's sign-in is the same door.
-      const viaUi = await session(t, 'victim', 'victim-password');
+      const viaUi = await session(t, 'victim', 'victim-password', from);
       assert.equal(viaUi.status, 429);
 
       await sleep(retryAfter(blocked) * 1000 + 100);
-      const ok = await basic(t, 'victim', 'victim-password');
+      const ok = await basic(t, 'victim', 'victim-password', from);
       assert.equal(ok.status, 200, ok.text);
-      const again = await basic(t, 'victim', 'wrong-again');
+      const again = await basic(t, 'victim', 'wrong-again', from);
       assert.equal(again.status, 401, 'a success resets the count: the next failure is free again');
     });
 
     test('the delay grows with each failure past the free ones', async () => {
       await t.user('grower');
-      for (let i = 0; i < 5; i++) await basic(t, 'grower', 'nope');
-      const first = await basic(t, 'grower', 'nope');
+      const from = '127.0.0.3';
+      for (let i = 0; i < 5; i++) await basic(t, 'grower', 'nope', from);
+      const first = await basic(t, 'grower', 'nope', from);
       assert.equal(first.status, 429);
       await sleep(retryAfter(first) * 1000 + 100);
-      assert.equal((await basic(t, 'grower', 'still-wrong')).status, 401);
-      const second = await basic(t, 'grower', 'nope');
+      assert.equal((await basic(t, 'grower', 'still-wrong', from)).status, 401);
+      const second = await basic(t, 'grower', 'nope', from);
       assert.equal(second.status, 429);
       assert.ok(retryAfter(second) > retryAfter(first), `delay ${retryAfter(second)} should exceed ${retryAfter(first)}`);
       await sleep(retryAfter(second) * 1000 + 100);
-      assert.equal((await basic(t, 'grower', 'grower-password')).status, 200);
+      assert.equal((await basic(t, 'grower', 'grower-password', from)).status, 200);
     });
 
     test('password spraying from one address across many users is throttled by address', async () => {
+      const from = '127.0.0.4';
       // 20 free failures per address, each against another (unknown) user.
       for (let i = 0; i < 20; i++) {
-        const res = await session(t, `nobody${i}`, 'Winter2026!');
+        const res = await session(t, `nobody${i}`, 'Winter2026!', from);
         assert.equal(res.status, 401, `spray ${i}: ${res.text}`);
       }
-      const blocked = await session(t, 'jane', 'jane-password');
+      const blocked = await session(t, 'jane', 'jane-password', from);
       assert.equal(blocked.status, 429, 'the address is blocked even for a correct password');
-      assert.match(blocked.body.message, /from 127\.0\.0\.1/);
+      assert.match(blocked.body.message, /from 127\.0\.0\.4/);
       await sleep(retryAfter(blocked) * 1000 + 100);
-      assert.equal((await session(t, 'jane', 'jane-password')).status, 200);
+      assert.equal((await session(t, 'jane', 'jane-password', from)).status, 200);
+    });
+
+    test('signing in to one\'s own account between guesses does not reset the address\'s count', async () => {
+      const from = '127.0.0.5';
+      for (let i = 0; i < 19; i++) assert.equal((await basic(t, `sprayed${i}`, 'Spring2026!', from)).status, 401, `guess ${i}`);
+      const own = await basic(t, 'jane', 'jane-password', from);
+      assert.equal(own.status, 200, own.text);
+      // The success took back only its own attempt: the 20th guess is the last free one, the next ones are blocked.
+      const next = [];
+      for (let i = 19; i < 24; i++) next.push((await basic(t, `sprayed${i}`, 'Spring2026!', from)).status);
+      assert.equal(next[0], 401, `the success itself is not counted as a failure: ${next}`);
+      assert.ok(next.includes(429), `five more guesses after signing in are throttled: ${next}`);
+    });
+
+    test('18 parallel wrong passwords for one user: only five are checked, the rest are 429', async () => {
+      await t.user('parallel');
+      assert.deepEqual(await parallelGuesses(t, 'parallel', '127.0.0.6'), { 401: 5, 429: 13 });
+      const history = await t.admin.call<{ entries: { api: string; principal: string }[] }>('GET', '/domain/user/history');
+      const checked = history.body.entries.filter((e) => e.api === 'signInFailed' && e.principal === 'user.parallel');
+      assert.equal(checked.length, 5, 'five failures in the audit history: no more passwords were checked');
     });
 
     test('failed sign-ins are in the user domain\'s audit history', async () => {
@@ -218,6 +264,31 @@ for (const backend of BACKENDS) {
 
     test('the admin still signs in after all of the above', async () => {
       assert.equal((await basic(t, 'admin', ADMIN_PASSWORD)).status, 200);
+    });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`parallel guessing across two workers on ${backend}`, () => {
+    let server: ServeProcess;
+    let pg: TestPostgres | undefined;
+    let dir: string;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tessera-signin-workers-'));
+      pg = backend === 'postgres' ? await startTestPostgres() : undefined;
+      server = await startServeProcess(join(dir, 'data'), ['--workers', '2', ...(pg ? ['--db', pg.url] : [])]);
+    });
+    after(async () => {
+      await server?.stop();
+      await pg?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('18 parallel wrong passwords for one user: only five are checked, whichever worker takes each', async () => {
+      const admin = await server.admin();
+      const created = await admin('PUT', '/user/target/password', { password: 'target-password' });
+      assert.equal(created.status, 204, JSON.stringify(created.body));
+      assert.deepEqual(await parallelGuesses({ url: server.zmsUrl, ca: server.ca }, 'target', '127.0.0.7'), { 401: 5, 429: 13 });
     });
   });
 }

@@ -13,7 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCertificate } from '@tessera/core/x509/certificate';
-import { ztsCall } from '@tessera/server/test/support/workload';
+import { assumeRole, ztsCall } from '@tessera/server/test/support/workload';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { httpsJson } from '@tessera/core/https-client';
 import { attestation, ACCOUNT, OTHER_ACCOUNT, PROVIDER, SUFFIX, refused, startBench, type Bench, type CsrSpec, type Identity, type Reply } from './support.ts';
 
@@ -49,6 +51,10 @@ describe('domain, service and launch checks', () => {
   test('register for a service the domain does not have → 400 naming the fix', async () => {
     const { r } = await registerAs({ body: { service: 'ghost' } });
     refused(r, 400, /Service not registered in domain: sports\.ghost; add it in the UI .* zms-cli -d sports add-service ghost/);
+    // A name ZMS would refuse gets no add-service hint that could not succeed.
+    const short = await registerAs({ body: { service: 'ab' } });
+    refused(short.r, 400, /Service not registered in domain: sports\.ab, and no service can have this name \(service name length too short: "ab" needs at least 3 characters\)/);
+    assert.doesNotMatch(short.r.body.message, /add-service/);
   });
 
   test('register with a malformed provider, domain or service name → 400', async () => {
@@ -119,6 +125,29 @@ describe('AWS provider: attestation and STS', () => {
     const { creds } = await b.fargate('web');
     const { r } = await registerAs({ att: () => attestation('sports.api', creds) });
     refused(r, 403, new RegExp(`STS reports arn:aws:sts::${ACCOUNT}:assumed-role/sports\\.web/.*expected arn:aws:sts::<account>:assumed-role/sports\\.api/`));
+  });
+
+  test('credentials an HTTP header cannot carry (CR LF, emoji, lone surrogate, NUL) → 400 naming the field, not an STS outage', async () => {
+    const bad = { 'CR LF': 'AKIA\r\nX-Evil: 1', emoji: 'AKIA\u{1F600}ABCDEFGHIJKL', 'lone surrogate': 'AKIAABCDEFGH\ud800IJKL', NUL: 'AKIAABCDEFGH\u0000IJKL' };
+    for (const [what, value] of Object.entries(bad)) {
+      for (const [field, key] of [['access', 'accessKeyId'], ['token', 'sessionToken'], ['secret', 'secretAccessKey']] as const) {
+        const { r } = await registerAs({ att: (c) => attestation('sports.api', { ...c, [key]: value }) });
+        assert.equal(r.status, 400, `${what} in ${field}: ${r.status} ${r.text}`);
+        refused(r, 400, new RegExp(`attestationData\\.${field} must be `));
+      }
+    }
+    const long = await registerAs({ att: (c) => attestation('sports.api', { ...c, sessionToken: 'A'.repeat(17_000) }) });
+    refused(long.r, 400, /attestationData\.token must be the session token as AWS issued it: .*at most 8192 characters/);
+  });
+
+  test('the right role in an account the domain does not list → 403 naming set-aws-account with both accounts', async () => {
+    const root = b.sim.createAccessKey(OTHER_ACCOUNT, { userName: 'mismatch-admin' });
+    const iam = new IAMClient({ region: 'us-east-1', endpoint: b.sim.url, credentials: root });
+    await iam.send(new CreateRoleCommand({ RoleName: 'sports.api', AssumeRolePolicyDocument: awsTrustPolicy(`arn:aws:iam::${OTHER_ACCOUNT}:root`) }));
+    iam.destroy();
+    const creds = await assumeRole(b.sim.url, 'us-west-2', root, `arn:aws:iam::${OTHER_ACCOUNT}:role/sports.api`, 'mismatch');
+    const { r } = await registerAs({ att: () => attestation('sports.api', creds) });
+    refused(r, 403, new RegExp(`STS reports arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/sports\\.api/mismatch.*; if the workload's account ${OTHER_ACCOUNT} belongs to this domain, register it: zms-cli -d sports set-aws-account ${ACCOUNT},${OTHER_ACCOUNT}`));
   });
 
   test('tampered secret key → 403 from STS', async () => {
@@ -255,7 +284,7 @@ describe('AWS provider: EC2 instance identity document', () => {
   test('a genuine document of an instance in another AWS account → 403', async () => {
     const vm = await ec2({ account: OTHER_ACCOUNT });
     refused((await withDoc({ document: vm.document, signature: vm.pkcs7 }, vm.instanceId)).r, 403,
-      new RegExp(`mismatch between account values - instance document: ${OTHER_ACCOUNT}, domain accounts: ${ACCOUNT}`));
+      new RegExp(`mismatch between account values - instance document: ${OTHER_ACCOUNT}, domain accounts: ${ACCOUNT}; if the instance's account belongs to this domain, register it: zms-cli -d sports set-aws-account ${ACCOUNT},${OTHER_ACCOUNT}`));
   });
   test('a genuine document from another region than the provider’s → 403', async () => {
     const vm = await ec2({ region: 'us-east-1' });

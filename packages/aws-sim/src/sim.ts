@@ -183,7 +183,17 @@ export async function startAwsSim(options: AwsSimOptions = {}): Promise<AwsSim> 
     },
   };
   registerAdminApi(app, sim);
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ code: 404, message: 'aws-sim has nothing at this path' }));
+  app.setNotFoundHandler((req, reply) => {
+    // clientEnv points the EC2 metadata endpoint here when there is no instance: say what to do instead.
+    if (req.url.startsWith('/latest/')) {
+      return reply.code(404).send({
+        code: 404,
+        message: 'aws-sim: no EC2 instance at this address (the metadata endpoint of its environment without an instance); ' +
+          'launch one (POST /_sim/ec2-instances) and use the AWS_EC2_METADATA_SERVICE_ENDPOINT of its environment, or run siad with -platform eks|fargate in a launched pod or task',
+      });
+    }
+    return reply.code(404).send({ code: 404, message: 'aws-sim has nothing at this path' });
+  });
 
   try {
     url = await app.listen({ host, port: options.port ?? 0 });

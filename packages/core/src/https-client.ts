@@ -17,6 +17,8 @@ export interface HttpsRequest {
   /** The name expected in the server's certificate, when it is not the URL's host. */
   servername?: string;
   timeoutMs?: number;
+  /** The loopback (or other local) IPv4 address to send from, e.g. to appear as another client. */
+  localAddress?: string;
   /** Aborting rejects with the AbortError. */
   signal?: AbortSignal;
 }
@@ -40,6 +42,7 @@ export function httpsJson<T = unknown>(req: HttpsRequest): Promise<HttpsResponse
         key: req.key,
         ...(req.servername ? { servername: req.servername } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
+        ...(req.localAddress ? { localAddress: req.localAddress, family: 4 } : {}),
         headers: {
           accept: 'application/json',
           ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),

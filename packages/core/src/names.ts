@@ -4,6 +4,7 @@
  * so do we, before validating.
  */
 import { badRequest } from './errors.ts';
+import { claim, refusal } from './explained.ts';
 
 const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
 const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
@@ -65,9 +66,52 @@ export function validName(kind: NameKind, field: string, value: unknown): string
     throw badRequest(`Invalid ${field}: longer than ${MAX_LENGTH[kind]} characters`);
   }
   if (!checks[kind].test(name)) {
-    throw badRequest(`Invalid ${field} "${value}": expected ${checks[kind].pattern}`);
+    throw badRequest(refusal('invalid_name')`Invalid ${field} ${claim(field, value, { quoted: true })}: expected ${checks[kind].pattern}`);
   }
   return name;
+}
+
+/**
+ * An assertion's role: a role resource name, `<domain>:role.<role>`. Athenz
+ * types Assertion.role as a plain String (Policy.tdl) and checks it as a
+ * ResourceName (`{DomainName}(:{EntityName})?`, Names.tdl) only for template
+ * assertions (ZMSUtils.validatePolicyAssertion with validateRoleName, called
+ * from DBService when applying a template); Tessera applies that rule to every
+ * assertion, keeping the `*` and `?` globs Athenz's access check honours in the
+ * role name. Text such as `x'; DROP TABLE domains;--` could never match a role.
+ */
+const GLOB_SIMPLE = '[a-zA-Z0-9_*?][a-zA-Z0-9_*?-]*';
+const assertionRoleRe = new RegExp(`^${COMPOUND}:role\\.(?:${GLOB_SIMPLE}\\.)*${GLOB_SIMPLE}$`);
+export const isAssertionRole = (s: string): boolean => assertionRoleRe.test(s);
+
+/** Lower-cased, validated assertion role (see isAssertionRole), or a 400 naming the field. */
+export function validAssertionRole(field: string, role: string): string {
+  const name = role.toLowerCase();
+  if (!isAssertionRole(name)) {
+    throw badRequest(
+      refusal('invalid_name')`Invalid ${field} ${claim(field, role, { quoted: true })}: expected a role name "<domain>:role.<role>" (dot-separated parts of letters, digits, "_" and "-"; "*" and "?" as globs in the role part)`,
+    );
+  }
+  return name;
+}
+
+/** Athenz's reserved service names (ZMS `athenz.zms.reserved_service_names`). */
+const RESERVED_SERVICE_NAMES = new Set(['com', 'net', 'org', 'edu', 'biz', 'gov', 'mil', 'info', 'name', 'mobi', 'cloud']);
+/** Athenz's `athenz.zms.service_name_min_length` default. */
+export const SERVICE_NAME_MIN_LENGTH = 3;
+
+/**
+ * Why `name` (a SimpleName, lower-cased) cannot name a new service, or
+ * undefined: the rules Athenz's putServiceIdentity adds. One rule for every
+ * place a service is named — adding it, the launch template's `service`
+ * parameter, and the hints that suggest an add-service command.
+ */
+export function serviceNameProblem(name: string, minLength = SERVICE_NAME_MIN_LENGTH): string | undefined {
+  if (name.includes('.')) return `Invalid service name "${name}": no dots; the full name is <domain>.<service>`;
+  if (RESERVED_SERVICE_NAMES.has(name)) return `reserved service name: ${name}`;
+  if (name.includes('_')) return `service name with underscore not allowed: ${name} (use "-")`;
+  if (name.length < minLength) return `service name length too short: "${name}" needs at least ${minLength} characters`;
+  return undefined;
 }
 
 export const roleResourceName = (domain: string, role: string): string => `${domain}:role.${role}`;

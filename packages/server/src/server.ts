@@ -69,6 +69,8 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         // Clients may present a certificate; it is checked against our CA, and optional.
         https: {
           key: tls.serverKeyPem, cert: tls.serverCertPem, ca: tls.caCertPem, requestCert: true, rejectUnauthorized: false,
+          // installErrorHandling answers a missing Host itself, in Athenz's {code, message} body.
+          requireHostHeader: false,
           // No TLS session tickets on ZTS: siad connects anew for each certificate and never resumes,
           // and a TLS 1.3 ticket (it carries the client certificate) costs ~0.3 ms of CPU per handshake.
           ...(service === 'zts' ? { secureOptions: constants.SSL_OP_NO_TICKET } : {}),

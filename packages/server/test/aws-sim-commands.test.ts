@@ -1,7 +1,8 @@
 /**
  * `tessera aws-sim` subcommands as a user runs them in a second shell, with
  * the environment `--env-out` wrote: create-role, launch-task, launch-pod
- * (Pod Identity) and describe-cluster, their refusals, and the workload
+ * (Pod Identity), describe-cluster and update-assume-role-policy (repairing a
+ * wrong trust policy), their refusals, and the workload
  * environment file that leaves the admin's keys behind.
  */
 import { after, before, test } from 'node:test';
@@ -11,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
+import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 
 const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'aws-sim-commands-'));
@@ -108,4 +109,37 @@ test('without the env file sourced, the subcommands say what to do', async () =>
   const r = await shell(`${tessera} aws-sim launch-task --task-role sports.api-service`, false);
   assert.equal(r.code, 1);
   assert.match(r.err, /AWS_SIM_URL and AWS_SIM_ADMIN_TOKEN are not set: source the file `tessera aws-sim --env-out` wrote first, e\.g\. `\. \.\/aws-sim\.env`/);
+});
+
+test('a wrong trust policy is repaired with update-assume-role-policy (the AWS CLI\'s flags): AssumeRole is refused, then allowed', async () => {
+  writeFileSync(join(dir, 'fix-task-trust.json'), serviceTrustPolicy('ecs-tasks.amazonaws.com'));
+  // Trusts another (existing) workload role: the typo a user makes.
+  writeFileSync(join(dir, 'wrong-trust.json'), awsTrustPolicy('arn:aws:iam::123456789012:role/sports.fixx-service'));
+  writeFileSync(join(dir, 'right-trust.json'), awsTrustPolicy('arn:aws:iam::123456789012:role/sports.fix-service'));
+  for (const [role, file] of [['sports.fix-service', 'fix-task-trust.json'], ['sports.fixx-service', 'fix-task-trust.json'], ['sports.fix', 'wrong-trust.json']]) {
+    const r = await shell(`${tessera} aws-sim create-role --role-name ${role} --assume-role-policy-document file://${file}`);
+    assert.equal(r.code, 0, r.err);
+  }
+  assert.equal((await shell(`${tessera} aws-sim launch-task --task-role sports.fix-service --cluster sports > fix.env`)).code, 0);
+  const assume = () => shell(`. ./fix.env && cd ${repoRoot} && node --input-type=module -e "
+    import { STSClient, AssumeRoleCommand } from '@aws-sdk/client-sts';
+    const s = new STSClient({});
+    try { const o = await s.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::123456789012:role/sports.fix', RoleSessionName: 'fix-session' })); console.log(o.AssumedRoleUser.Arn); }
+    catch (e) { console.log(e.name); }"`);
+  assert.equal((await assume()).out.trim(), 'AccessDenied', 'the wrong trust policy refuses the workload role');
+
+  const again = await shell(`${tessera} aws-sim create-role --role-name sports.fix --assume-role-policy-document file://right-trust.json`);
+  assert.equal(again.code, 1);
+  assert.match(again.err, /already exists\.?; to change its trust policy: tessera aws-sim update-assume-role-policy --role-name sports\.fix --policy-document/);
+
+  const fixed = await shell(`${tessera} aws-sim update-assume-role-policy --role-name sports.fix --policy-document file://right-trust.json`);
+  assert.equal(fixed.code, 0, fixed.err);
+  assert.equal(fixed.out, 'updated the trust policy of role sports.fix\n');
+  assert.match((await assume()).out.trim(), /^arn:aws:sts::123456789012:assumed-role\/sports\.fix\/fix-session$/);
+
+  const missing = await shell(`${tessera} aws-sim update-assume-role-policy --role-name sports.nobody --policy-document file://right-trust.json`);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /UpdateAssumeRolePolicy sports\.nobody: NoSuchEntity\w*: .*; create it first: tessera aws-sim create-role --role-name sports\.nobody/);
+  const bad = await shell(`${tessera} aws-sim update-assume-role-policy --role-name sports.fix --policy-document '{nope'`);
+  assert.match(bad.err, /--policy-document is not JSON/);
 });

@@ -1,7 +1,8 @@
 /**
  * `tessera serve` as a person starts it: the startup summary (URLs, data dir,
  * store, CA file, how to log in) and, when a port is taken, an error that names
- * the flag and the variable that change it, with a non-zero exit.
+ * the flag and the variable that change it, with a non-zero exit; the same
+ * for `tessera demo` (npm run demo) with its own flags.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@tessera/core/free-port';
+import { createServer } from 'node:net';
 import { waitFor } from './support/wait-for.ts';
 
 const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
@@ -78,4 +80,22 @@ test('serve prints where everything is and how to log in; a busy port names its 
   assert.doesNotMatch(again.out(), /not-printed-secret/);
   again.child.kill('SIGTERM');
   assert.equal(await again.exit, 0);
+});
+
+test('npm run demo on a busy port names the demo\'s port flags (and no variable it would ignore)', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const busy = (blocker.address() as { port: number }).port;
+  try {
+    const child = spawn(process.execPath, [bin, 'demo', '--once', '--data-dir', join(dir, 'demo'), '--zms-port', String(busy), '--zts-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1, err);
+    assert.match(err, new RegExp(`port ${busy} on 127\\.0\\.0\\.1 is in use .*choose another with --zms-port \\(npm run demo -- --zms-port <port>; the other is --zts-port\\)`));
+    assert.doesNotMatch(err, /EADDRINUSE|TESSERA_ZMS_PORT/);
+  } finally {
+    blocker.close();
+  }
 });

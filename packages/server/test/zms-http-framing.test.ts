@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
+import { connect } from 'node:tls';
 import { httpsJson } from '@tessera/core/https-client';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
@@ -53,6 +54,54 @@ test('framework errors come in Athenz shape with an integer code', async () => {
 
   const schema = await t.admin.call<{ code: number; message: string }>('PUT', '/domain/framing/meta', { memberExpiryDays: 'ten' });
   assert.deepEqual(schema.body, { code: 400, message: 'Invalid body field memberExpiryDays: must be a whole number' });
+});
+
+/** Sends raw bytes over TLS and returns everything the server wrote until it closed the connection. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: Number(u.port), ca: t.ca, servername: 'localhost' }, () => socket.write(bytes));
+    let out = '';
+    socket.setTimeout(20_000, () => socket.destroy(new Error(`no close within 20 s; got: ${out.slice(0, 300)}`)));
+    socket.on('data', (d: Buffer) => (out += d.toString()));
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+  });
+}
+
+/** The answers in a raw HTTP/1.1 stream: status and JSON body of each. */
+function answers(stream: string): { status: number; body: unknown }[] {
+  const out: { status: number; body: unknown }[] = [];
+  let rest = stream;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const end = rest.indexOf('\r\n\r\n');
+    const head = rest.slice(0, end);
+    const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+    out.push({ status: Number(head.slice(9, 12)), body: length ? JSON.parse(rest.slice(end + 4, end + 4 + length)) : undefined });
+    rest = rest.slice(end + 4 + length);
+  }
+  assert.equal(rest, '', `unparsed: ${rest.slice(0, 200)}`);
+  return out;
+}
+
+test('refusals made by Node\'s HTTP layer carry Athenz\'s {code, message} on both ports', async () => {
+  const big = 'a'.repeat(17 * 1024);
+  for (const url of [t.url, t.server.ztsUrl]) {
+    const noHost = answers(await rawExchange(url, 'GET /zms/v1/domain HTTP/1.1\r\n\r\n'));
+    assert.deepEqual(noHost, [{ status: 400, body: { code: 400, message: 'Missing Host header: an HTTP/1.1 request must name the host it is for' } }]);
+    const expect = answers(await rawExchange(url, 'GET /zms/v1/domain HTTP/1.1\r\nHost: localhost\r\nExpect: the-moon\r\n\r\n'));
+    assert.deepEqual(expect, [{ status: 417, body: { code: 417, message: 'Expectation failed: the only Expect this server supports is "100-continue"' } }]);
+    const header = answers(await rawExchange(url, `GET /zms/v1/domain HTTP/1.1\r\nHost: localhost\r\nX-Big: ${big}\r\n\r\n`));
+    assert.deepEqual(header, [{ status: 431, body: { code: 431, message: 'Request headers too large' } }]);
+  }
+});
+
+test('a 17 kB header pipelined behind a request still being answered gets its 431 after that answer', async () => {
+  const ok = `GET /zms/v1/domain HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${t.admin.token}\r\n\r\n`;
+  const oversized = `GET /zms/v1/domain HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`;
+  const got = answers(await rawExchange(t.url, ok + oversized));
+  assert.deepEqual(got.map((a) => a.status), [200, 431], 'both answered, in order');
+  assert.deepEqual(got[1].body, { code: 431, message: 'Request headers too large' });
 });
 
 test('an oversized body gets its 413 before the connection closes', async () => {

@@ -158,10 +158,19 @@ for (const backend of BACKENDS) {
         ['PUT', '/domain/sports/role/readers', { roleMembers: [{ memberName: 'user.x', expiration: 'tomorrow' }] }, /ISO-8601/],
         ['PUT', '/domain/sports/policy/readers', { assertions: [{ role: 'readers', action: 'read', resource: 'nodomain' }] }, /must name its domain/],
         ['PUT', '/domain/sports/policy/readers', { assertions: [{ role: 'readers', action: 'read', resource: 'sports:x', effect: 'MAYBE' }] }, /Invalid body field assertions\[0\]\.effect: must be one of "ALLOW", "DENY"/],
+        // Athenz's ResourceName rule for an assertion's role (core/names.ts isAssertionRole).
+        ['PUT', '/domain/sports/policy/readers', { assertions: [{ role: "x'; DROP TABLE domains;--", action: 'read', resource: 'sports:x' }] }, /^Invalid assertions\[0\]\.role "sports:role\.x'; DROP TABLE domains;--": expected a role name "<domain>:role\.<role>"/],
+        ['PUT', '/domain/sports/policy/readers/assertion', { role: "x'; DROP TABLE domains;--", action: 'read', resource: 'sports:x' }, /^Invalid assertion\.role "sports:role\.x'; DROP TABLE domains;--"/],
+        ['PUT', '/domain/sports/policy/readers/assertion', { role: 'sports:role.', action: 'read', resource: 'sports:x' }, /^Invalid assertion\.role "sports:role\."/],
+        ['PUT', '/domain/sports/policy/readers/assertion', { role: 'sports:role.a b', action: 'read', resource: 'sports:x' }, /^Invalid assertion\.role/],
+        ['PUT', '/domain/sports/policy/readers/assertion', { role: 'spo rts:role.readers', action: 'read', resource: 'sports:x' }, /^Invalid assertion\.role/],
         ['PUT', '/domain/sports/policy/readers', { assertions: [{ role: 'readers', action: 'read\r\nx', resource: 'sports:x' }] }, /assertions\[0\]\.action: expected text without control characters/],
         ['PUT', '/domain/sports/policy/readers/assertion', { role: 'readers', action: 'read', resource: 'sports:x\u0000' }, /body field resource: expected text without control characters/],
         ['PUT', '/domain/sports/policy/readers/assertion', { role: 'readers', action: 'a'.repeat(1000), resource: 'sports:x' }, /body field action: must be at most 512 characters/],
         ['PUT', '/domain/sports/policy/admin', { assertions: [] }, /admin policy cannot be modified/],
+        // One service-name rule: the launch template's service parameter too.
+        ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'ab' }] }, /^template parameter service: service name length too short: "ab" needs at least 3 characters; no service can have this name$/],
+        ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'a_b' }] }, /^template parameter service: service name with underscore not allowed/],
         ['PUT', '/domain/sports/template', { templateNames: [] }, /No templates specified/],
         ['PUT', '/domain/sports/meta/system/bogus', {}, /unknown system meta attribute/],
         ['PUT', '/domain/sports/meta', { serviceCertExpiryMins: -5 }, /Invalid body field serviceCertExpiryMins: must be 0 or more/],
@@ -178,6 +187,10 @@ for (const backend of BACKENDS) {
         assert.match(r.body.message, message);
       }
       assert.equal(await snapshot(), before, 'no refused request changed the domain');
+      // Role globs stay allowed (Athenz's access check honours them).
+      const glob = await t.admin.call<{ role: string }>('PUT', '/domain/sports/policy/readers/assertion', { role: 'sports:role.read*', action: 'peek', resource: 'sports:x' });
+      assert.equal(glob.status, 200, glob.text);
+      assert.equal(glob.body.role, 'sports:role.read*');
       const unknownTemplate = await t.admin.call('PUT', '/domain/sports/template', { templateNames: ['nope'], params: [] });
       assert.equal(unknownTemplate.status, 404);
       assert.equal((await t.admin.call('GET', '/domain/nosuch')).status, 404);

@@ -151,8 +151,14 @@ export interface ServiceRefusalsTable {
   service: string;
   domain: string;
   time: string;
+  /** Only a registered provider; '' when the request named another. */
   provider: string;
+  /** Stable code of what was refused (see core/explained.ts). */
+  reason: string;
+  /** The refusal with every caller-sent value quoted, cut and marked as claimed. */
   message: string;
+  /** JSON `{"facts": {...}, "claims": {...}}`. */
+  details: string;
   client_ip: string;
 }
 

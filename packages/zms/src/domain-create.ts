@@ -8,6 +8,7 @@ import { badRequest, notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
 import type { Domain, DomainMeta } from '@tessera/core/model';
 import { domainFromRow, metaToColumns } from '@tessera/store/domain-rows';
+import { insertRows } from '@tessera/store/insert-rows';
 import type { Actor, ZmsContext } from './context.ts';
 import { recordAudit, type Trx } from './domain-write.ts';
 import { nextModified } from './timestamps.ts';
@@ -64,16 +65,13 @@ export async function createDomain(ctx: ZmsContext, actor: Actor, d: NewDomain):
       })
       .execute();
     await trx.insertInto('roles').values({ domain: d.name, name: 'admin', trust: null, description: null, modified: now }).execute();
-    await trx
-      .insertInto('role_members')
-      .values(d.adminUsers.map((m) => ({ domain: d.name, role: 'admin', member_name: m, expiration: null, system_disabled: 0, audit_ref: null })))
-      .execute();
+    await insertRows(trx, 'role_members', d.adminUsers.map((m) => ({ domain: d.name, role: 'admin', member_name: m, expiration: null, system_disabled: 0, audit_ref: null })));
     await trx.insertInto('policies').values({ domain: d.name, name: 'admin', description: null, case_sensitive: 0, modified: now }).execute();
     await trx
       .insertInto('assertions')
       .values({ domain: d.name, policy: 'admin', role: `${d.name}:role.admin`, resource: `${d.name}:*`, action: '*', effect: 'ALLOW', case_sensitive: 0 })
       .execute();
-    if (d.templates.length > 0) await applyTemplates(trx, d.name, d.templates, [], now);
+    if (d.templates.length > 0) await applyTemplates(trx, d.name, d.templates, [], now, ctx.config.serviceNameMinLength);
     await recordAudit(trx, {
       domain: d.name,
       created: now,

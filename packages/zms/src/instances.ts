@@ -5,7 +5,22 @@
 import { notFound } from '@tessera/core/errors';
 import { revokeCertRecord } from '@tessera/store/revoked-certificates';
 import type { DomainData } from '@tessera/core/model';
+import type { ServiceRefusalsTable } from '@tessera/store/schema';
 import type { ZmsContext } from './context.ts';
+
+/**
+ * A refusal as ZTS kept it: `message` quotes, cuts and marks every value the
+ * caller only claimed; `claims` holds those values (cut), `facts` what ZTS established.
+ */
+function lastFailure(f: ServiceRefusalsTable) {
+  let details: { facts?: Record<string, string>; claims?: Record<string, string> } = {};
+  try {
+    details = JSON.parse(f.details) as typeof details;
+  } catch {
+    // An unreadable row shows no details rather than failing the page.
+  }
+  return { time: f.time, provider: f.provider, reason: f.reason, message: f.message, facts: details.facts ?? {}, claims: details.claims ?? {}, clientIp: f.client_ip };
+}
 
 export async function listInstances(ctx: ZmsContext, domain: string, service: string) {
   const rows = await ctx.db
@@ -56,7 +71,7 @@ export async function serviceStatus(ctx: ZmsContext, domain: DomainData) {
         name: s.name.slice(domain.name.length + 1),
         instances: Number(c?.n ?? 0),
         ...(c?.last ? { lastIssued: c.last } : {}),
-        ...(f ? { lastFailure: { time: f.time, provider: f.provider, message: f.message, clientIp: f.client_ip } } : {}),
+        ...(f ? { lastFailure: lastFailure(f) } : {}),
       };
     }),
   };

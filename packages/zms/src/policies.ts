@@ -1,8 +1,9 @@
 /** Policies and assertions. PUT policy replaces the assertions; PUT assertion adds one. */
 import { badRequest, notFound } from '@tessera/core/errors';
-import { policyResourceName } from '@tessera/core/names';
+import { policyResourceName, validAssertionRole } from '@tessera/core/names';
 import type { Assertion, Effect, Policy } from '@tessera/core/model';
 import { assertionFromRow } from '@tessera/store/domain-data';
+import { insertRows } from '@tessera/store/insert-rows';
 import type { Actor, ZmsContext } from './context.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optBool, optString, type Body } from './body.ts';
@@ -16,8 +17,8 @@ export function readAssertion(domain: string, raw: unknown, field = 'assertion')
   if (!action) throw badRequest(`${field}.action is required (e.g. "launch"; globs * and ? allowed)`);
   let role = optString(body, 'role');
   if (!role) throw badRequest(`${field}.role is required (e.g. "${domain}:role.readers")`);
-  role = role.toLowerCase();
-  if (!role.includes(':role.')) role = `${domain}:role.${role}`;
+  if (!role.toLowerCase().includes(':role.')) role = `${domain}:role.${role}`;
+  role = validAssertionRole(`${field}.role`, role);
   const resource = optString(body, 'resource');
   if (!resource || !resource.includes(':')) {
     throw badRequest(`${field}.resource must name its domain, like "${domain}:service.api" (got ${JSON.stringify(resource ?? '')})`);
@@ -63,9 +64,7 @@ export async function putPolicy(ctx: ZmsContext, actor: Actor, domain: string, p
       .onConflict((oc) => oc.columns(['domain', 'name']).doUpdateSet({ description, modified }))
       .execute();
     await trx.deleteFrom('assertions').where('domain', '=', domain).where('policy', '=', policy).execute();
-    for (const a of assertions) {
-      await trx.insertInto('assertions').values(assertionRow(domain, policy, a)).execute();
-    }
+    await insertRows(trx, 'assertions', assertions.map((a) => assertionRow(domain, policy, a)));
     return { result: undefined, details: { policy, assertions } };
   });
 }

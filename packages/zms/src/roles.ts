@@ -2,6 +2,7 @@
 import { badRequest, forbidden, notFound } from '@tessera/core/errors';
 import { roleResourceName, validName } from '@tessera/core/names';
 import type { Role, RoleAuditLog, RoleMember } from '@tessera/core/model';
+import { insertRows } from '@tessera/store/insert-rows';
 import type { Actor, ZmsContext } from './context.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optString, optTimestamp, type Body } from './body.ts';
@@ -58,12 +59,11 @@ export async function putRole(ctx: ZmsContext, actor: Actor, domain: string, rol
       .onConflict((oc) => oc.columns(['domain', 'name']).doUpdateSet({ trust: trust ?? null, description, modified }))
       .execute();
     await trx.deleteFrom('role_members').where('domain', '=', domain).where('role', '=', role).execute();
-    if (members.length > 0) {
-      await trx
-        .insertInto('role_members')
-        .values(members.map((m) => ({ domain, role, member_name: m.memberName, expiration: m.expiration ?? null, system_disabled: 0, audit_ref: actor.auditRef ?? null })))
-        .execute();
-    }
+    await insertRows(
+      trx,
+      'role_members',
+      members.map((m) => ({ domain, role, member_name: m.memberName, expiration: m.expiration ?? null, system_disabled: 0, audit_ref: actor.auditRef ?? null })),
+    );
     const after = new Set(members.map((m) => m.memberName));
     return {
       result: undefined,

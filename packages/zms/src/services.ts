@@ -1,7 +1,7 @@
 /** Service identities `<domain>.<service>` with their public keys and provider endpoint. */
 import { createPublicKey } from 'node:crypto';
 import { badRequest, forbidden, notFound } from '@tessera/core/errors';
-import { serviceFullName, validName } from '@tessera/core/names';
+import { serviceFullName, serviceNameProblem, validName } from '@tessera/core/names';
 import type { PublicKeyEntry, ServiceIdentity } from '@tessera/core/model';
 import { ybase64Decode } from '@tessera/core/ybase64';
 import type { Actor, ZmsContext } from './context.ts';
@@ -10,16 +10,10 @@ import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optString } from './body.ts';
 import { isAllowed } from './authorize.ts';
 
-const RESERVED_SERVICE_NAMES = new Set(['com', 'net', 'org', 'edu', 'biz', 'gov', 'mil', 'info', 'name', 'mobi', 'cloud']);
-
-/** Rules Athenz applies to new service names, on top of the SimpleName pattern. */
+/** Rules Athenz applies to new service names, on top of the SimpleName pattern (core/names.ts). */
 export function validNewServiceName(ctx: ZmsContext, name: string): void {
-  if (name.includes('.')) throw badRequest(`Invalid service name "${name}": no dots; the full name is <domain>.<service>`);
-  if (RESERVED_SERVICE_NAMES.has(name)) throw badRequest(`putServiceIdentity: reserved service name: ${name}`);
-  if (name.includes('_')) throw badRequest(`putServiceIdentity: service name with underscore not allowed: ${name} (use "-")`);
-  if (name.length < ctx.config.serviceNameMinLength) {
-    throw badRequest(`putServiceIdentity: service name length too short: "${name}" needs at least ${ctx.config.serviceNameMinLength} characters`);
-  }
+  const problem = serviceNameProblem(name, ctx.config.serviceNameMinLength);
+  if (problem) throw badRequest(problem.startsWith('Invalid') ? problem : `putServiceIdentity: ${problem}`);
 }
 
 /** A public key entry: id and the YBase64-encoded PEM, which must parse as a public key. */

@@ -8,12 +8,15 @@
 import type { ApiError } from '@tessera/core/errors';
 import type { ParsedCsr } from '@tessera/core/x509/csr';
 import type { Subject } from '@tessera/core/x509/names';
+import { claim, refusal, type Explained } from '@tessera/core/explained';
 
 export const INSTANCE_ID_URI = 'athenz://instanceid/';
 const PRINCIPAL_URI = 'athenz://principal/';
 const HOSTNAME_URI = 'athenz://hostname/';
 
-type Fail = (detail: string) => ApiError;
+type Fail = (detail: string | Explained) => ApiError;
+const subjectRefused = refusal('csr_subject_invalid');
+const uriRefused = refusal('csr_uri_invalid');
 
 /**
  * The certificate subject: CN as given (the caller checked it against the
@@ -28,17 +31,15 @@ export function certSubject(csr: ParsedCsr, a: { commonName: string; ou?: string
     if (type === 'CN') continue;
     if (type === 'OU') {
       if (!a.ou || value.toLowerCase() !== a.ou.toLowerCase()) {
-        throw a.fail(`CSR subject OU "${value}" is not allowed: ${a.ou ? `use OU=${a.ou} or leave OU out` : 'leave OU out'}`);
+        throw a.fail(subjectRefused`CSR subject OU ${claim('OU', value, { quoted: true })} is not allowed: ${a.ou ? `use OU=${a.ou} or leave OU out` : 'leave OU out'}`);
       }
     } else if (type === 'O') {
       if (!a.allowedO.includes(value)) {
-        throw a.fail(
-          `CSR subject O "${value}" is not allowed: ` +
-            (a.allowedO.length ? `allowed values are ${a.allowedO.join(', ')}` : 'this ZTS allows no O (an operator can allow values with --cert-allowed-o); leave O out'),
-        );
+        const allowed = a.allowedO.length ? `allowed values are ${a.allowedO.join(', ')}` : 'this ZTS allows no O (an operator can allow values with --cert-allowed-o); leave O out';
+        throw a.fail(subjectRefused`CSR subject O ${claim('O', value, { quoted: true })} is not allowed: ${allowed}`);
       }
     } else {
-      throw a.fail(`CSR subject field ${type}="${value}" is not allowed: ZTS signs only CN, OU and O`);
+      throw a.fail(subjectRefused`CSR subject field ${claim('subjectField', type)}=${claim(type, value, { quoted: true })} is not allowed: ZTS signs only CN, OU and O`);
     }
   }
   const o = seen.get('O');
@@ -69,12 +70,15 @@ export function serviceCertUris(uris: string[], a: { domain: string; service: st
   const full = `${a.domain}.${a.service}`;
   const basic = `spiffe://${a.domain}/sa/${a.service}`;
   const instanceUri = `${INSTANCE_ID_URI}${a.provider}/${a.instanceId}`;
-  const allowed = `allowed are ${basic} and ${instanceUri}`;
+  // The provider and instance id come from the request: claims until the provider vouches for them.
+  const shownInstanceUri = uriRefused`${INSTANCE_ID_URI}${claim('provider', a.provider)}/${claim('instanceId', a.instanceId)}`;
+  const allowed = uriRefused`allowed are ${basic} and ${shownInstanceUri}`;
   for (const uri of uris) {
     const u = uri.toLowerCase();
-    if (u.startsWith(PRINCIPAL_URI)) throw a.fail(`URI ${uri} is not accepted in a service certificate: athenz://principal/ belongs in role certificates only (${allowed})`);
-    if (u.startsWith(HOSTNAME_URI)) throw a.fail(`URI ${uri} is not accepted: ZTS does not verify host names, so it signs no athenz://hostname/ URI (${allowed})`);
-    if (!u.startsWith('spiffe://') && !u.startsWith(INSTANCE_ID_URI)) throw a.fail(`unsupported URI in CSR: ${uri} (${allowed})`);
+    const shown = claim('uri', uri);
+    if (u.startsWith(PRINCIPAL_URI)) throw a.fail(uriRefused`URI ${shown} is not accepted in a service certificate: athenz://principal/ belongs in role certificates only (${allowed})`);
+    if (u.startsWith(HOSTNAME_URI)) throw a.fail(uriRefused`URI ${shown} is not accepted: ZTS does not verify host names, so it signs no athenz://hostname/ URI (${allowed})`);
+    if (!u.startsWith('spiffe://') && !u.startsWith(INSTANCE_ID_URI)) throw a.fail(uriRefused`unsupported URI in CSR: ${shown} (${allowed})`);
   }
   const spiffe = lower(uris, 'spiffe://');
   if (spiffe.length > 1) throw a.fail('Invalid SPIFFE URI present in CSR: more than one spiffe:// URI');
@@ -82,13 +86,13 @@ export function serviceCertUris(uris: string[], a: { domain: string; service: st
   if (spiffe.length === 1) {
     const u = spiffe[0].toLowerCase();
     const trustDomainForm = /^spiffe:\/\/[^/]+\/ns\/[^/]+\/sa\/([^/]+)$/.exec(u)?.[1];
-    if (u !== basic && trustDomainForm !== full) throw a.fail(`Unable to validate Service SPIFFE URI ${spiffe[0]} (expected ${basic})`);
+    if (u !== basic && trustDomainForm !== full) throw a.fail(uriRefused`Unable to validate Service SPIFFE URI ${claim('uri', spiffe[0])} (expected ${basic})`);
     spiffeId = u;
   }
   const ids = lower(uris, INSTANCE_ID_URI);
-  if (ids.length > 1) throw a.fail(`more than one athenz://instanceid/ URI: a certificate names exactly one instance (${instanceUri})`);
+  if (ids.length > 1) throw a.fail(uriRefused`more than one athenz://instanceid/ URI: a certificate names exactly one instance (${shownInstanceUri})`);
   if (ids.length === 1 && ids[0].toLowerCase() !== instanceUri.toLowerCase()) {
-    throw a.fail(`URI ${ids[0]} does not match the request: expected ${instanceUri}`);
+    throw a.fail(uriRefused`URI ${claim('uri', ids[0])} does not match the request: expected ${shownInstanceUri}`);
   }
   return [spiffeId, instanceUri];
 }

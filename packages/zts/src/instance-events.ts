@@ -5,9 +5,12 @@
  * refused register or refresh of each service.
  */
 import type { Kysely } from 'kysely';
+import type { ApiError } from '@tessera/core/errors';
+import { keptClaim } from '@tessera/core/explained';
 import type { Database } from '@tessera/store/schema';
 import type { ZtsContext } from './context.ts';
 import { REVOKED, type CertRecord } from './cert-records.ts';
+import { isRegisteredProvider } from './launch-authorization.ts';
 
 /** The part of a logger ZTS uses (Fastify's req.log fits). */
 export interface WarnLog {
@@ -62,24 +65,37 @@ export async function recordTakeover(
 
 const MAX_MESSAGE = 2000;
 
+/** Reason codes of refusals whose message names no caller value. */
+const STATUS_REASONS: Record<number, string> = { 400: 'bad_request', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 429: 'throttled', 503: 'unavailable', 504: 'upstream_timeout' };
+
 /**
  * Keeps the refusal of a register or refresh as the service's last failure,
  * only when the request named a domain and service that exist (so strangers
- * cannot fill the table) and was not simply unauthenticated.
+ * cannot fill the table) and was not simply unauthenticated. What is kept is
+ * the error's explanation (core/explained.ts): a reason code, the facts ZTS
+ * established, and a text in which every caller-sent value is quoted, cut and
+ * marked as claimed; errors without one carry no caller value in their message.
+ * The provider is kept only when it is a registered one.
  */
 export async function recordRefusal(
   ctx: ZtsContext,
-  r: { domain: unknown; service: unknown; provider: unknown; status: number; message: string; clientIp: string },
+  r: { domain: unknown; service: unknown; provider: unknown; error: ApiError; clientIp: string },
 ): Promise<void> {
-  if (r.status === 401 || typeof r.domain !== 'string' || typeof r.service !== 'string') return;
+  if (r.error.status === 401 || typeof r.domain !== 'string' || typeof r.service !== 'string') return;
   const domain = r.domain.toLowerCase();
   const service = `${domain}.${r.service.toLowerCase()}`;
   if (!ctx.snapshots.get(domain)?.services.some((s) => s.name === service)) return;
+  const provider = typeof r.provider === 'string' ? r.provider.toLowerCase() : '';
+  const registered = provider !== '' && isRegisteredProvider(ctx, provider);
+  const e = r.error.explanation ?? { reason: STATUS_REASONS[r.error.status] ?? 'refused', text: r.error.message, facts: {}, claims: {} };
+  const claims = registered || !provider ? e.claims : { ...e.claims, provider: keptClaim(provider) };
   const row = {
     domain,
     time: ctx.now().toISOString(),
-    provider: typeof r.provider === 'string' ? r.provider.slice(0, 512) : '',
-    message: r.message.slice(0, MAX_MESSAGE),
+    provider: registered ? provider : '',
+    reason: e.reason,
+    message: e.text.slice(0, MAX_MESSAGE),
+    details: JSON.stringify({ facts: e.facts, claims }),
     client_ip: r.clientIp.slice(0, 64),
   };
   await ctx.db

@@ -5,6 +5,7 @@
  * previous one revokes the instance: it was copied.
  */
 import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
+import { fact, refusal } from '@tessera/core/explained';
 import type { Caller, ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { instanceIdOf, validateServiceCsr } from './service-csr.ts';
@@ -26,7 +27,7 @@ export async function refreshInstance(
   }
   const data = tenantDomain(ctx, domain, service);
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('no csr provided');
-  if (caller.principal !== full) throw badRequest(`Principal mismatch: ${full} vs. ${caller.principal}`);
+  if (caller.principal !== full) throw badRequest(refusal('principal_mismatch')`Principal mismatch: ${full} vs. ${fact('certificatePrincipal', caller.principal)}`);
   authorizeLaunch(ctx, provider, domain, service);
 
   const v = await validateServiceCsr({ csrPem: body.csr, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO });

@@ -1,6 +1,7 @@
 /** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
-import { validName } from '@tessera/core/names';
+import { serviceNameProblem, validName } from '@tessera/core/names';
+import { claim, fact, refusal } from '@tessera/core/explained';
 import type { DomainData } from '@tessera/core/model';
 import type { Caller, ZtsContext } from './context.ts';
 import type { InstanceConfirmation, ProviderResult } from './providers/instance-provider.ts';
@@ -13,8 +14,12 @@ export function tenantDomain(ctx: ZtsContext, domain: string, service: string): 
   if (!data) throw notFound(`Domain not found: ${domain}`);
   if (data.enabled === false) throw notFound(`Domain not found: ${domain} (the domain is disabled)`);
   if (!data.services.some((s) => s.name === `${domain}.${service}`)) {
+    // Suggest adding it only when ZMS would accept the name.
+    const problem = serviceNameProblem(service);
     throw badRequest(
-      `Service not registered in domain: ${domain}.${service}; add it in the UI (Services → Add a Service) or run: zms-cli -d ${domain} add-service ${service}`,
+      problem
+        ? `Service not registered in domain: ${domain}.${service}, and no service can have this name (${problem}): name the workload's IAM role after a service the domain can have, <domain>.<service>-service`
+        : `Service not registered in domain: ${domain}.${service}; add it in the UI (Services → Add a Service) or run: zms-cli -d ${domain} add-service ${service}`,
     );
   }
   return data;
@@ -59,7 +64,11 @@ export async function callProvider(
     return await provider[kind](confirmation);
   } catch (e) {
     if (e instanceof ProviderError) {
-      throw new ApiError(e.status, `unable to verify attestation data: ${e.message} client: ${caller.userAgent ?? 'unknown'} clientIP: ${caller.ip}`);
+      const inner = e.explanation ? { message: e.message, explanation: e.explanation } : e.message;
+      throw new ApiError(
+        e.status,
+        refusal(e.explanation?.reason ?? 'attestation_refused')`unable to verify attestation data: ${inner} client: ${claim('userAgent', caller.userAgent ?? 'unknown')} clientIP: ${fact('clientIp', caller.ip)}`,
+      );
     }
     throw e;
   }

@@ -6,6 +6,7 @@
 import { isRoleMember } from '@tessera/core/authz/evaluate-access';
 import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
+import { refusal, type Explained } from '@tessera/core/explained';
 import type { Caller, ZtsContext } from './context.ts';
 import { certSubject, INSTANCE_ID_URI, roleCertUris } from './cert-names.ts';
 import { optMinutes } from './instance-request.ts';
@@ -15,7 +16,7 @@ export interface RoleCertResult {
   notAfter: Date;
 }
 
-const invalid = (detail: string) => badRequest(`Unable to validate cert request: ${detail}`);
+const invalid = (detail: string | Explained) => badRequest(refusal('csr_invalid')`Unable to validate cert request: ${detail}`);
 
 export async function issueRoleCertificate(
   ctx: ZtsContext,

@@ -5,6 +5,7 @@
  * names ZTS will sign (cert-names.ts), never the CSR's own.
  */
 import { badRequest } from '@tessera/core/errors';
+import { claim, fact, refusal, type Explained } from '@tessera/core/explained';
 import type { DomainData } from '@tessera/core/model';
 import { parseCsr, type ParsedCsr } from '@tessera/core/x509/csr';
 import type { Subject } from '@tessera/core/x509/names';
@@ -22,7 +23,8 @@ export interface ValidatedServiceCsr {
   names: { subject: Subject; dnsNames: string[]; uris: string[] };
 }
 
-const failed = (detail: string) => badRequest(`CSR validation failed - ${detail}`);
+const failed = (detail: string | Explained) => badRequest(refusal('csr_invalid')`CSR validation failed - ${detail}`);
+const csrRefused = refusal('csr_invalid');
 
 // Instance ids go into URIs, paths and records: EC2 ids, ECS task ids, pod UIDs all fit.
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
@@ -42,17 +44,21 @@ export async function validateServiceCsr(a: {
   const full = `${a.domain.name}.${a.service}`;
 
   const instanceId = instanceIdOf(csr.dnsNames, csr.uris) || a.fallbackInstanceId;
-  if (!instanceId) throw failed(`InstanceId cannot be empty: add the URI athenz://instanceid/${a.provider}/<instance-id>`);
+  if (!instanceId) throw failed(csrRefused`InstanceId cannot be empty: add the URI athenz://instanceid/${claim('provider', a.provider)}/<instance-id>`);
   const dnsInstanceId = instanceIdOf(csr.dnsNames, []);
   if (dnsInstanceId && dnsInstanceId !== instanceId) {
     // The provider checks the DNS form; the certificate must not name a different instance in its URI.
-    throw failed(`the instance id DNS name says ${dnsInstanceId} but the instance id URI says ${instanceId}: name one instance`);
+    throw failed(csrRefused`the instance id DNS name says ${claim('dnsInstanceId', dnsInstanceId)} but the instance id URI says ${claim('instanceId', instanceId)}: name one instance`);
   }
   if (!INSTANCE_ID.test(instanceId)) {
-    throw failed(`instance id ${JSON.stringify(instanceId)} is not valid: use letters, digits, '.', '_', ':' and '-' (at most 256)`);
+    throw failed(csrRefused`instance id ${claim('instanceId', instanceId, { quoted: true })} is not valid: use letters, digits, '.', '_', ':' and '-' (at most 256)`);
   }
   if (csr.commonName.toLowerCase() !== full) {
-    throw failed(`Unable to validate CSR common name: ${csr.commonName || '(empty)'}, expected ${full}`);
+    throw failed(
+      csr.commonName
+        ? csrRefused`Unable to validate CSR common name: ${claim('commonName', csr.commonName)}, expected ${fact('expectedCommonName', full)}`
+        : csrRefused`Unable to validate CSR common name: (empty), expected ${fact('expectedCommonName', full)}`,
+    );
   }
   const subject = certSubject(csr, { commonName: full, ou: a.provider, allowedO: a.allowedO, fail: failed });
   const uris = serviceCertUris(csr.uris, { domain: a.domain.name, service: a.service, provider: a.provider, instanceId, fail: failed });
@@ -69,7 +75,7 @@ export async function validateServiceCsr(a: {
     if (suffixes.some((s) => name.endsWith(`.${s}`))) forwardedDns.push(name);
     else if (!certDnsDomain || !name.endsWith(`.${certDnsDomain}`)) {
       throw failed(
-        `${name} does not end with provider/service configured suffix or hostname (provider ${a.provider} may use: ${suffixes.join(', ') || 'no suffix'})`,
+        csrRefused`${claim('sanDNS', name)} does not end with provider/service configured suffix or hostname (provider ${claim('provider', a.provider)} may use: ${suffixes.join(', ') || 'no suffix'})`,
       );
     }
     dnsNames.push(name);

@@ -62,14 +62,21 @@ function workloadEnvFile(what: string, env: Record<string, string>): string {
 }
 
 /** The AWS CLI's file://path or inline JSON. */
-function policyDocument(value: string): string {
+function policyDocument(value: string, flag = '--assume-role-policy-document'): string {
   const text = value.startsWith('file://') ? readFileSync(value.slice('file://'.length), 'utf8') : value;
   try {
     JSON.parse(text);
   } catch {
-    throw new Error(`--assume-role-policy-document is not JSON: give file://path or the JSON itself`);
+    throw new Error(`${flag} is not JSON: give file://path or the JSON itself`);
   }
   return text;
+}
+
+/** An IAM client for aws-sim from the sourced environment. */
+async function simIam() {
+  const { url } = simEnv(process.env);
+  const iam = await import('@aws-sdk/client-iam');
+  return { iam, client: new iam.IAMClient({ endpoint: process.env.AWS_ENDPOINT_URL_IAM ?? url, region: process.env.AWS_REGION ?? 'us-east-1' }) };
 }
 
 function startCommand(): Command {
@@ -93,7 +100,7 @@ function startCommand(): Command {
       const env = [
         `# AWS CLI/SDK environment for aws-sim at ${sim.url}, with the root credentials of account ${flags.account}:`,
         ...exports(root.env),
-        '# For `tessera aws-sim create-role | launch-task | launch-pod | describe-cluster`:',
+        '# For `tessera aws-sim create-role | update-assume-role-policy | launch-task | launch-pod | describe-cluster`:',
         ...exports({ AWS_SIM_URL: sim.url, AWS_SIM_ADMIN_TOKEN: sim.adminToken }),
       ];
       if (flags.envOut) writeFileSync(flags.envOut, env.join('\n') + '\n', { mode: 0o600 });
@@ -123,18 +130,39 @@ function createRoleCommand(): Command {
     .requiredOption('--assume-role-policy-document <json>', 'its trust policy: file://path or the JSON')
     .option('--path <path>', 'role path', '/')
     .action(async (flags: { roleName: string; assumeRolePolicyDocument: string; path: string }) => {
-      const { url } = simEnv(process.env);
-      const { CreateRoleCommand, IAMClient } = await import('@aws-sdk/client-iam');
-      const iam = new IAMClient({ endpoint: process.env.AWS_ENDPOINT_URL_IAM ?? url, region: process.env.AWS_REGION ?? 'us-east-1' });
+      const document = policyDocument(flags.assumeRolePolicyDocument);
+      const { iam, client } = await simIam();
       try {
-        const out = await iam.send(
-          new CreateRoleCommand({ RoleName: flags.roleName, Path: flags.path, AssumeRolePolicyDocument: policyDocument(flags.assumeRolePolicyDocument) }),
-        );
+        const out = await client.send(new iam.CreateRoleCommand({ RoleName: flags.roleName, Path: flags.path, AssumeRolePolicyDocument: document }));
         process.stdout.write(`created role ${out.Role?.Arn}\n`);
       } catch (e) {
-        throw new Error(`CreateRole ${flags.roleName}: ${(e as Error).name}: ${(e as Error).message}`);
+        const err = e as Error;
+        const hint = /EntityAlreadyExists/.test(err.name) ? `; to change its trust policy: tessera aws-sim update-assume-role-policy --role-name ${flags.roleName} --policy-document <file://…>` : '';
+        throw new Error(`CreateRole ${flags.roleName}: ${err.name}: ${err.message}${hint}`);
       } finally {
-        iam.destroy();
+        client.destroy();
+      }
+    });
+}
+
+/** The repair for a wrong trust policy; `aws iam update-assume-role-policy` does the same against aws-sim. */
+function updateAssumeRolePolicyCommand(): Command {
+  return new Command('update-assume-role-policy')
+    .description('IAM UpdateAssumeRolePolicy against aws-sim, with the AWS CLI\'s flags: replace a role\'s trust policy')
+    .requiredOption('--role-name <name>', 'the role whose trust policy to replace, e.g. sports.api')
+    .requiredOption('--policy-document <json>', 'the new trust policy: file://path or the JSON')
+    .action(async (flags: { roleName: string; policyDocument: string }) => {
+      const document = policyDocument(flags.policyDocument, '--policy-document');
+      const { iam, client } = await simIam();
+      try {
+        await client.send(new iam.UpdateAssumeRolePolicyCommand({ RoleName: flags.roleName, PolicyDocument: document }));
+        process.stdout.write(`updated the trust policy of role ${flags.roleName}\n`);
+      } catch (e) {
+        const err = e as Error;
+        const hint = err.name === 'NoSuchEntityException' || err.name === 'NoSuchEntity' ? `; create it first: tessera aws-sim create-role --role-name ${flags.roleName} --assume-role-policy-document <file://…>` : '';
+        throw new Error(`UpdateAssumeRolePolicy ${flags.roleName}: ${err.name}: ${err.message}${hint}`);
+      } finally {
+        client.destroy();
       }
     });
 }
@@ -197,6 +225,7 @@ export function awsSimCommand(): Command {
     .description('a local AWS stand-in (IAM, STS, ECS/EKS/EC2 metadata) on 127.0.0.1 — development and tests only')
     .addCommand(startCommand(), { isDefault: true })
     .addCommand(createRoleCommand())
+    .addCommand(updateAssumeRolePolicyCommand())
     .addCommand(launchTaskCommand())
     .addCommand(launchPodCommand())
     .addCommand(describeClusterCommand());

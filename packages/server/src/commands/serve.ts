@@ -72,10 +72,13 @@ export function serveCommand(defaults: ServeDefaults = {}): Command {
 }
 
 /** Names the flag and the variable that move the port that is taken. */
-export function busyPortMessage(config: ServerConfig, port: number | undefined): string {
+export function busyPortMessage(config: ServerConfig, port: number | undefined, command: 'serve' | 'demo' = 'serve'): string {
   const which = port === config.ztsPort && port !== config.zmsPort ? 'zts' : 'zms';
-  const upper = which.toUpperCase();
-  return `port ${port ?? config[`${which}Port`]} on ${config.host} is in use (another tessera serve?): choose another with --${which}-port or TESSERA_${upper}_PORT`;
+  const busy = `port ${port ?? config[`${which}Port`]} on ${config.host} is in use (another tessera serve or demo?)`;
+  // The demo's port flags always reach the server, so its environment variables would not help.
+  return command === 'demo'
+    ? `${busy}: choose another with --${which}-port (npm run demo -- --${which}-port <port>; the other is --${which === 'zms' ? 'zts' : 'zms'}-port)`
+    : `${busy}: choose another with --${which}-port or TESSERA_${which.toUpperCase()}_PORT`;
 }
 
 /** What a person needs after `serve` starts: where everything is and how to log in. */

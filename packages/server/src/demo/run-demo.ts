@@ -15,6 +15,7 @@ import { parseCertificate, verifyIssuedBy } from '@tessera/core/x509/certificate
 import { keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { serverConfig } from '../server-config.ts';
 import { startServer, type RunningServer } from '../server.ts';
+import { busyPortMessage } from '../commands/serve.ts';
 import { runNode, startNode } from './run-process.ts';
 import { freePort } from '@tessera/core/free-port';
 import { httpsJson } from '@tessera/core/https-client';
@@ -65,19 +66,19 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   let server: RunningServer;
+  const config = serverConfig(
+    {
+      dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION,
+      awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc`,
+    },
+    { ...process.env, TESSERA_ADMIN_PASSWORD: adminPassword },
+  );
   try {
-    server = await startServer(
-      serverConfig(
-        {
-          dataDir: join(dataDir, 'server'), zmsPort: o.zmsPort, ztsPort: o.ztsPort, logLevel: 'warn', awsStsEndpoint: sim.url, awsDocumentCert: docCert, awsRegion: REGION,
-          awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc`,
-        },
-        { ...process.env, TESSERA_ADMIN_PASSWORD: adminPassword },
-      ),
-    );
+    server = await startServer(config);
   } catch (e) {
     await sim.close();
-    throw e;
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    throw err.code === 'EADDRINUSE' ? new Error(busyPortMessage(config, err.port, 'demo')) : e;
   }
   print(`   ZMS ${server.zmsUrl}\n   ZTS ${server.ztsUrl}\n   aws-sim ${sim.url}`);
 

@@ -42,8 +42,11 @@ export interface ServiceStatus {
   name: string;
   instances: number;
   lastIssued?: string;
-  /** The most recent refused registration or refresh, as ZTS told the workload. */
-  lastFailure?: { time: string; provider: string; message: string; clientIp: string };
+  /**
+   * The most recent refused registration or refresh: `message` is ZTS's text with every value
+   * the caller only claimed quoted, cut and marked; `provider` is '' when it was not a registered one.
+   */
+  lastFailure?: { time: string; provider: string; reason?: string; message: string; clientIp: string };
 }
 
 const audit = (auditRef?: string): Record<string, string> => (auditRef ? { 'y-audit-ref': auditRef } : {});

@@ -1,13 +1,13 @@
 /**
  * Password sign-in for `GET /user/{name}/token` and the UI's `POST /session`:
- * throttled per user and per client address, every failure in the user
- * domain's audit history, a success clearing the counters. (The server's
+ * throttled per user and per client address (each attempt counted before its
+ * password is checked), every failure in the user domain's audit history. (The server's
  * audit log lines for sign-ins are written per response, in packages/server.)
  */
 import { unauthorized } from '@tessera/core/errors';
 import type { ZmsContext } from '../context.ts';
 import { checkPassword, userPrincipal } from '../users.ts';
-import { assertNotThrottled, clearFailures, recordFailure } from './sign-in-throttle.ts';
+import { countAttempt, countSuccess } from './sign-in-throttle.ts';
 
 export interface SignInAttempt {
   user: string;
@@ -21,10 +21,10 @@ export async function signIn(ctx: ZmsContext, attempt: SignInAttempt): Promise<{
   const principal = userPrincipal(ctx.config.userDomain, attempt.user.slice(0, 256));
   const keys = { user: principal, address: attempt.clientIp };
   const now = ctx.now();
-  await assertNotThrottled(ctx.db, keys, now);
+  const throttle = ctx.config.signInThrottle;
+  const { failures, blockedUntil } = await countAttempt(ctx.db, keys, now, throttle);
   const checked = await checkPassword(ctx.db, principal, attempt.password);
   if (!checked.ok) {
-    const { failures, blockedUntil } = await recordFailure(ctx.db, keys, now, ctx.config.signInThrottle);
     await ctx.db
       .insertInto('audit_log')
       .values({
@@ -38,6 +38,6 @@ export async function signIn(ctx: ZmsContext, attempt: SignInAttempt): Promise<{
       .execute();
     throw unauthorized('Invalid user name or password');
   }
-  await clearFailures(ctx.db, keys);
+  await countSuccess(ctx.db, keys, throttle);
   return { principal, ...(checked.tokensNotBefore ? { tokensNotBefore: checked.tokensNotBefore } : {}) };
 }

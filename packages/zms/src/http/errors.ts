@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isApiError } from '@tessera/core/errors';
 import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { describeValidationError } from './schema-errors.ts';
@@ -19,9 +19,26 @@ const MAX_PARAM_LENGTH = 1100;
 const TOO_LONG = `A path parameter is too long (the limit is ${MAX_PARAM_LENGTH} characters)`;
 
 const BODILESS = new Set(['GET', 'HEAD', 'DELETE']);
+const CLIENT_ERROR_LINGER_MS = 10_000;
+
+/** A refusal written by Node's HTTP layer rather than a route, in Athenz's body. */
+function writeRefusal(res: ServerResponse, code: number, message: string): void {
+  const body = JSON.stringify({ code, message });
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
 
 export function installErrorHandling(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req) => {
+  // Node answers an Expect other than 100-continue itself, with an empty 417, unless someone listens.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    writeRefusal(res, 417, 'Expectation failed: the only Expect this server supports is "100-continue"');
+  });
+  app.addHook('onRequest', async (req, reply) => {
+    // Node's own Host check (requireHostHeader) answers with an empty 400; the servers turn it off for this one.
+    if (req.raw.httpVersion === '1.1' && !req.headers.host) {
+      reply.header('connection', 'close');
+      return send(reply, 400, 'Missing Host header: an HTTP/1.1 request must name the host it is for');
+    }
     const h = req.raw.headers;
     const noBody = (h['content-length'] === undefined || h['content-length'] === '0') && h['transfer-encoding'] === undefined;
     if (BODILESS.has(req.method) && noBody) delete h['content-type'];
@@ -85,10 +102,19 @@ export const httpFrameworkOptions: Pick<FastifyServerOptions, 'frameworkErrors' 
         ? [431, 'Request headers too large']
         : [400, 'Malformed HTTP request'];
     const body = JSON.stringify({ code, message });
-    if (socket.writable) {
-      socket.write(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    }
-    socket.destroy();
+    const answer = () => {
+      if (!socket.writable) return void socket.destroy();
+      // end(), not write() + destroy(): destroy drops what is not yet flushed, and a loaded
+      // server then closed the connection without the answer.
+      socket.end(`HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      // A peer that never reads its answer does not keep the socket.
+      setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+    };
+    // A bad request pipelined behind one still being answered: answer it after that response, in order
+    // (written now, it would land inside or before the other response).
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (inFlight && !inFlight.writableFinished) inFlight.once('close', answer);
+    else answer();
   },
   // JSON bodies keep their types (no "5" → 5); query strings are declared as strings.
   ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },

@@ -66,7 +66,7 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     const params = templateParams(body);
     await writeDomain(ctx, a, { domain, api: 'putDomainTemplate', kind: 'template' }, async (trx, modified) => ({
       result: undefined,
-      details: await applyTemplates(trx, domain, templates, params, modified),
+      details: await applyTemplates(trx, domain, templates, params, modified, ctx.config.serviceNameMinLength),
     }));
   };
   app.put('/domain/:domain/template', { schema: { operationId: 'putDomainTemplate', tags: ['templates'], params: S.params({ domain: S.domainName }), body: S.DomainTemplate, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {

@@ -2,8 +2,8 @@
  * Applying templates to a domain only ever adds: missing roles, members,
  * policies and assertions are inserted; nothing is removed or replaced.
  */
-import { notFound } from '@tessera/core/errors';
-import { validName } from '@tessera/core/names';
+import { badRequest, notFound } from '@tessera/core/errors';
+import { serviceNameProblem, validName } from '@tessera/core/names';
 import type { Trx } from '../domain-write.ts';
 import { TEMPLATES, type TemplateDefinition } from './catalog.ts';
 
@@ -32,9 +32,14 @@ function substitute(text: string, domain: string, params: TemplateParam[]): stri
  * (e.g. `_service_`) stays as written in the template, which matches no service
  * (service names cannot contain "_"). zms-cli warns before sending such a request.
  */
-export function checkTemplateRequest(names: string[], params: TemplateParam[]): void {
+export function checkTemplateRequest(names: string[], params: TemplateParam[], serviceNameMinLength: number): void {
   for (const name of names) findTemplate(name);
-  for (const p of params) validName('simple', `template parameter ${p.name}`, p.value);
+  for (const p of params) {
+    validName('simple', `template parameter ${p.name}`, p.value);
+    // The launch templates grant launch on <domain>:service.<service>: a name no service can have would grant nothing.
+    const problem = p.name === 'service' ? serviceNameProblem(p.value.toLowerCase(), serviceNameMinLength) : undefined;
+    if (problem) throw badRequest(`template parameter service: ${problem}; no service can have this name`);
+  }
 }
 
 export async function applyTemplates(
@@ -43,8 +48,9 @@ export async function applyTemplates(
   names: string[],
   params: TemplateParam[],
   modified: string,
+  serviceNameMinLength: number,
 ): Promise<Record<string, unknown>> {
-  checkTemplateRequest(names, params);
+  checkTemplateRequest(names, params, serviceNameMinLength);
   const added: string[] = [];
   for (const name of names) {
     const template = findTemplate(name);

@@ -47,7 +47,7 @@ async function recordingRefusal<T>(
     if (e instanceof ApiError) {
       const { domain, service, provider } = names;
       // The refusal is the answer; failing to note it must not change that answer.
-      await recordRefusal(ctx, { domain, service, provider, status: e.status, message: e.message, clientIp: req.ip }).catch((err: unknown) =>
+      await recordRefusal(ctx, { domain, service, provider, error: e, clientIp: req.ip }).catch((err: unknown) =>
         req.log.error({ err }, 'could not record the refused registration'),
       );
     }

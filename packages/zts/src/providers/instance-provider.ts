@@ -1,3 +1,5 @@
+import type { Explained, Explanation } from '@tessera/core/explained';
+
 /**
  * An instance provider confirms that a workload is what it claims to be (as
  * Athenz's InstanceProvider): `confirm` on register, `refresh` on refresh.
@@ -27,13 +29,16 @@ export interface InstanceProvider {
   refresh(c: InstanceConfirmation): Promise<ProviderResult>;
 }
 
-/** A refusal by the provider: ZTS answers 403 (or 504 when `status` says so). */
+/** A refusal by the provider: ZTS answers 403 (400 for malformed attestation data, 504 when AWS does not answer). */
 export class ProviderError extends Error {
+  readonly explanation?: Explanation;
+
   constructor(
-    message: string,
-    readonly status: 403 | 504 = 403,
+    message: string | Explained,
+    readonly status: 400 | 403 | 504 = 403,
   ) {
-    super(message);
+    super(typeof message === 'string' ? message : message.message);
     this.name = 'ProviderError';
+    if (typeof message !== 'string') this.explanation = message.explanation;
   }
 }

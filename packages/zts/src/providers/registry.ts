@@ -4,6 +4,7 @@
  * answer to Athenz's class names, so Athenz provider data works unchanged.
  */
 import { badRequest } from '@tessera/core/errors';
+import { claim, refusal } from '@tessera/core/explained';
 import { splitServiceName } from '@tessera/core/names';
 import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { InstanceProvider } from './instance-provider.ts';
@@ -25,11 +26,8 @@ export class ProviderRegistry {
     const endpoint = service?.providerEndpoint;
     const factory = endpoint ? this.factories[endpoint] : undefined;
     if (!endpoint || !factory) {
-      throw badRequest(
-        `unable to get instance for provider: ${providerName} (` +
-          (!service ? 'no such provider service in ZMS' : !endpoint ? 'the service has no provider endpoint' : `unsupported provider endpoint ${endpoint}`) +
-          ')',
-      );
+      const why = !service ? 'no such provider service in ZMS' : !endpoint ? 'the service has no provider endpoint' : `unsupported provider endpoint ${endpoint}`;
+      throw badRequest(refusal('unknown_provider')`unable to get instance for provider: ${claim('provider', providerName)} (${why})`);
     }
     const key = `${endpoint}-${providerName}`;
     let instance = this.instances.get(key);

@@ -151,7 +151,7 @@ export function ServicesTab({ domain, onChanged }: { domain: Domain; onChanged()
                         <td colSpan={6} data-label="Last attempt">
                           <span className="badge warn">refused</span> last attempt <time dateTime={failure.time} title={failure.time}>{timeAgo(failure.time)}</time>: {failure.message}
                           <span className="sub">
-                            provider <code>{failure.provider}</code>
+                            {failure.provider ? <>provider <code>{failure.provider}</code></> : 'a provider that is not registered'}
                             {failure.clientIp && (
                               <>
                                 {' '}

@@ -19,6 +19,7 @@ import type { AwsCallCounter } from './aws-calls.ts';
 
 export type AttestationMethod = TokenMethod | 'sts';
 export const ATTESTATION_METHODS: AttestationMethod[] = ['eks-token', 'aws-token', 'sts'];
+import { claim, fact, refusal, type Explained } from '@tessera/core/explained';
 
 export interface AwsProviderSettings {
   /** `ecs`: instance id is the task id, boot time never checked (Athenz InstanceAWSECSProvider). */
@@ -42,7 +43,7 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     const accounts = (c.attributes.awsAccount ?? '').split(',').filter(Boolean);
     if (accounts.length === 0) {
       throw new ProviderError(
-        `Unable to extract AWS Account id: domain ${c.domain} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
+        refusal('no_aws_account')`Unable to extract AWS Account id: domain ${fact('domain', c.domain)} has no AWS account registered; run: zms-cli -d ${c.domain} set-aws-account <aws-account-id>`,
       );
     }
     const token = att.identityToken ? tokenMethod(att.identityToken) : undefined;
@@ -52,7 +53,11 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
     }
     const full = `${c.domain}.${c.service}`;
     if (method === 'sts' && att.role !== full && att.role !== c.service) {
-      throw new ProviderError(`Service name mismatch: attestation role ${att.role || '(none)'} vs. ${full}: the workload must assume the IAM role ${full}`);
+      throw new ProviderError(
+        att.role
+          ? refusal('service_name_mismatch')`Service name mismatch: attestation role ${claim('role', att.role)} vs. ${fact('expectedRole', full)}: the workload must assume the IAM role ${full}`
+          : refusal('service_name_mismatch')`Service name mismatch: attestation role (none) vs. ${fact('expectedRole', full)}: the workload must assume the IAM role ${full}`,
+      );
     }
     const instanceId = checkSanDnsNames({
       domain: c.domain,
@@ -61,50 +66,63 @@ export function awsProvider(providerName: string, s: AwsProviderSettings): Insta
       instanceId: c.attributes.instanceId ?? '',
       dnsSuffixes: s.dnsSuffixes,
     });
-    if (att.document) checkDocument(att, accounts, instanceId, register);
+    if (att.document) checkDocument(att, accounts, instanceId, register, c.domain);
     const request = { domain: c.domain, service: c.service, accounts, instanceId, sanUris: (c.attributes.sanURI ?? '').split(',').filter(Boolean) };
     const identity =
       token?.method === 'eks-token'
         ? await verifyEksToken(att.identityToken!, token.issuer, request, s.tokens)
         : token?.method === 'aws-token'
           ? await verifyAwsToken(att.identityToken!, token.issuer, request, s.tokens)
-          : await checkCredentials(att, accounts);
+          : await checkCredentials(att, accounts, c.domain);
     return att.document ? { attestedIdentity: identity } : { attestedIdentity: identity, certExpiryTime: s.stsOnlyCertMins };
   };
 
-  function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean): void {
-    const bad = (why: string) => new ProviderError(`Unable to validate AWS document: ${why}`);
+  function checkDocument(att: AwsAttestation, accounts: string[], instanceId: string, register: boolean, domain: string): void {
+    const bad = (why: string | Explained) => new ProviderError(refusal('aws_document_invalid')`Unable to validate AWS document: ${why}`);
     const doc = parseDocument(att.document!);
     if (!doc) throw bad('Unable to parse identity document');
     if (!att.signature) throw bad('AWS instance document signature is empty');
     if (s.documentCertsPem.length === 0) throw bad('AWS Public key is not available (configure the certificates that sign identity documents)');
     if (!verifyDocumentSignature(att.document!, att.signature, s.documentCertsPem)) throw bad('the document signature does not verify with the configured AWS certificates');
-    if (!providerName.endsWith(`.${doc.region}`)) throw bad(`provider ${providerName} does not end with expected suffix ${doc.region}`);
+    // From here on the document's fields are AWS's (its signature verified); the request's are claims.
+    if (!providerName.endsWith(`.${doc.region}`)) {
+      throw bad(refusal('aws_document_invalid')`provider ${fact('provider', providerName)} does not end with expected suffix ${fact('documentRegion', doc.region)}`);
+    }
     if (!accounts.includes(doc.accountId)) {
-      throw bad(`mismatch between account values - instance document: ${doc.accountId}, domain accounts: ${accounts.join(',')}`);
+      throw bad(
+        refusal('aws_document_invalid')`mismatch between account values - instance document: ${fact('documentAccount', doc.accountId)}, domain accounts: ${fact('domainAccounts', accounts.join(','))}; if the instance's account belongs to this domain, register it: zms-cli -d ${domain} set-aws-account ${[...accounts, doc.accountId].join(',')}`,
+      );
     }
     const expectedId = s.flavor === 'ecs' ? att.taskid || instanceId : instanceId;
     if (doc.instanceId.toLowerCase() !== expectedId.toLowerCase()) {
-      throw bad(`mismatch between instance-id values: request: ${expectedId} vs. instance document: ${doc.instanceId}`);
+      throw bad(
+        refusal('aws_document_invalid')`mismatch between instance-id values: request: ${claim('instanceId', expectedId)} vs. instance document: ${fact('documentInstanceId', doc.instanceId)}`,
+      );
     }
     if (register && s.flavor === 'ec2' && s.bootWindowSeconds > 0) {
       const booted = Date.parse(doc.pendingTime ?? '');
       if (!(booted > s.now().getTime() - s.bootWindowSeconds * 1000)) {
-        throw bad(`Instance boot time is not recent enough: ${doc.pendingTime} (register within ${s.bootWindowSeconds / 60} minutes of boot)`);
+        throw bad(
+          refusal('aws_document_invalid')`Instance boot time is not recent enough: ${fact('documentPendingTime', doc.pendingTime ?? '')} (register within ${s.bootWindowSeconds / 60} minutes of boot)`,
+        );
       }
     }
   }
 
-  async function checkCredentials(att: AwsAttestation, accounts: string[]): Promise<string> {
+  async function checkCredentials(att: AwsAttestation, accounts: string[], domain: string): Promise<string> {
     if (!att.access || !att.secret || !att.token) {
       throw new ProviderError('Unable to verify instance identity credentials: access, secret and token of the assumed role are required');
     }
     s.count('sts:GetCallerIdentity', 'sts-attestation');
     const arn = await s.callerIdentity(att);
     if (!accounts.some((acct) => arn.startsWith(`arn:aws:sts::${acct}:assumed-role/${att.role}/`))) {
+      // The right role in an account the domain does not list: registering that account is the fix.
+      const other = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+      const fix = other && other[2] === att.role && !accounts.includes(other[1])
+        ? `; if the workload's account ${other[1]} belongs to this domain, register it: zms-cli -d ${domain} set-aws-account ${[...accounts, other[1]].join(',')}`
+        : '';
       throw new ProviderError(
-        `Unable to verify instance identity credentials: STS reports ${arn}, expected arn:aws:sts::<account>:assumed-role/${att.role}/... ` +
-          `for a registered account of the domain (${accounts.join(', ')})`,
+        refusal('sts_identity_mismatch')`Unable to verify instance identity credentials: STS reports ${fact('stsArn', arn)}, expected arn:aws:sts::<account>:assumed-role/${claim('role', att.role)}/... for a registered account of the domain (${fact('domainAccounts', accounts.join(', '))})${fix}`,
       );
     }
     return arn;

@@ -8,6 +8,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { fact, refusal } from '@tessera/core/explained';
 import { ProviderError } from '../instance-provider.ts';
 
 export interface StsSettings {
@@ -100,16 +101,18 @@ export function stsCallerIdentity(s: StsSettings): CallerIdentityCheck {
       }
       if (r.status === 200) {
         const arn = xmlText(r.text, 'Arn');
-        if (!arn) throw new ProviderError('STS GetCallerIdentity returned no ARN');
+        if (!arn) throw new ProviderError(refusal('sts_no_arn')`STS GetCallerIdentity returned no ARN`);
         return arn;
       }
       const code = xmlText(r.text, 'Code') ?? `HTTP ${r.status}`;
       const message = xmlText(r.text, 'Message') ?? '';
       if (r.status >= 400 && r.status < 500) {
-        throw new ProviderError(`AWS STS rejected the presented credentials (${code}: ${message}); send fresh credentials of the assumed role`);
+        throw new ProviderError(
+          refusal('sts_rejected')`AWS STS rejected the presented credentials (${fact('stsCode', code)}: ${fact('stsMessage', message)}); send fresh credentials of the assumed role`,
+        );
       }
       last = `${code}: ${message}`;
     }
-    throw new ProviderError(`AWS STS did not answer in time or failed (${last}); try again later`, 504);
+    throw new ProviderError(refusal('sts_unavailable')`AWS STS did not answer in time or failed (${fact('stsError', last)}); try again later`, 504);
   };
 }
