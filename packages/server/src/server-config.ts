@@ -68,6 +68,8 @@ export interface ServeFlags {
   crlUrl?: string;
   tokenIssuer?: string;
   tokenKeysDir?: string;
+  authorizedServices?: string;
+  corsOrigins?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -112,6 +114,33 @@ const optional = <K extends string, V>(key: K, value: V | undefined) => (value ?
 
 const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
+/** Full service names (`athenz.ui-server`), lower-cased as ZMS keeps them. */
+function serviceNames(value: string | undefined): string[] {
+  return (list(value) ?? []).map((name) => {
+    const service = name.toLowerCase();
+    if (!/^([a-z0-9_][a-z0-9_-]*\.)+[a-z0-9_][a-z0-9_-]*$/.test(service)) {
+      throw new Error(`--authorized-services takes full service names (<domain>.<service>, e.g. athenz.ui-server), got "${name}"`);
+    }
+    return service;
+  });
+}
+
+/** Web origins as browsers send them: scheme://host[:port], nothing else. */
+function origins(value: string | undefined): string[] {
+  return (list(value) ?? []).map((origin) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== origin) {
+      throw new Error(`--cors-origins takes origins such as https://ui.example.com:3000 (scheme, host and port; no path or trailing slash), got "${origin}"`);
+    }
+    return origin;
+  });
+}
+
 function port(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
@@ -152,6 +181,8 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ...defaultZmsConfig,
       awsRegions,
       awsDnsSuffix: dnsSuffix,
+      authorizedServices: serviceNames(flags.authorizedServices ?? env.TESSERA_AUTHORIZED_SERVICES),
+      corsOrigins: origins(flags.corsOrigins ?? env.TESSERA_CORS_ORIGINS),
     },
     ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}), ...optional('serverNames', list(flags.serverNames ?? env.TESSERA_SERVER_NAMES)) },
     zts: {

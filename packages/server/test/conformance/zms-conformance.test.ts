@@ -112,7 +112,11 @@ async function call(method: string, path: string, body?: unknown, expect?: numbe
 }
 
 before(async () => {
-  t = await startTestServer('sqlite');
+  t = await startTestServer('sqlite', { authorizedServices: 'athenz.ui-server', corsOrigins: 'https://ui.example.test' });
+  // Athenz's optionsUserToken (the browser's preflight; no RDL client sends it): Jersey's 204 for its null answer.
+  const preflight = await httpsJson({ method: 'OPTIONS', url: `${t.url}/user/_self_/token?services=athenz.ui-server`, ca: t.ca, headers: { origin: 'https://ui.example.test' } });
+  assert.equal(preflight.status, 204, preflight.text);
+  seen.add('OPTIONS /user/{}/token');
   const login = await httpsJson<{ token: string; header: string }>({ url: `${t.url}/user/_self_/token?header=true`, ca: t.ca, headers: { authorization: `Basic ${Buffer.from(`admin:${'admin-password-for-tests'}`).toString('base64')}` } });
   assert.equal(login.status, 200, login.text);
   assert.equal(login.body.header, 'Athenz-Principal-Auth');

@@ -1,7 +1,8 @@
 /**
  * Who is calling: an mTLS client certificate issued by Tessera's CA (principal
  * = CN), or a user token in `Authorization: Bearer` / `Athenz-Principal-Auth`
- * or the UI's session cookie. Checked once per request, in an onRequest hook,
+ * (possibly signed on top by an authorized service, such as Athenz's UI
+ * server: the caller is then the user) or the UI's session cookie. Checked once per request, in an onRequest hook,
  * because a token's revocation is looked up in the store.
  */
 import type { TLSSocket } from 'node:tls';
@@ -12,6 +13,7 @@ import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { UserTokenSigner, VerifiedToken } from './user-tokens.ts';
 import { sessionToken } from './browser-session.ts';
 import { isRevoked } from './token-revocation.ts';
+import { authorizedServiceOf, type ServiceKeyLookup } from './authorized-service.ts';
 
 export interface Authenticator {
   /** The onRequest hook: finds and checks the caller's credentials. */
@@ -20,6 +22,14 @@ export interface Authenticator {
   principal(req: FastifyRequest): string | undefined;
   /** A still valid (unrevoked) token of this request, if it carries one. */
   token(req: FastifyRequest): VerifiedToken | undefined;
+  /** The authorized service the request's user token came through, if any. */
+  authorizedService(req: FastifyRequest): string | undefined;
+}
+
+/** Which services may carry users' tokens (Athenz's authorized_services), and their registered keys. */
+export interface AuthorizedServices {
+  allowed: readonly string[];
+  keyOf: ServiceKeyLookup;
 }
 
 export function bearerToken(req: FastifyRequest): string | undefined {
@@ -32,10 +42,11 @@ export function bearerToken(req: FastifyRequest): string | undefined {
 interface Outcome {
   principal?: string;
   token?: VerifiedToken;
+  authorizedService?: string;
   error?: unknown;
 }
 
-export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now: () => Date): Authenticator {
+export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now: () => Date, services: AuthorizedServices): Authenticator {
   const outcomes = new WeakMap<FastifyRequest, Outcome>();
 
   async function check(req: FastifyRequest): Promise<Outcome> {
@@ -49,9 +60,12 @@ export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now
       const principal = tlsPrincipal(req.raw.socket as TLSSocket);
       return principal ? { principal } : {};
     }
-    const token = tokens.verify(raw, now());
-    if (!token || (await isRevoked(db, token))) return {};
-    return { principal: token.principal, token };
+    const checked = tokens.verify(raw, now());
+    if (!checked) return {};
+    const service = authorizedServiceOf(checked, services.allowed, services.keyOf);
+    if (service === undefined || (await isRevoked(db, checked))) return {};
+    const { serviceSignature: _appended, ...token } = checked;
+    return { principal: token.principal, token, ...(service ? { authorizedService: service } : {}) };
   }
 
   return {
@@ -64,5 +78,6 @@ export function authenticator(tokens: UserTokenSigner, db: Kysely<Database>, now
       return o?.principal;
     },
     token: (req) => outcomes.get(req)?.token,
+    authorizedService: (req) => outcomes.get(req)?.authorizedService,
   };
 }

@@ -9,6 +9,7 @@ import { bearerToken } from '../auth/authenticate.ts';
 import { signIn } from '../auth/sign-in.ts';
 import { revokeToken } from '../auth/token-revocation.ts';
 import { callerOf, queryOf, type Params } from './request.ts';
+import { loginCorsHeaders, loginPreflight, requestedServices } from './login-cors.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
 
@@ -17,7 +18,13 @@ const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
 export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/user/:name/token', { schema: { operationId: 'getUserToken', tags: ['users'], params: S.params({ name: S.anyString(S.LIMITS.member) }), querystring: S.query({ services: S.anyString(), header: S.boolString }), response: { 200: S.UserToken, ...S.errors } } }, async (req) => {
+  const tokenQuery = S.query({ services: S.anyString(), header: S.boolString });
+  const tokenParams = S.params({ name: S.anyString(S.LIMITS.member) });
+  // The browser's preflight for Athenz UI's login; CORS on this path only.
+  app.options('/user/:name/token', { schema: { operationId: 'optionsUserToken', tags: ['users'], params: tokenParams, querystring: tokenQuery, response: { ...S.noContent, ...S.errors } } }, loginPreflight(ctx.config.corsOrigins, ctx.config.authorizedServices));
+  app.get('/user/:name/token', { onSend: loginCorsHeaders(ctx.config.corsOrigins), schema: { operationId: 'getUserToken', tags: ['users'], params: tokenParams, querystring: tokenQuery, response: { 200: S.UserToken, ...S.errors } } }, async (req) => {
+    // `services` (Athenz's authorized services) become the token's b=: checked before the password is.
+    const services = requestedServices(queryOf(req).services, ctx.config.authorizedServices, 'getUserToken', 401);
     const header = req.headers.authorization ?? '';
     const failed = () => unauthorized('Invalid user name or password');
     if (!header.startsWith('Basic ')) throw unauthorized('Send the user name and password with HTTP Basic authentication');
@@ -27,7 +34,7 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip });
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
-    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore);
+    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore, services);
     // header=true: also say which header carries the token (Athenz's principal authority header).
     return queryOf(req).header === 'true' ? { token, header: PRINCIPAL_AUTH_HEADER } : { token };
   });
