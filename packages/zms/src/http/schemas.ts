@@ -62,7 +62,7 @@ const timestampIn = { type: ['string', 'null'], maxLength: 64, description: 'ISO
 const list = (items: object, maxItems = 10000) => ({ type: ['array', 'null'], items, maxItems }) as const;
 
 // Request and response objects keep unknown fields (Athenz's types have many more than Tessera stores).
-const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: true });
+export const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: true });
 
 // ---- Domain.tdl
 const domainMetaFields = {
@@ -218,6 +218,8 @@ export const DomainRoleMembers = obj({ domainName: { type: 'string' }, members: 
 const AuthHistory = obj({ uriDomain: { type: 'string' }, principalDomain: { type: 'string' }, principalName: { type: 'string' }, timestamp, endpoint: { type: 'string' }, ttl: { type: 'integer' } }, ['ttl']);
 export const AuthHistoryDependencies = obj({ incomingDependencies: arrayOf(AuthHistory), outgoingDependencies: arrayOf(AuthHistory) }, ['incomingDependencies', 'outgoingDependencies']);
 export const UserList = obj({ names }, ['names']);
+export const DomainMetaStoreValidValuesList = obj({ validValues: { type: 'array', items: { type: 'string' } } }, ['validValues']);
+export const UserAuthorityAttributeMap = obj({ attributes: { type: 'object', additionalProperties: obj({ values: { type: 'array', items: { type: 'string' } } }, ['values']) } }, ['attributes']);
 export const ServicePrincipal = obj({ domain: { type: 'string' }, service: { type: 'string' }, token: { type: 'string' } }, ['domain', 'service', 'token']);
 export const DomainDataCheck = obj({
   danglingRoles: names,

@@ -81,6 +81,12 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
   });
 
+  // Athenz: the boolean and date attributes its user authority can filter on. Tessera's users have none.
+  app.get('/authority/user/attribute', { schema: { operationId: 'getUserAuthorityAttributeMap', tags: ['users'], response: { 200: S.UserAuthorityAttributeMap, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    return { attributes: { bool: { values: [] }, date: { values: [] } } };
+  });
+
   app.get('/user', { schema: { operationId: 'getUserList', tags: ['users'], querystring: S.query({ domain: S.domainName }), response: { 200: S.UserList, ...S.errors } } }, async (req) => {
     callerOf(auth, req);
     const domain = queryOf(req).domain?.toLowerCase() ?? ctx.config.userDomain;

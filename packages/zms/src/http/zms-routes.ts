@@ -19,6 +19,7 @@ import { signedDataRoutes } from './signed-data.ts';
 import { historyRoutes } from './history.ts';
 import { instancesRoutes } from './instances.ts';
 import { statusRoutes } from './status.ts';
+import { pendingAndReviewRoutes } from './pending-and-reviews.ts';
 
 export type { ZmsRouteDeps } from './deps.ts';
 
@@ -35,6 +36,7 @@ const PLUGINS = [
   historyRoutes,
   instancesRoutes,
   statusRoutes,
+  pendingAndReviewRoutes,
 ];
 
 export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
