@@ -13,7 +13,7 @@ import type { ZmsContext } from '@tessera/zms/context';
 import { bootstrapSystem, type BootstrapResult } from '@tessera/zms/bootstrap';
 import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
-import { serviceKeysFromSnapshots } from '@tessera/zms/auth/authorized-service';
+import { serviceKeys } from '@tessera/core/principal-token';
 import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/errors';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
@@ -96,7 +96,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     await publishZmsPublicKey(ctx, signingKey.keyId, signing.publicKey);
     const zms = httpsApp('zms');
     signInAudit(zms, metrics);
-    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now, { allowed: config.zms.authorizedServices, keyOf: serviceKeysFromSnapshots(snapshots) })), tokens, signingKey }), { prefix: '/zms/v1' });
+    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now, { allowed: config.zms.authorizedServices, keyOf: serviceKeys((d) => snapshots.get(d)) })), tokens, signingKey }), { prefix: '/zms/v1' });
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
     const listening: { zts?: number } = {};

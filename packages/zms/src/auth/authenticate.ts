@@ -12,8 +12,8 @@ import type { Database } from '@tessera/store/schema';
 import { tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { UserTokenSigner, VerifiedToken } from './user-tokens.ts';
 import { sessionToken } from './browser-session.ts';
-import { isRevoked } from './token-revocation.ts';
-import { authorizedServiceOf, type ServiceKeyLookup } from './authorized-service.ts';
+import { isRevoked } from '@tessera/store/revoked-tokens';
+import { authorizedServiceOf, type ServiceKeyLookup } from '@tessera/core/principal-token';
 
 export interface Authenticator {
   /** The onRequest hook: finds and checks the caller's credentials. */

@@ -7,7 +7,7 @@ import { setPassword, validUserName } from '../users.ts';
 import { clearSessionCookies, readCookies, SESSION_COOKIE, setSessionCookies } from '../auth/browser-session.ts';
 import { bearerToken } from '../auth/authenticate.ts';
 import { signIn } from '../auth/sign-in.ts';
-import { revokeToken } from '../auth/token-revocation.ts';
+import { revokeToken } from '@tessera/store/revoked-tokens';
 import { callerOf, queryOf, type Params } from './request.ts';
 import { loginCorsHeaders, loginPreflight, requestedServices } from './login-cors.ts';
 import type { ZmsRouteDeps } from './deps.ts';
