@@ -70,6 +70,7 @@ export interface ServeFlags {
   tokenKeysDir?: string;
   authorizedServices?: string;
   corsOrigins?: string;
+  ztsPrincipalTokens?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -113,6 +114,13 @@ function httpsUrl(value: string | undefined, name: string): string | undefined {
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value ? { [key]: value } : {}) as Partial<Record<K, V>>;
 
 const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
+
+function onOff(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`${name} takes true or false, got "${value}"`);
+}
 
 /** Full service names (`athenz.ui-server`), lower-cased as ZMS keeps them. */
 function serviceNames(value: string | undefined): string[] {
@@ -166,6 +174,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
   if (!!caCert !== !!caKey) throw new Error('--ca-cert and --ca-key go together');
   const awsRegions = regions ? regions.split(',').map((r) => r.trim()).filter(Boolean) : defaultZmsConfig.awsRegions;
   const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
+  const authorizedServices = serviceNames(flags.authorizedServices ?? env.TESSERA_AUTHORIZED_SERVICES);
   return {
     dataDir,
     db: flags.db ?? env.TESSERA_DB ?? join(dataDir, 'tessera.db'),
@@ -181,7 +190,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ...defaultZmsConfig,
       awsRegions,
       awsDnsSuffix: dnsSuffix,
-      authorizedServices: serviceNames(flags.authorizedServices ?? env.TESSERA_AUTHORIZED_SERVICES),
+      authorizedServices,
       corsOrigins: origins(flags.corsOrigins ?? env.TESSERA_CORS_ORIGINS),
     },
     ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}), ...optional('serverNames', list(flags.serverNames ?? env.TESSERA_SERVER_NAMES)) },
@@ -196,6 +205,8 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
       crlUrl: httpsUrl(flags.crlUrl ?? env.TESSERA_CRL_URL, '--crl-url'),
       tokenIssuer: httpsUrl(flags.tokenIssuer ?? env.TESSERA_TOKEN_ISSUER, '--token-issuer'),
+      principalTokens: onOff(flags.ztsPrincipalTokens ?? env.TESSERA_ZTS_PRINCIPAL_TOKENS, '--zts-principal-tokens', defaultZtsConfig.principalTokens),
+      authorizedServices,
     },
     tokenKeysDir: resolve(flags.tokenKeysDir ?? env.TESSERA_TOKEN_KEYS_DIR ?? join(dataDir, 'token-keys')),
     uiProviders: readUiProviders(flags.uiProviders ?? env.TESSERA_UI_PROVIDERS, awsRegions[0] ?? 'us-west-2'),

@@ -37,6 +37,10 @@ export interface ZtsConfig {
   idTokenMaxSeconds: number;
   /** Public URL of GET /zts/v1/crl, written into certificates as their CRL distribution point. */
   crlUrl?: string;
+  /** Accept ZMS-signed user tokens (Athenz-Principal-Auth) besides client certificates, as Athenz's default ZTS. */
+  principalTokens: boolean;
+  /** Services that may carry users' tokens (ZMS's --authorized-services). */
+  authorizedServices: string[];
 }
 
 export const defaultZtsConfig: ZtsConfig = {
@@ -53,4 +57,6 @@ export const defaultZtsConfig: ZtsConfig = {
   tokenMaxSeconds: 30 * 86_400,
   idTokenMaxSeconds: 12 * 3600,
   certAllowedO: [],
+  principalTokens: true,
+  authorizedServices: [],
 };
