@@ -317,6 +317,9 @@ describe("the UI server's calls for the user (signed-on-top token)", () => {
     assert.deepEqual((services.body.list as { name: string }[]).map((s) => s.name), ['sports.api']);
     const policies = await asUi('GET', '/domain/sports/policies?assertions=true&includeNonActive=true', ui);
     assert.equal(policies.status, 200);
+    // The Policies page shows only versions marked active (and reads the active one's modified date).
+    const admin = (policies.body.list as { name: string; version?: string; active?: boolean }[]).find((p) => p.name === 'sports:policy.admin');
+    assert.deepEqual([admin?.version, admin?.active], ['0', true]);
     const history = await asUi('GET', '/domain/sports/history', ui);
     assert.equal(history.status, 200);
     // The write is jane's (the UI only carries her token): bob's would be refused.
