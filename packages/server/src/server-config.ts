@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
 import { defaultZtsConfig, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
+import { isServiceName, splitServiceName } from '@tessera/core/names';
 import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
 import { parseLogFormat, type LogFormat } from './logging.ts';
@@ -126,7 +127,7 @@ function onOff(value: string | undefined, name: string, fallback: boolean): bool
 function serviceNames(value: string | undefined): string[] {
   return (list(value) ?? []).map((name) => {
     const service = name.toLowerCase();
-    if (!/^([a-z0-9_][a-z0-9_-]*\.)+[a-z0-9_][a-z0-9_-]*$/.test(service)) {
+    if (!isServiceName(service) || !splitServiceName(service)) {
       throw new Error(`--authorized-services takes full service names (<domain>.<service>, e.g. athenz.ui-server), got "${name}"`);
     }
     return service;

@@ -6,20 +6,19 @@
  * later path agree; numbers stay within what both SQLite and PostgreSQL hold.
  */
 
-// ---- Names.tdl
-const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
-const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
-const RESOURCE = `${COMPOUND}(?::${COMPOUND})?:?`;
-const MEMBER = `\\*|${COMPOUND}\\.\\*|${COMPOUND}\\*?|${COMPOUND}:group\\.${COMPOUND}|${COMPOUND}:ext\\..+`;
+// ---- Names.tdl: the patterns and length limits live in core/names.ts
+import { NAME_LIMITS, NAME_PATTERNS } from '@tessera/core/names';
 
-/** Longest names (Athenz: domain_name_max_len 128; its schema stores entity names in VARCHAR(512)). */
+const { simple: SIMPLE, compound: COMPOUND, resource: RESOURCE, member: MEMBER } = NAME_PATTERNS;
+
+/** Name limits (core/names.ts), plus free text and numbers. */
 export const LIMITS = {
-  domain: 128,
-  simple: 128,
-  entity: 512,
-  member: 512,
-  resource: 1024,
-  action: 512,
+  domain: NAME_LIMITS.domain,
+  simple: NAME_LIMITS.simple,
+  entity: NAME_LIMITS.entity,
+  member: NAME_LIMITS.member,
+  resource: NAME_LIMITS.resource,
+  action: NAME_LIMITS.action,
   text: 4096,
   /** Athenz's Int32 and our INTEGER columns. */
   int32: 2147483647,
