@@ -14,7 +14,9 @@ import { bootstrapSystem, type BootstrapResult } from '@tessera/zms/bootstrap';
 import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
 import { serviceKeys } from '@tessera/core/principal-token';
-import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/errors';
+import { httpFrameworkOptions, installErrorHandling } from '@tessera/core/http/api-errors';
+import { patternDescription } from '@tessera/zms/http/schemas';
+import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
@@ -77,7 +79,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         bodyLimit: 1024 * 1024,
         ...httpFrameworkOptions,
       });
-      installErrorHandling(app);
+      installErrorHandling(app, { describePattern: patternDescription, isOutage: isDatabaseUnavailable });
       // Both ports speak only HTTPS: browsers should never try plain HTTP for this host.
       app.addHook('onRequest', (_req, reply, done) => {
         reply.header('strict-transport-security', 'max-age=31536000');
