@@ -1,6 +1,5 @@
 /** Domain meta: putDomainMeta, putDomainSystemMeta, and the valid values of meta attributes. */
 import type { FastifyInstance } from 'fastify';
-import { authorize } from '../authorize.ts';
 import { asBody } from '../body.ts';
 import { putDomainMeta, putDomainSystemMeta } from '../domain-meta.ts';
 import { domainData } from '../domain-read.ts';
@@ -30,7 +29,6 @@ export async function metaRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Prom
     const a = actorOf(auth, req);
     const domain = names(req).domain();
     domainData(ctx, domain);
-    authorize(ctx, 'putDomainMeta', a.principal, 'update', `${domain}:`);
     await putDomainMeta(ctx, a, domain, asBody(req.body));
     return reply.code(204).send();
   });
