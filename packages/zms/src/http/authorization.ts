@@ -13,7 +13,8 @@ import { badRequest, forbidden } from '@tessera/core/errors';
 import { policyResourceName, roleResourceName, serviceResourceName } from '@tessera/core/names';
 import type { ZmsContext } from '../context.ts';
 import { SYSTEM_DOMAIN } from '../config.ts';
-import { authorize, isAllowed } from '../authorize.ts';
+import { authorize, isAllowed, isSystemAdmin } from '../authorize.ts';
+import { validUserName } from '../users.ts';
 import { domainData } from '../domain-read.ts';
 import { SYSTEM_ATTRIBUTE_NAMES } from '../domain-meta.ts';
 import type { Authenticator } from '../auth/authenticate.ts';
@@ -86,6 +87,12 @@ const subDomainOrParent: NamedRule = (ctx, principal, n) => {
   authorize(ctx, 'deleteSubDomain', principal, 'delete', `${parent}:domain`);
 };
 
+/** A password is set by its user, or by a system admin (who creates users). */
+const selfOrSystemAdmin: NamedRule = (ctx, principal, _n, req) => {
+  const user = validUserName(ctx.config.userDomain, param(req, 'name'));
+  if (user !== principal && !isSystemAdmin(ctx, principal)) throw forbidden("setUserPassword: only system administrators may set another user's password");
+};
+
 /** Where a template is applied: the whole domain's template set, or one template. */
 const onTemplate = (action: string): Needs => ({
   action,
@@ -124,6 +131,7 @@ export const WRITE_RULES: Record<string, Rule> = {
   putDomainTemplate: { domain: true, needs: onTemplate('update') },
   putDomainTemplateExt: { api: 'putDomainTemplate', domain: true, needs: onTemplate('update') },
   deleteDomainTemplate: { domain: true, needs: onTemplate('delete') },
+  putUserPassword: { rule: selfOrSystemAdmin },
   revokeInstance: { domain: true, needs: { action: 'delete', resource: (n, req) => `${n.domain()}:instance.${param(req, 'instanceId')}` } },
 };
 
