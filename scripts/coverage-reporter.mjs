@@ -11,7 +11,7 @@ const ROOT = process.cwd();
 export const GROUPS = [
   { name: 'packages/zts', test: (f) => f.startsWith('packages/zts/src/') },
   { name: 'packages/zms/src/auth', test: (f) => f.startsWith('packages/zms/src/auth/') },
-  { name: 'packages/core/src/x509 + names.ts', test: (f) => f.startsWith('packages/core/src/x509/') || f === 'packages/core/src/names.ts' },
+  { name: 'packages/core/src/x509 + names.ts + principal-token.ts', test: (f) => f.startsWith('packages/core/src/x509/') || f === 'packages/core/src/names.ts' || f === 'packages/core/src/principal-token.ts' },
 ];
 
 export default async function* coverageReporter(source) {

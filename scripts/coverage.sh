@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Branch coverage of the security-relevant code (packages/zts, packages/zms/src/auth,
-# packages/core/src/x509 and core names.ts), measured by Node's test runner on the
+# packages/core/src/x509, core names.ts and principal-token.ts), measured by Node's test runner on the
 # tests that exercise it; fails when a group is below COVERAGE_MIN_BRANCHES (default 95).
 # scripts/test.sh measures the same on the whole suite as it runs (CI); this is the quicker check.
 # Usage: bash scripts/coverage.sh [extra test files...]
@@ -16,7 +16,10 @@ tests=(
   packages/server/test/zms-refusals.test.ts
   packages/server/test/zms-session.test.ts
   packages/server/test/zms-workflow.test.ts
+  packages/server/test/zms-user-tokens.test.ts
+  packages/server/test/zts-principal-tokens.test.ts
   packages/core/test/x509-*.test.ts
+  packages/core/test/principal-token.test.ts
   "$@"
 )
 

@@ -58,7 +58,7 @@ for (const file of files) {
       types[name!] = { base: base! };
     }
   }
-  const resRe = /resource\s+([\w.]+)\s+(GET|PUT|POST|DELETE|PATCH)\s+"([^"]+)"\s*(\(([^)]*)\))?\s*\{/g;
+  const resRe = /resource\s+([\w.]+)\s+(GET|PUT|POST|DELETE|PATCH|OPTIONS)\s+"([^"]+)"\s*(\(([^)]*)\))?\s*\{/g;
   for (let m; (m = resRe.exec(text)); ) {
     const [body, next] = block(text, m.index + m[0].length - 1);
     resRe.lastIndex = next;

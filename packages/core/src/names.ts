@@ -6,20 +6,32 @@
 import { badRequest } from './errors.ts';
 import { claim, refusal } from './explained.ts';
 
+/**
+ * The Names.tdl patterns (unanchored), for the route schemas (ajv) and the
+ * checks below: defined here once.
+ */
 const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
 const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
+export const NAME_PATTERNS = {
+  simple: SIMPLE,
+  compound: COMPOUND,
+  resource: `${COMPOUND}(?::${COMPOUND})?:?`,
+  member: `\\*|${COMPOUND}\\.\\*|${COMPOUND}\\*?|${COMPOUND}:group\\.${COMPOUND}|${COMPOUND}:ext\\..+`,
+} as const;
 
-const simpleNameRe = new RegExp(`^${SIMPLE}$`);
-const compoundNameRe = new RegExp(`^${COMPOUND}$`);
-const resourceNameRe = new RegExp(`^${COMPOUND}(?::${COMPOUND})?:?$`);
-const memberNameRe = new RegExp(
-  `^(?:\\*|${COMPOUND}\\.\\*|${COMPOUND}\\*?|${COMPOUND}:group\\.${COMPOUND}|${COMPOUND}:ext\\..+)$`,
-);
+const anchored = (pattern: string) => new RegExp(`^(?:${pattern})$`);
+const simpleNameRe = anchored(NAME_PATTERNS.simple);
+const compoundNameRe = anchored(NAME_PATTERNS.compound);
+const resourceNameRe = anchored(NAME_PATTERNS.resource);
+const memberNameRe = anchored(NAME_PATTERNS.member);
 
 export const DOMAIN_NAME_MAX_LENGTH = 128;
 
-/** The longest name of each kind (Athenz: domain_name_max_len 128; entity names VARCHAR(512) in its schema). */
-const MAX_LENGTH: Record<NameKind, number> = {
+/**
+ * The longest name of each kind (Athenz: domain_name_max_len 128; entity names
+ * VARCHAR(512) in its schema), for the route schemas and validName alike.
+ */
+export const NAME_LIMITS = {
   domain: DOMAIN_NAME_MAX_LENGTH,
   simple: 128,
   entity: 512,
@@ -27,7 +39,8 @@ const MAX_LENGTH: Record<NameKind, number> = {
   member: 512,
   action: 512,
   resource: 1024,
-};
+} as const;
+const MAX_LENGTH: Record<NameKind, number> = NAME_LIMITS;
 
 export const isSimpleName = (s: string): boolean => simpleNameRe.test(s);
 export const isCompoundName = (s: string): boolean => compoundNameRe.test(s);

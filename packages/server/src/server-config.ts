@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { defaultZmsConfig, type ZmsConfig } from '@tessera/zms/config';
 import { defaultZtsConfig, parseAttestationMethods, type ZtsConfig } from '@tessera/zts/config';
 import { splitPemBundle } from '@tessera/core/x509/certificate';
+import { isServiceName, splitServiceName } from '@tessera/core/names';
 import { defaultProviders, parseProviders, type ProviderConfig } from '@tessera/ui/app/providers';
 import type { CaSettings } from './tls-material.ts';
 import { parseLogFormat, type LogFormat } from './logging.ts';
@@ -74,6 +75,9 @@ export interface ServeFlags {
   crlUrl?: string;
   tokenIssuer?: string;
   tokenKeysDir?: string;
+  authorizedServices?: string;
+  corsOrigins?: string;
+  ztsPrincipalTokens?: string;
 }
 
 function wholeNumber(value: string, name: string): number {
@@ -118,6 +122,40 @@ const optional = <K extends string, V>(key: K, value: V | undefined) => (value ?
 
 const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
 
+function onOff(value: string | undefined, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`${name} takes true or false, got "${value}"`);
+}
+
+/** Full service names (`athenz.ui-server`), lower-cased as ZMS keeps them. */
+function serviceNames(value: string | undefined): string[] {
+  return (list(value) ?? []).map((name) => {
+    const service = name.toLowerCase();
+    if (!isServiceName(service) || !splitServiceName(service)) {
+      throw new Error(`--authorized-services takes full service names (<domain>.<service>, e.g. athenz.ui-server), got "${name}"`);
+    }
+    return service;
+  });
+}
+
+/** Web origins as browsers send them: scheme://host[:port], nothing else. */
+function origins(value: string | undefined): string[] {
+  return (list(value) ?? []).map((origin) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== origin) {
+      throw new Error(`--cors-origins takes origins such as https://ui.example.com:3000 (scheme, host and port; no path or trailing slash), got "${origin}"`);
+    }
+    return origin;
+  });
+}
+
 function port(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number (0-65535), got "${value}"`);
@@ -143,6 +181,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
   if (!!caCert !== !!caKey) throw new Error('--ca-cert and --ca-key go together');
   const awsRegions = regions ? regions.split(',').map((r) => r.trim()).filter(Boolean) : defaultZmsConfig.awsRegions;
   const dnsSuffix = flags.awsDnsSuffix ?? env.TESSERA_AWS_DNS_SUFFIX ?? defaultZmsConfig.awsDnsSuffix;
+  const authorizedServices = serviceNames(flags.authorizedServices ?? env.TESSERA_AUTHORIZED_SERVICES);
   return {
     dataDir,
     db: flags.db ?? env.TESSERA_DB ?? join(dataDir, 'tessera.db'),
@@ -158,6 +197,8 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ...defaultZmsConfig,
       awsRegions,
       awsDnsSuffix: dnsSuffix,
+      authorizedServices,
+      corsOrigins: origins(flags.corsOrigins ?? env.TESSERA_CORS_ORIGINS),
     },
     ca: { alg: caAlg, ...(caCert && caKey ? { certFile: caCert, keyFile: caKey } : {}), ...optional('serverNames', list(flags.serverNames ?? env.TESSERA_SERVER_NAMES)) },
     zts: {
@@ -177,6 +218,8 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
       ec2BootWindowSeconds: wholeNumber(flags.ec2BootWindow ?? env.TESSERA_EC2_BOOT_WINDOW ?? String(defaultZtsConfig.ec2BootWindowSeconds), 'EC2 boot window'),
       crlUrl: httpsUrl(flags.crlUrl ?? env.TESSERA_CRL_URL, '--crl-url'),
       tokenIssuer: httpsUrl(flags.tokenIssuer ?? env.TESSERA_TOKEN_ISSUER, '--token-issuer'),
+      principalTokens: onOff(flags.ztsPrincipalTokens ?? env.TESSERA_ZTS_PRINCIPAL_TOKENS, '--zts-principal-tokens', defaultZtsConfig.principalTokens),
+      authorizedServices,
     },
     tokenKeysDir: resolve(flags.tokenKeysDir ?? env.TESSERA_TOKEN_KEYS_DIR ?? join(dataDir, 'token-keys')),
     uiProviders: readUiProviders(flags.uiProviders ?? env.TESSERA_UI_PROVIDERS, awsRegions[0] ?? 'us-west-2'),

@@ -13,7 +13,10 @@ import type { ZmsContext } from '@tessera/zms/context';
 import { bootstrapSystem, type BootstrapResult } from '@tessera/zms/bootstrap';
 import { userTokenSigner } from '@tessera/zms/auth/user-tokens';
 import { authenticator } from '@tessera/zms/auth/authenticate';
-import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/errors';
+import { serviceKeys } from '@tessera/core/principal-token';
+import { httpFrameworkOptions, installErrorHandling } from '@tessera/core/http/api-errors';
+import { patternDescription } from '@tessera/zms/http/schemas';
+import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
@@ -78,7 +81,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         bodyLimit: 1024 * 1024,
         ...httpFrameworkOptions,
       });
-      installErrorHandling(app);
+      installErrorHandling(app, { describePattern: patternDescription, isOutage: isDatabaseUnavailable });
       // Both ports speak only HTTPS: browsers should never try plain HTTP for this host.
       app.addHook('onRequest', (_req, reply, done) => {
         reply.header('strict-transport-security', 'max-age=31536000');
@@ -97,7 +100,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     await publishZmsPublicKey(ctx, signingKey.keyId, signing.publicKey);
     const zms = httpsApp('zms');
     signInAudit(zms, metrics);
-    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now)), tokens, signingKey }), { prefix: '/zms/v1' });
+    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now, { allowed: config.zms.authorizedServices, keyOf: serviceKeys((d) => snapshots.get(d)) })), tokens, signingKey }), { prefix: '/zms/v1' });
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
     const listening: { zts?: number } = {};

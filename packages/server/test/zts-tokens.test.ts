@@ -289,7 +289,7 @@ describe('role tokens and service reads', () => {
     assert.match(refused.body.message, /principal sports\.api is not included in the requested role\(s\) writers in domain sports/);
     const anonymous = await ztsCall(t.server.ztsUrl, t.ca, 'GET', '/domain/sports/token?role=readers', undefined);
     assert.equal(anonymous.status, 401);
-    assert.match(anonymous.body.message, /connect with your service certificate/);
+    assert.match(anonymous.body.message, /connect with a client certificate issued by this ZTS, or send a ZMS user token/);
   });
 
   test('role tokens: every role without role=, the lifetime asked for, the domain cap; proxy, bad names and bad times refused', async () => {

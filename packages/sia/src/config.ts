@@ -6,6 +6,7 @@
  */
 import { isAbsolute, join } from 'node:path';
 import type { KeyAlgorithm } from '@tessera/core/x509/keys';
+import { isSimpleName } from '@tessera/core/names';
 import { parseAccessTokens, parseStoreTokenOption, TokenConfigError, type AccessTokenConfig, type StoreTokenOption } from './access-tokens.ts';
 
 /** A configuration that cannot work; retrying does not help (the daemon exits). */
@@ -358,7 +359,7 @@ function assemble(
   const services: ServiceConfig[] = serviceEntries.map(([name, v], i) => {
     const where = `${source}: services.${name}`;
     if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${where} must be a JSON object`);
-    if (!/^[a-zA-Z0-9_][a-zA-Z0-9_-]*$/.test(name)) throw new ConfigError(`${where}: "${name}" is not a valid service name`);
+    if (!isSimpleName(name)) throw new ConfigError(`${where}: "${name}" is not a valid service name`);
     return {
       name,
       keyFile: inDir(keyDir, str(v, 'key_filename', where), `${id.domain}.${name}.key.pem`),

@@ -95,7 +95,8 @@ export async function loadDomainData(db: Db, selection?: DomainSelection): Promi
 
   const policyByKey = new Map<string, Policy>();
   for (const p of policies) {
-    const policy: Policy = { name: `${share(p.domain)}:policy.${p.name}`, modified: share(p.modified), assertions: [] };
+    // Athenz's policies carry a version and whether it is the active one; Tessera keeps one version, "0", active.
+    const policy: Policy = { name: `${share(p.domain)}:policy.${p.name}`, modified: share(p.modified), assertions: [], version: '0', active: true };
     if (p.case_sensitive) policy.caseSensitive = true;
     if (p.description) policy.description = p.description;
     policyByKey.set(`${p.domain}\n${p.name}`, policy);

@@ -14,6 +14,14 @@ export interface ZmsConfig {
   userTokenTtlSeconds: number;
   /** Back-off after failed sign-ins. */
   signInThrottle: SignInThrottleConfig;
+  /**
+   * Services that may carry users' tokens (Athenz's authorized_services): a
+   * user token asks for them with `?services=`, and they use it with their
+   * own signature appended. E.g. the Athenz UI's `athenz.ui-server`.
+   */
+  authorizedServices: string[];
+  /** Web origins that may run the user token exchange from a browser (CORS on /user/{name}/token only). */
+  corsOrigins: string[];
 }
 
 export const defaultZmsConfig: ZmsConfig = {
@@ -24,6 +32,8 @@ export const defaultZmsConfig: ZmsConfig = {
   userDomain: 'user',
   userTokenTtlSeconds: 3600,
   signInThrottle: defaultSignInThrottle,
+  authorizedServices: [],
+  corsOrigins: [],
 };
 
 export const SYSTEM_DOMAIN = 'sys.auth';

@@ -1,4 +1,4 @@
-/** `GET /domain`: names, filtered by prefix, depth, AWS account, or member. */
+/** `GET /domain`: names, filtered by prefix, depth, AWS account, or member (of any role, or of the role `role`). */
 import { badRequest } from '@tessera/core/errors';
 import type { ZmsContext } from './context.ts';
 import { accountSet } from './aws-account.ts';
@@ -8,6 +8,8 @@ export interface DomainListQuery {
   depth?: string;
   account?: string;
   member?: string;
+  /** With `member`: only this role counts (the Athenz UI lists the user's admin domains with role=admin). */
+  role?: string;
   limit?: string;
   skip?: string;
 }
@@ -19,7 +21,8 @@ export function listDomains(ctx: ZmsContext, q: DomainListQuery): { names: strin
     names = names.filter((n) => accountSet(ctx.snapshots.get(n)?.account).has(q.account!));
   } else if (q.member) {
     const member = q.member.toLowerCase();
-    names = names.filter((n) => ctx.snapshots.get(n)?.roles.some((r) => r.roleMembers?.some((m) => m.memberName === member)));
+    const role = q.role ? (n: string) => `${n}:role.${q.role!.toLowerCase()}` : undefined;
+    names = names.filter((n) => ctx.snapshots.get(n)?.roles.some((r) => (!role || r.name === role(n)) && r.roleMembers?.some((m) => m.memberName === member)));
   }
   if (q.prefix) names = names.filter((n) => n.startsWith(q.prefix!.toLowerCase()));
   if (q.depth !== undefined) {

@@ -1,5 +1,5 @@
 /** Roles and their members. PUT role replaces the member list; member PUT/DELETE change one. */
-import { badRequest, forbidden, notFound } from '@tessera/core/errors';
+import { badRequest, notFound } from '@tessera/core/errors';
 import { roleResourceName, validName } from '@tessera/core/names';
 import type { Role, RoleAuditLog, RoleMember } from '@tessera/core/model';
 import { insertRows } from '@tessera/store/insert-rows';
@@ -7,7 +7,6 @@ import type { Actor, ZmsContext } from './context.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optString, optTimestamp, type Body } from './body.ts';
 import { domainExists } from './domain-create.ts';
-import { isAllowed } from './authorize.ts';
 
 function readMembers(body: Body): RoleMember[] {
   const list = optArray(body, 'roleMembers') ?? [];
@@ -116,10 +115,8 @@ export async function putMembership(
     throw badRequest(`${api}: roleName in the body (${bodyRole}) does not match the path (${role})`);
   }
   const expiration = optTimestamp(body, 'expiration') ?? null;
+  // Who may: http/authorization.ts (roleMembers).
   const resource = roleResourceName(domain, role);
-  if (!isAllowed(ctx, actor.principal, 'update', resource) && !isAllowed(ctx, actor.principal, 'update_members', resource)) {
-    throw forbidden(`${api}: principal ${actor.principal} is not authorized to add members (needs update on ${resource})`);
-  }
   await writeDomain(ctx, actor, { domain, api, kind: 'role' }, async (trx, modified) => {
     const { trust } = await requireRole(trx, domain, role, api);
     if (trust) throw badRequest(`${api}: ${resource} is delegated to ${trust}; members are managed there`);
@@ -135,11 +132,8 @@ export async function putMembership(
 
 export async function deleteMembership(ctx: ZmsContext, actor: Actor, domain: string, role: string, member: string): Promise<void> {
   const api = 'deleteMembership';
+  // Who may (the role's managers, or the member itself): http/authorization.ts (roleMembers).
   const resource = roleResourceName(domain, role);
-  const self = actor.principal === member;
-  if (!self && !isAllowed(ctx, actor.principal, 'update', resource) && !isAllowed(ctx, actor.principal, 'update_members', resource)) {
-    throw forbidden(`${api}: principal ${actor.principal} is not authorized to delete members (needs update on ${resource})`);
-  }
   await writeDomain(ctx, actor, { domain, api, kind: 'role' }, async (trx, modified) => {
     await requireRole(trx, domain, role, api);
     const remaining = await memberNames(trx, domain, role);

@@ -1,14 +1,12 @@
 /** Service identities `<domain>.<service>` with their public keys and provider endpoint. */
 import { createPublicKey } from 'node:crypto';
-import { badRequest, forbidden, notFound } from '@tessera/core/errors';
+import { badRequest, notFound } from '@tessera/core/errors';
 import { serviceFullName, serviceNameProblem, validName } from '@tessera/core/names';
 import type { PublicKeyEntry, ServiceIdentity } from '@tessera/core/model';
 import { ybase64Decode } from '@tessera/core/ybase64';
 import type { Actor, ZmsContext } from './context.ts';
-import { SYSTEM_DOMAIN } from './config.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optString } from './body.ts';
-import { isAllowed } from './authorize.ts';
 
 /** Rules Athenz applies to new service names, on top of the SimpleName pattern (core/names.ts). */
 export function validNewServiceName(ctx: ZmsContext, name: string): void {
@@ -113,11 +111,8 @@ export async function putServiceSystemMeta(
   raw: unknown,
 ): Promise<void> {
   const api = 'putServiceIdentitySystemMeta';
+  // The attribute name and who may set it: http/authorization.ts (serviceSystemMeta).
   if (attribute !== 'providerendpoint') throw badRequest(`${api}: unknown service system meta attribute: ${attribute} (known: providerendpoint)`);
-  const resource = `${SYSTEM_DOMAIN}:meta.service.${attribute}.${domain}`;
-  if (!isAllowed(ctx, actor.principal, 'update', resource)) {
-    throw forbidden(`${api}: unauthorized to update service system meta attribute: ${attribute} (needs update on ${resource})`);
-  }
   const endpoint = optString(asBody(raw), 'providerEndpoint') ?? null;
   if (endpoint !== null && !/^(https?|class):\/\/\S+$/.test(endpoint)) {
     throw badRequest(`${api}: providerEndpoint must be an http(s):// URL or a class:// provider name`);

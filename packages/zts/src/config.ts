@@ -53,6 +53,10 @@ export interface ZtsConfig {
   awsOrgAllowList: string[];
   /** Clock skew allowed on token exp/nbf/iat. */
   tokenClockSkewSeconds: number;
+  /** Accept ZMS-signed user tokens (Athenz-Principal-Auth) besides client certificates, as Athenz's default ZTS. */
+  principalTokens: boolean;
+  /** Services that may carry users' tokens (ZMS's --authorized-services). */
+  authorizedServices: string[];
 }
 
 export const defaultZtsConfig: ZtsConfig = {
@@ -73,6 +77,8 @@ export const defaultZtsConfig: ZtsConfig = {
   oidcReaderRole: 'oidc-issuers-reader',
   awsOrgAllowList: [],
   tokenClockSkewSeconds: 60,
+  principalTokens: true,
+  authorizedServices: [],
 };
 
 /** `aws=eks-token,aws-token,sts;aws-ecs=aws-token,sts` (providers left out keep every method). */

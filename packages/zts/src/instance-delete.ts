@@ -4,6 +4,7 @@ import { forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import type { Caller, ZtsContext } from './context.ts';
 import { revokeCertRecord } from '@tessera/store/revoked-certificates';
 import { requestNames } from './instance-request.ts';
+import { authHint } from './principal-token-auth.ts';
 
 export async function deleteInstance(
   ctx: ZtsContext,
@@ -11,7 +12,7 @@ export async function deleteInstance(
   path: { provider: string; domain: string; service: string; instanceId: string },
 ): Promise<void> {
   const { provider, domain, service } = requestNames(path);
-  if (!caller.principal) throw unauthorized('Authentication required: connect with a client certificate');
+  if (!caller.principal) throw unauthorized(`Authentication required: ${authHint(ctx)}`);
   const allowed =
     caller.principal === provider ||
     evaluateAccess({ principal: caller.principal, action: 'delete', resource: `${domain}:instance.${path.instanceId}` }, (d) => ctx.snapshots.get(d), ctx.now()).granted;

@@ -43,6 +43,9 @@ export function serveCommand(defaults: ServeDefaults = {}): Command {
     .option('--token-issuer <url>', 'iss of access and ID tokens, ZTS\'s public URL (env TESSERA_TOKEN_ISSUER; default the URL ZTS listens on)')
     .option('--token-keys-dir <dir>', 'token signing keys: current.key.pem signs, other *.key.pem stay published (env TESSERA_TOKEN_KEYS_DIR; default <data-dir>/token-keys)')
     .option('--cert-allowed-o <values>', 'subject O values certificates may carry, separated by | (env TESSERA_CERT_ALLOWED_O; default none)')
+    .option('--authorized-services <list>', 'comma-separated services that may carry users\' tokens, e.g. athenz.ui-server for the Athenz UI (env TESSERA_AUTHORIZED_SERVICES; default none)')
+    .option('--zts-principal-tokens <true|false>', 'whether ZTS accepts ZMS user tokens (Athenz-Principal-Auth) besides client certificates, as Athenz\'s ZTS (env TESSERA_ZTS_PRINCIPAL_TOKENS; default true)')
+    .option('--cors-origins <list>', 'comma-separated web origins that may get a user token from a browser, e.g. https://localhost:3000 (env TESSERA_CORS_ORIGINS; default none)')
     .action(async (flags: ServeFlags) => {
       const config = serverConfig(flags, process.env, defaults);
       if (config.workers > 1 && cluster.isWorker) {

@@ -30,13 +30,17 @@ const EXTENSIONS = new Set([
 const shape = (path: string) => path.replace(/\{[^}]+\}/g, '{}');
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
+/** The RDL resource a call hits; a literal segment wins over a parameter, as in Athenz's router (/domain/metastore before /domain/{domainName}). */
 function findResource(method: string, path: string): Resource | undefined {
   const p = path.split('?')[0]!.split('/');
-  return rdl.resources.find((r) => {
-    if (r.method !== method) return false;
-    const t = r.path.split('/');
-    return t.length === p.length && t.every((seg, i) => seg.startsWith('{') || seg === p[i]);
-  });
+  const literals = (r: Resource) => r.path.split('/').filter((seg) => !seg.startsWith('{')).length;
+  return rdl.resources
+    .filter((r) => {
+      if (r.method !== method) return false;
+      const t = r.path.split('/');
+      return t.length === p.length && t.every((seg, i) => seg.startsWith('{') || seg === p[i]);
+    })
+    .sort((a, b) => literals(b) - literals(a))[0];
 }
 
 /** Checks `value` against an RDL type; returns what is wrong. */
@@ -112,12 +116,25 @@ async function call(method: string, path: string, body?: unknown, expect?: numbe
 }
 
 before(async () => {
-  t = await startTestServer('sqlite');
+  t = await startTestServer('sqlite', { authorizedServices: 'athenz.ui-server', corsOrigins: 'https://ui.example.test' });
+  // Athenz's optionsUserToken (the browser's preflight; no RDL client sends it): Jersey's 204 for its null answer.
+  const preflight = await httpsJson({ method: 'OPTIONS', url: `${t.url}/user/_self_/token?services=athenz.ui-server`, ca: t.ca, headers: { origin: 'https://ui.example.test' } });
+  assert.equal(preflight.status, 204, preflight.text);
+  seen.add('OPTIONS /user/{}/token');
   const login = await httpsJson<{ token: string; header: string }>({ url: `${t.url}/user/_self_/token?header=true`, ca: t.ca, headers: { authorization: `Basic ${Buffer.from(`admin:${'admin-password-for-tests'}`).toString('base64')}` } });
   assert.equal(login.status, 200, login.text);
   assert.equal(login.body.header, 'Athenz-Principal-Auth');
   token = login.body.token;
   seen.add('GET /user/{}/token');
+  // What the Athenz UI's pages load besides the domain APIs: meta store values, authority attributes,
+  // and (in every page header) pending members and review lists.
+  assert.deepEqual(await call('GET', '/domain/metastore?attribute=businessService&user=user.admin', undefined, 200), { validValues: [] });
+  await call('GET', '/domain/metastore?attribute=color', undefined, 400);
+  await call('GET', '/authority/user/attribute', undefined, 200);
+  await call('GET', '/pending_members?principal=user.admin', undefined, 200);
+  await call('GET', '/pending_group_members?domain=*', undefined, 200);
+  await call('GET', '/review/role?principal=user.admin', undefined, 200);
+  await call('GET', '/review/group', undefined, 200);
   problems.push(...check('UserToken', login.body, 'GET /user/_self_/token?header=true UserToken'));
   assert.equal((await t.admin.call('PUT', '/user/jane/password', { password: 'jane-password' })).status, 204);
   janeToken = (await t.login('jane', 'jane-password')).token;

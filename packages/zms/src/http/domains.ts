@@ -2,8 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { badRequest, notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
-import { SYSTEM_DOMAIN } from '../config.ts';
-import { authorize } from '../authorize.ts';
 import { asBody, optArray, optString } from '../body.ts';
 import { createDomain, getDomain, validAdminUsers } from '../domain-create.ts';
 import { deleteDomain } from '../domain-delete.ts';
@@ -19,7 +17,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
 
   app.post('/domain', { schema: { operationId: 'postTopLevelDomain', tags: ['domains'], body: S.TopLevelDomain, response: { 200: S.Domain, ...S.errors } } }, async (req) => {
     const a = actorOf(auth, req);
-    authorize(ctx, 'postTopLevelDomain', a.principal, 'create', `${SYSTEM_DOMAIN}:domain`);
     const body = asBody(req.body);
     const name = validName('simple', 'domain name', body.name);
     const account = optString(body, 'account');
@@ -47,7 +44,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
       throw badRequest(`postSubDomain: Request and detail parent domains do not match (${bodyParent} vs ${parent})`);
     }
     const leaf = validName('simple', 'sub-domain name', body.name);
-    authorize(ctx, 'postSubDomain', a.principal, 'create', `${parent}:domain`);
     const parentData = ctx.snapshots.get(parent);
     if (!parentData) throw notFound(`postSubDomain: Invalid parent domain: ${parent}`);
     return createDomain(ctx, a, {
@@ -66,7 +62,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     const bodyName = optString(body, 'name');
     if (bodyName !== undefined && bodyName.toLowerCase() !== leaf) throw badRequest(`postUserDomain: name in the body (${bodyName}) does not match the path (${leaf})`);
     const name = `${ctx.config.userDomain}.${leaf}`;
-    authorize(ctx, 'postUserDomain', a.principal, 'create', `${name}:domain`);
     return createDomain(ctx, a, {
       name,
       api: 'postUserDomain',
@@ -115,7 +110,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
 
   app.delete('/domain/:name', { schema: { operationId: 'deleteTopLevelDomain', tags: ['domains'], params: S.params({ name: S.topLevelDomainName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
-    authorize(ctx, 'deleteTopLevelDomain', a.principal, 'delete', `${SYSTEM_DOMAIN}:domain`);
     const name = validName('simple', 'domain name', (req.params as Params).name);
     await deleteDomain(ctx, a, name, 'deleteTopLevelDomain');
     return reply.code(204).send();
@@ -126,11 +120,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
     const p = req.params as Params;
     const parent = validName('domain', 'parent domain', p.parent);
     const full = `${parent}.${validName('simple', 'sub-domain name', p.name)}`;
-    try {
-      authorize(ctx, 'deleteSubDomain', a.principal, 'delete', `${full}:domain`);
-    } catch {
-      authorize(ctx, 'deleteSubDomain', a.principal, 'delete', `${parent}:domain`);
-    }
     await deleteDomain(ctx, a, full, 'deleteSubDomain');
     return reply.code(204).send();
   });
@@ -138,7 +127,6 @@ export async function domainsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): P
   app.delete('/userdomain/:name', { schema: { operationId: 'deleteUserDomain', tags: ['domains'], params: S.params({ name: S.simpleName }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
     const a = actorOf(auth, req);
     const name = `${ctx.config.userDomain}.${validName('simple', 'user domain name', (req.params as Params).name)}`;
-    authorize(ctx, 'deleteUserDomain', a.principal, 'delete', `${name}:domain`);
     await deleteDomain(ctx, a, name, 'deleteUserDomain');
     return reply.code(204).send();
   });

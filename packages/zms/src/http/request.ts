@@ -27,6 +27,7 @@ export function names(req: FastifyRequest) {
   const p = req.params as Params;
   return {
     domain: () => validName('domain', 'domain name', p.domain),
+    parent: () => validName('domain', 'parent domain', p.parent),
     role: () => validName('entity', 'role name', p.role),
     policy: () => validName('entity', 'policy name', p.policy),
     service: () => validName('simple', 'service name', p.service),

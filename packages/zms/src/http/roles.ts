@@ -2,8 +2,6 @@
 import type { FastifyInstance } from 'fastify';
 import { forbidden } from '@tessera/core/errors';
 import type { Role, RoleMember } from '@tessera/core/model';
-import { roleResourceName } from '@tessera/core/names';
-import { authorize } from '../authorize.ts';
 import { domainData, shortName } from '../domain-read.ts';
 import { deleteMembership, deleteRole, getRole, putMembership, putRole, roleAuditLog } from '../roles.ts';
 import { actorOf, callerOf, names, queryOf, sendStored } from './request.ts';
@@ -62,7 +60,6 @@ export async function rolesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Pro
     const domain = names(req).domain();
     const role = names(req).role();
     domainData(ctx, domain);
-    authorize(ctx, 'putRole', a.principal, 'update', roleResourceName(domain, role));
     await putRole(ctx, a, domain, role, req.body);
     return sendStored(req, reply, () => getRole(ctx, domain, role));
   });
@@ -72,7 +69,6 @@ export async function rolesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Pro
     const domain = names(req).domain();
     const role = names(req).role();
     domainData(ctx, domain);
-    authorize(ctx, 'deleteRole', a.principal, 'delete', roleResourceName(domain, role));
     await deleteRole(ctx, a, domain, role);
     return reply.code(204).send();
   });

@@ -6,20 +6,19 @@
  * later path agree; numbers stay within what both SQLite and PostgreSQL hold.
  */
 
-// ---- Names.tdl
-const SIMPLE = '[a-zA-Z0-9_][a-zA-Z0-9_-]*';
-const COMPOUND = `(?:${SIMPLE}\\.)*${SIMPLE}`;
-const RESOURCE = `${COMPOUND}(?::${COMPOUND})?:?`;
-const MEMBER = `\\*|${COMPOUND}\\.\\*|${COMPOUND}\\*?|${COMPOUND}:group\\.${COMPOUND}|${COMPOUND}:ext\\..+`;
+// ---- Names.tdl: the patterns and length limits live in core/names.ts
+import { NAME_LIMITS, NAME_PATTERNS } from '@tessera/core/names';
 
-/** Longest names (Athenz: domain_name_max_len 128; its schema stores entity names in VARCHAR(512)). */
+const { simple: SIMPLE, compound: COMPOUND, resource: RESOURCE, member: MEMBER } = NAME_PATTERNS;
+
+/** Name limits (core/names.ts), plus free text and numbers. */
 export const LIMITS = {
-  domain: 128,
-  simple: 128,
-  entity: 512,
-  member: 512,
-  resource: 1024,
-  action: 512,
+  domain: NAME_LIMITS.domain,
+  simple: NAME_LIMITS.simple,
+  entity: NAME_LIMITS.entity,
+  member: NAME_LIMITS.member,
+  resource: NAME_LIMITS.resource,
+  action: NAME_LIMITS.action,
   text: 4096,
   /** Athenz's Int32 and our INTEGER columns. */
   int32: 2147483647,
@@ -62,7 +61,7 @@ const timestampIn = { type: ['string', 'null'], maxLength: 64, description: 'ISO
 const list = (items: object, maxItems = 10000) => ({ type: ['array', 'null'], items, maxItems }) as const;
 
 // Request and response objects keep unknown fields (Athenz's types have many more than Tessera stores).
-const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: true });
+export const obj = (properties: Record<string, object>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: true });
 
 // ---- Domain.tdl
 const domainMetaFields = {
@@ -219,6 +218,8 @@ export const DomainRoleMembers = obj({ domainName: { type: 'string' }, members: 
 const AuthHistory = obj({ uriDomain: { type: 'string' }, principalDomain: { type: 'string' }, principalName: { type: 'string' }, timestamp, endpoint: { type: 'string' }, ttl: { type: 'integer' } }, ['ttl']);
 export const AuthHistoryDependencies = obj({ incomingDependencies: arrayOf(AuthHistory), outgoingDependencies: arrayOf(AuthHistory) }, ['incomingDependencies', 'outgoingDependencies']);
 export const UserList = obj({ names }, ['names']);
+export const DomainMetaStoreValidValuesList = obj({ validValues: { type: 'array', items: { type: 'string' } } }, ['validValues']);
+export const UserAuthorityAttributeMap = obj({ attributes: { type: 'object', additionalProperties: obj({ values: { type: 'array', items: { type: 'string' } } }, ['values']) } }, ['attributes']);
 export const ServicePrincipal = obj({ domain: { type: 'string' }, service: { type: 'string' }, token: { type: 'string' } }, ['domain', 'service', 'token']);
 export const DomainDataCheck = obj({
   danglingRoles: names,

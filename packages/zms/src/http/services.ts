@@ -1,8 +1,6 @@
 /** Service identities and their public keys: getServiceIdentityList, getServiceIdentities, get/put/deleteServiceIdentity, *PublicKeyEntry, putServiceIdentitySystemMeta. */
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '@tessera/core/errors';
-import { serviceResourceName } from '@tessera/core/names';
-import { authorize } from '../authorize.ts';
 import { domainData } from '../domain-read.ts';
 import { deletePublicKey, deleteService, getService, putPublicKey, putService, putServiceSystemMeta } from '../services.ts';
 import { actorOf, callerOf, names, queryOf, sendStored } from './request.ts';
@@ -35,7 +33,6 @@ export async function servicesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const service = names(req).service();
     domainData(ctx, domain);
-    authorize(ctx, 'putServiceIdentity', a.principal, 'update', serviceResourceName(domain, service));
     await putService(ctx, a, domain, service, req.body);
     return sendStored(req, reply, () => getService(ctx, domain, service));
   });
@@ -45,7 +42,6 @@ export async function servicesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const service = names(req).service();
     domainData(ctx, domain);
-    authorize(ctx, 'deleteServiceIdentity', a.principal, 'delete', serviceResourceName(domain, service));
     await deleteService(ctx, a, domain, service);
     return reply.code(204).send();
   });
@@ -65,7 +61,6 @@ export async function servicesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const service = names(req).service();
     domainData(ctx, domain);
-    authorize(ctx, 'putPublicKeyEntry', a.principal, 'update', serviceResourceName(domain, service));
     await putPublicKey(ctx, a, domain, service, names(req).simple('id', 'public key id'), req.body);
     return reply.code(204).send();
   });
@@ -75,7 +70,6 @@ export async function servicesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): 
     const domain = names(req).domain();
     const service = names(req).service();
     domainData(ctx, domain);
-    authorize(ctx, 'deletePublicKeyEntry', a.principal, 'update', serviceResourceName(domain, service));
     await deletePublicKey(ctx, a, domain, service, names(req).simple('id', 'public key id'));
     return reply.code(204).send();
   });

@@ -2,7 +2,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, notFound } from '@tessera/core/errors';
 import { validName } from '@tessera/core/names';
-import { authorize } from '../authorize.ts';
 import { asBody, optArray } from '../body.ts';
 import { domainData } from '../domain-read.ts';
 import { writeDomain } from '../domain-write.ts';
@@ -62,7 +61,6 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     if (only !== undefined && (templates.length !== 1 || templates[0] !== only)) {
       throw badRequest(`putDomainTemplate: the body must name only the template in the path (${only})`);
     }
-    authorize(ctx, 'putDomainTemplate', a.principal, 'update', only ? `${domain}:template.${only}` : `${domain}:template`);
     const params = templateParams(body);
     await writeDomain(ctx, a, { domain, api: 'putDomainTemplate', kind: 'template' }, async (trx, modified) => ({
       result: undefined,
@@ -84,7 +82,6 @@ export async function templatesRoutes(app: FastifyInstance, deps: ZmsRouteDeps):
     domainData(ctx, domain);
     const template = findTemplate(names(req).simple('template', 'template name'));
     const name = template.metadata.templateName;
-    authorize(ctx, 'deleteDomainTemplate', a.principal, 'delete', `${domain}:template.${name}`);
     await writeDomain(ctx, a, { domain, api: 'deleteDomainTemplate', kind: 'template' }, async (trx) => {
       const applied = await trx.deleteFrom('domain_templates').where('domain', '=', domain).where('template', '=', name).executeTakeFirst();
       if (Number(applied.numDeletedRows) === 0) throw notFound(`deleteDomainTemplate: template ${name} is not applied to ${domain}`);

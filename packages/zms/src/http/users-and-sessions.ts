@@ -7,8 +7,9 @@ import { setPassword, validUserName } from '../users.ts';
 import { clearSessionCookies, readCookies, SESSION_COOKIE, setSessionCookies } from '../auth/browser-session.ts';
 import { bearerToken } from '../auth/authenticate.ts';
 import { signIn } from '../auth/sign-in.ts';
-import { revokeToken } from '../auth/token-revocation.ts';
+import { revokeToken } from '@tessera/store/revoked-tokens';
 import { callerOf, queryOf, type Params } from './request.ts';
+import { loginCorsHeaders, loginPreflight, requestedServices } from './login-cors.ts';
 import type { ZmsRouteDeps } from './deps.ts';
 import * as S from './schemas.ts';
 
@@ -17,7 +18,13 @@ const PRINCIPAL_AUTH_HEADER = 'Athenz-Principal-Auth';
 export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
   const { ctx, auth } = deps;
 
-  app.get('/user/:name/token', { schema: { operationId: 'getUserToken', tags: ['users'], params: S.params({ name: S.anyString(S.LIMITS.member) }), querystring: S.query({ services: S.anyString(), header: S.boolString }), response: { 200: S.UserToken, ...S.errors } } }, async (req) => {
+  const tokenQuery = S.query({ services: S.anyString(), header: S.boolString });
+  const tokenParams = S.params({ name: S.anyString(S.LIMITS.member) });
+  // The browser's preflight for Athenz UI's login; CORS on this path only.
+  app.options('/user/:name/token', { schema: { operationId: 'optionsUserToken', tags: ['users'], params: tokenParams, querystring: tokenQuery, response: { ...S.noContent, ...S.errors } } }, loginPreflight(ctx.config.corsOrigins, ctx.config.authorizedServices));
+  app.get('/user/:name/token', { onSend: loginCorsHeaders(ctx.config.corsOrigins), schema: { operationId: 'getUserToken', tags: ['users'], params: tokenParams, querystring: tokenQuery, response: { 200: S.UserToken, ...S.errors } } }, async (req) => {
+    // `services` (Athenz's authorized services) become the token's b=: checked before the password is.
+    const services = requestedServices(queryOf(req).services, ctx.config.authorizedServices, 'getUserToken', 401);
     const header = req.headers.authorization ?? '';
     const failed = () => unauthorized('Invalid user name or password');
     if (!header.startsWith('Basic ')) throw unauthorized('Send the user name and password with HTTP Basic authentication');
@@ -27,7 +34,7 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
     const { principal, tokensNotBefore } = await signIn(ctx, { user: decoded.slice(0, colon), password: decoded.slice(colon + 1), clientIp: req.ip });
     const requested = (req.params as Params).name.toLowerCase();
     if (requested !== '_self_' && requested !== principal && `${ctx.config.userDomain}.${requested}` !== principal) throw failed();
-    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore);
+    const token = deps.tokens.issue(principal, ctx.config.userTokenTtlSeconds, ctx.now(), tokensNotBefore, services);
     // header=true: also say which header carries the token (Athenz's principal authority header).
     return queryOf(req).header === 'true' ? { token, header: PRINCIPAL_AUTH_HEADER } : { token };
   });
@@ -54,8 +61,8 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
 
   // Tessera extension: system admins create users; users change their own password.
   app.put('/user/:name/password', { schema: { operationId: 'putUserPassword', tags: ['users'], summary: 'Tessera extension: create a user or change a password', params: S.params({ name: S.anyString(S.LIMITS.member) }), body: S.Password, response: { ...S.noContent, ...S.errors } } }, async (req, reply) => {
-    const who = callerOf(auth, req);
-    const user = validUserName(ctx.config.userDomain, (req.params as Params).name, who, isSystemAdmin(ctx, who));
+    // Who may (the user, or a system admin): authorization.ts (selfOrSystemAdmin).
+    const user = validUserName(ctx.config.userDomain, (req.params as Params).name);
     await setPassword(ctx.db, user, asBody(req.body).password, ctx.now());
     return reply.code(204).send();
   });
@@ -72,6 +79,12 @@ export async function usersAndSessionsRoutes(app: FastifyInstance, deps: ZmsRout
   app.get('/session', { schema: { operationId: 'getSession', tags: ['users'], summary: 'Tessera extension: the signed-in principal', response: { 200: S.Session, ...S.errors } } }, async (req) => {
     const who = callerOf(auth, req);
     return { principal: who, systemAdmin: isSystemAdmin(ctx, who) };
+  });
+
+  // Athenz: the boolean and date attributes its user authority can filter on. Tessera's users have none.
+  app.get('/authority/user/attribute', { schema: { operationId: 'getUserAuthorityAttributeMap', tags: ['users'], response: { 200: S.UserAuthorityAttributeMap, ...S.errors } } }, async (req) => {
+    callerOf(auth, req);
+    return { attributes: { bool: { values: [] }, date: { values: [] } } };
   });
 
   app.get('/user', { schema: { operationId: 'getUserList', tags: ['users'], querystring: S.query({ domain: S.domainName }), response: { 200: S.UserList, ...S.errors } } }, async (req) => {

@@ -1,8 +1,8 @@
 /**
  * The ZMS REST API under /zms/v1, with Athenz's paths, JSON and status codes:
  * one plugin per resource, each that resource's part of Athenz's RDL.
- * Writes are authorized in the routes (or, where Athenz has special rules, in
- * the operation itself); reads need an authenticated caller.
+ * Writes are authorized before their handler, from one table
+ * (authorization.ts); reads need an authenticated caller.
  */
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -19,6 +19,8 @@ import { signedDataRoutes } from './signed-data.ts';
 import { historyRoutes } from './history.ts';
 import { instancesRoutes } from './instances.ts';
 import { statusRoutes } from './status.ts';
+import { pendingAndReviewRoutes } from './pending-and-reviews.ts';
+import { authorizeWrites } from './authorization.ts';
 
 export type { ZmsRouteDeps } from './deps.ts';
 
@@ -35,6 +37,7 @@ const PLUGINS = [
   historyRoutes,
   instancesRoutes,
   statusRoutes,
+  pendingAndReviewRoutes,
 ];
 
 export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promise<void> {
@@ -50,6 +53,8 @@ export async function zmsRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Promi
     const domain = (req.params as { domain?: string } | undefined)?.domain?.toLowerCase();
     if (domain && !deps.ctx.snapshots.get(domain)) await deps.ctx.snapshots.refresh(domain);
   });
+  // Who may make each write: one table (authorization.ts), checked before the handler.
+  app.addHook('preHandler', authorizeWrites(deps.ctx, deps.auth));
   for (const plugin of PLUGINS) await app.register(async (scope) => plugin(scope, deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

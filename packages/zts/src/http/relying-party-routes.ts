@@ -16,14 +16,18 @@ import { issueAccessToken, type TokenCaller } from '../tokens/access-token.ts';
 import { invalidRequest, oauthErrorBody } from '../tokens/oauth-error.ts';
 import { jwkList } from '../tokens/token-keys.ts';
 import { issueRoleToken } from '../tokens/role-token.ts';
+import { authHint, tokenPrincipal } from '../principal-token-auth.ts';
 
 type Params = Record<string, string>;
 type Query = Record<string, string | undefined>;
 
-/** The verified client certificate's CN, hash and serial, read once per TLS connection (tls-principal). */
-function tokenCaller(req: FastifyRequest): TokenCaller & { ip: string } {
+/** The verified client certificate's CN, hash and serial (read once per TLS connection), else the user of a principal token. */
+async function tokenCaller(ctx: ZtsContext, req: FastifyRequest): Promise<TokenCaller & { ip: string }> {
   const { principal, certificate, thumbprint } = tlsPeer(req.raw.socket as TLSSocket);
-  if (!principal || !certificate || !thumbprint) return { ip: req.ip };
+  if (!principal || !certificate || !thumbprint) {
+    const user = await tokenPrincipal(ctx, req);
+    return user ? { principal: user, ip: req.ip } : { ip: req.ip };
+  }
   return { principal, certThumbprint: thumbprint, certSerial: serialKey(certificate.serialHex), ip: req.ip };
 }
 
@@ -47,7 +51,7 @@ async function tokenEndpoint(app: FastifyInstance, ctx: ZtsContext): Promise<voi
       throw invalidRequest('Send the token request as application/x-www-form-urlencoded, e.g. grant_type=client_credentials&scope=sports:domain');
     }
     if (req.body.trim() === '') throw invalidRequest('Empty request body: send grant_type=client_credentials&scope=<domain>:domain');
-    const res = await issueAccessToken(ctx, tokenCaller(req), new URLSearchParams(req.body));
+    const res = await issueAccessToken(ctx, await tokenCaller(ctx, req), new URLSearchParams(req.body));
     return reply.header('cache-control', 'no-store').send(res);
   });
 }
@@ -83,34 +87,34 @@ export async function relyingPartyRoutes(app: FastifyInstance, ctx: ZtsContext):
   }));
 
   app.get('/domain/:domain/token', async (req) => {
-    const caller = tokenCaller(req);
-    if (!caller.principal) throw unauthorized('getRoleToken: authentication required: connect with your service certificate as the TLS client certificate');
+    const caller = await tokenCaller(ctx, req);
+    if (!caller.principal) throw unauthorized(`getRoleToken: authentication required: ${authHint(ctx)}`);
     return issueRoleToken(ctx, caller, name('domain', (req.params as Params).domain), req.query as Query);
   });
 
   // Service reads from the domain snapshots, as Athenz's ZTS (authenticated callers only).
-  const domainData = (req: FastifyRequest) => {
-    if (!tlsPrincipal(req.raw.socket as TLSSocket)) throw unauthorized('Authentication required: connect with a client certificate issued by this ZTS');
+  const domainData = async (req: FastifyRequest) => {
+    if (!tlsPrincipal(req.raw.socket as TLSSocket) && !(await tokenPrincipal(ctx, req))) throw unauthorized(`Authentication required: ${authHint(ctx)}`);
     const d = name('domain', (req.params as Params).domain);
     const data = ctx.snapshots.get(d);
     if (!data) throw notFound(`Domain not found: '${d}'`);
     return data;
   };
-  const findService = (req: FastifyRequest) => {
-    const data = domainData(req);
+  const findService = async (req: FastifyRequest) => {
+    const data = await domainData(req);
     const full = `${data.name}.${name('service', (req.params as Params).service)}`;
     const svc = data.services.find((s) => s.name === full);
     if (!svc) throw notFound(`Service not found: '${full}'`);
     return svc;
   };
   app.get('/domain/:domain/service', async (req) => {
-    const data = domainData(req);
+    const data = await domainData(req);
     return { names: data.services.map((s) => s.name.slice(data.name.length + 1)) };
   });
   app.get('/domain/:domain/service/:service', async (req) => findService(req));
   app.get('/domain/:domain/service/:service/publickey/:keyId', async (req) => {
     const keyId = (req.params as Params).keyId.toLowerCase();
-    const key = findService(req).publicKeys?.find((k) => k.id.toLowerCase() === keyId);
+    const key = (await findService(req)).publicKeys?.find((k) => k.id.toLowerCase() === keyId);
     if (!key) throw notFound('Public Key not found');
     return { id: key.id, key: key.key };
   });

@@ -12,6 +12,7 @@ import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
 import { relyingPartyRoutes } from './relying-party-routes.ts';
 import { recordRefusal } from '../instance-events.ts';
+import { tokenPrincipal } from '../principal-token-auth.ts';
 
 type Params = Record<string, string>;
 
@@ -77,7 +78,10 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
   });
 
   app.delete('/instance/:provider/:domain/:service/:instanceId', { schema: ztsSchemas.deleteInstanceIdentity }, async (req, reply) => {
-    await deleteInstance(ctx, callerOf(req), req.params as Params as never);
+    // A domain admin may delete an instance with a user token (as Athenz's UI does), not only with a certificate.
+    const caller = callerOf(req);
+    const user = caller.principal ? undefined : await tokenPrincipal(ctx, req);
+    await deleteInstance(ctx, user ? { ...caller, principal: user } : caller, req.params as Params as never);
     return reply.code(204).send();
   });
 

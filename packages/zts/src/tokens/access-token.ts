@@ -4,6 +4,7 @@
  * certificate is in. Claims and header as Athenz's AccessToken and IdToken;
  * the access token is bound to the client certificate (RFC 8705 `cnf`
  * `x5t#S256`), so a copied token is useless without the certificate's key.
+ * A user with a ZMS user token gets an unbound token for the roles they are in.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -12,9 +13,9 @@ import { invalidRequest, OAuthError } from './oauth-error.ts';
 import { parseTokenScope } from './token-scope.ts';
 import { domainOf, grantedRoles, tokenLifetimeSeconds } from './token-roles.ts';
 
-/** The mTLS caller of the token endpoint. */
+/** The caller of the token endpoints: an mTLS client, or a user with a ZMS user token. */
 export interface TokenCaller {
-  /** CN of the verified client certificate. */
+  /** CN of the verified client certificate, or the user of a principal token. */
   principal?: string;
   /** base64url SHA-256 of the client certificate's DER. */
   certThumbprint?: string;
@@ -31,10 +32,10 @@ export interface AccessTokenResponse {
   id_token?: string;
 }
 
-/** Refuses a caller without a usable service certificate (RFC 6749 invalid_client). */
-export function requireServiceCaller(ctx: ZtsContext, caller: TokenCaller): { principal: string; certThumbprint: string } {
-  if (!caller.principal || !caller.certThumbprint) {
-    throw new OAuthError(401, 'invalid_client', 'Unauthenticated request: connect with your service certificate as the TLS client certificate (e.g. /var/lib/sia/certs/<domain>.<service>.cert.pem and its key)');
+/** Refuses an unknown caller, a role certificate or a revoked one (RFC 6749 invalid_client). */
+export function requireCaller(ctx: ZtsContext, caller: TokenCaller): { principal: string; certThumbprint?: string } {
+  if (!caller.principal) {
+    throw new OAuthError(401, 'invalid_client', `Unauthenticated request: connect with your service certificate as the TLS client certificate (e.g. /var/lib/sia/certs/<domain>.<service>.cert.pem and its key)${ctx.config.principalTokens ? ', or send a ZMS user token in Athenz-Principal-Auth' : ''}`);
   }
   if (caller.principal.includes(':role.')) {
     throw new OAuthError(401, 'invalid_client', 'Role Identity not authorized for token requests: connect with the service certificate, not a role certificate');
@@ -42,7 +43,7 @@ export function requireServiceCaller(ctx: ZtsContext, caller: TokenCaller): { pr
   if (caller.certSerial && ctx.revocations.isRevoked(caller.certSerial)) {
     throw new OAuthError(401, 'invalid_client', `The client certificate (serial ${caller.certSerial}) is revoked: the instance must register again to get a new certificate`);
   }
-  return { principal: caller.principal, certThumbprint: caller.certThumbprint };
+  return { principal: caller.principal, ...(caller.certThumbprint ? { certThumbprint: caller.certThumbprint } : {}) };
 }
 
 function expiresIn(form: URLSearchParams): number | undefined {
@@ -59,7 +60,7 @@ export async function issueAccessToken(ctx: ZtsContext, caller: TokenCaller, for
   if (grant !== 'client_credentials') {
     throw new OAuthError(400, 'unsupported_grant_type', `Invalid grant request: ${grant}; this ZTS issues tokens for grant_type=client_credentials`);
   }
-  const { principal, certThumbprint } = requireServiceCaller(ctx, caller);
+  const { principal, certThumbprint } = requireCaller(ctx, caller);
   const scope = parseTokenScope(form.get('scope') ?? undefined);
   const requestedSeconds = expiresIn(form);
   const proxyFor = form.get('proxy_for_principal');
@@ -81,7 +82,8 @@ export async function issueAccessToken(ctx: ZtsContext, caller: TokenCaller, for
     scope: roles.join(' '),
     uid: principal,
     client_id: principal,
-    cnf: { 'x5t#S256': certThumbprint },
+    // Bound to the client certificate; a user's token (no certificate) is a plain bearer token, as in Athenz.
+    ...(certThumbprint ? { cnf: { 'x5t#S256': certThumbprint } } : {}),
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
     .setSubject(principal)

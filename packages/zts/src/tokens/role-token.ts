@@ -11,7 +11,7 @@ import { badRequest } from '@tessera/core/errors';
 import { isEntityName } from '@tessera/core/names';
 import { ybase64Encode } from '@tessera/core/ybase64';
 import type { ZtsContext } from '../context.ts';
-import { requireServiceCaller, type TokenCaller } from './access-token.ts';
+import { requireCaller, type TokenCaller } from './access-token.ts';
 import { domainOf, grantedRoles, tokenLifetimeSeconds } from './token-roles.ts';
 
 export interface RoleToken {
@@ -32,7 +32,7 @@ export function issueRoleToken(
   domain: string,
   query: { role?: string; minExpiryTime?: string; maxExpiryTime?: string; proxyForPrincipal?: string },
 ): RoleToken {
-  const { principal } = requireServiceCaller(ctx, caller);
+  const { principal } = requireCaller(ctx, caller);
   if (query.proxyForPrincipal) throw badRequest(`getRoleToken: Principal: ${principal} not authorized for proxy role token request`);
   const requested = query.role ? query.role.toLowerCase().split(',').map((r) => r.trim()).filter(Boolean) : undefined;
   for (const r of requested ?? []) if (!isEntityName(r)) throw badRequest(`getRoleToken: invalid role name "${r}" in role=${query.role}`);

@@ -2,14 +2,22 @@
  * Every failure in Athenz's ResourceError body {"code": <status>, "message": "..."},
  * including Fastify's own (schema validation, content type, body size, path
  * length, unknown routes, timeouts); and request framing shared by the ZMS and
- * ZTS apps (bodiless requests accepted whatever their Content-Type).
+ * ZTS apps (bodiless requests accepted whatever their Content-Type). Both
+ * services install it; what is API-specific (the words for schema patterns,
+ * which errors mean the store is down) is passed in.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isApiError } from '@tessera/core/errors';
-import { isDatabaseUnavailable } from '@tessera/store/unavailable';
-import { describeValidationError } from './schema-errors.ts';
+import { isApiError } from '../errors.ts';
+import { describeValidationError, type PatternDescriber } from './schema-errors.ts';
+
+export interface ErrorHandlingOptions {
+  /** Words for the route schemas' patterns in a 400. */
+  describePattern: PatternDescriber;
+  /** True for an error that means the database is unreachable: a 503 the client may retry. */
+  isOutage: (error: unknown) => boolean;
+}
 
 const send = (reply: FastifyReply, code: number, message: string) => reply.code(code).send({ code, message });
 
@@ -28,7 +36,7 @@ function writeRefusal(res: ServerResponse, code: number, message: string): void 
   res.end(body);
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, options: ErrorHandlingOptions): void {
   // Node answers an Expect other than 100-continue itself, with an empty 417, unless someone listens.
   app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
     writeRefusal(res, 417, 'Expectation failed: the only Expect this server supports is "100-continue"');
@@ -55,7 +63,7 @@ export function installErrorHandling(app: FastifyInstance): void {
       if ((error.status === 503 || error.status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '30');
       return send(reply, error.status, error.message);
     }
-    if (error.validation) return send(reply, 400, describeValidationError(error.validation, error.validationContext));
+    if (error.validation) return send(reply, 400, describeValidationError(error.validation, error.validationContext, options.describePattern));
     const status = error.statusCode ?? 500;
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       // Read (and drop) the rest of the body so the client sees the 413 instead of a reset, then close.
@@ -71,7 +79,7 @@ export function installErrorHandling(app: FastifyInstance): void {
           : error.message;
       return send(reply, status, message);
     }
-    if (isDatabaseUnavailable(error)) {
+    if (options.isOutage(error)) {
       // An outage, not a bug: the client may retry; the store reconnects by itself.
       req.log.warn({ err: error }, 'database unavailable');
       return reply.code(503).header('retry-after', '2')

@@ -5,8 +5,8 @@
  * one replica holds on all of them at once.
  */
 import type { Kysely } from 'kysely';
-import type { Database } from '@tessera/store/schema';
-import { issuedBefore, type VerifiedToken } from './user-tokens.ts';
+import { issuedBefore, type VerifiedToken } from '@tessera/core/principal-token';
+import type { Database } from './schema.ts';
 
 export async function revokeToken(db: Kysely<Database>, token: VerifiedToken, now: Date): Promise<void> {
   await db.deleteFrom('revoked_tokens').where('expires', '<', now.toISOString()).execute();

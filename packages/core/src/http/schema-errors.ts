@@ -1,10 +1,12 @@
 /** Turns an ajv error into a message that names the field and says what is expected. */
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
-import { patternDescription } from './schemas.ts';
+
+/** Words for a schema pattern (e.g. "a domain name (...)"), from the API's schemas; undefined: the pattern is shown. */
+export type PatternDescriber = (pattern: string) => string | undefined;
 
 const PLACES: Record<string, string> = { body: 'body field', params: 'path parameter', querystring: 'query parameter', headers: 'header' };
 
-export function describeValidationError(errors: FastifySchemaValidationError[], context: string | undefined): string {
+export function describeValidationError(errors: FastifySchemaValidationError[], context: string | undefined, patternDescription: PatternDescriber): string {
   const e = errors[0]!;
   const place = PLACES[context ?? ''] ?? 'field';
   // "/adminUsers/0" → "adminUsers[0]"
