@@ -103,8 +103,10 @@ export function checkUserPart(parts: Pick<TokenParts, 'unsigned' | 'signature'>,
   if (!fields.every((p) => FIELD.test(p))) return malformed('a field is not of the form x=value');
   const claims = new Map(fields.map((kv) => [kv[0], kv.slice(2)] as const));
   if (claims.size !== fields.length) return malformed('a field is given twice');
+  const readings = signatureReadings(parts.signature);
+  if (readings.length === 0) return malformed('the signature s= is empty or not YBase64');
   const key = keyOf(claims.get('k') ?? '0');
-  const valid = key !== undefined && signatureReadings(parts.signature).some((signature) => {
+  const valid = key !== undefined && readings.some((signature) => {
     try {
       return createVerify('sha256').update(unsigned).verify(key, signature);
     } catch {
