@@ -19,6 +19,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Server processes sharing the ports (node:cluster); 1 runs everything in this process. */
   workers: number;
+  /** How often each process reads the store's change feed (ms); on PostgreSQL a notification reads it at once. */
+  snapshotPollMs: number;
   /** json, or pretty (readable lines); default: pretty on a terminal, JSON otherwise. */
   logFormat?: LogFormat;
   /** Write the log to this file instead of stdout. */
@@ -44,6 +46,7 @@ export interface ServeDefaults {
 export interface ServeFlags {
   only?: string;
   workers?: string;
+  snapshotPollMs?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -125,6 +128,12 @@ function workerCount(value: string | undefined, fallback: number): number {
   return n;
 }
 
+function pollInterval(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > 3_600_000) throw new Error(`--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000, got "${value}"`);
+  return n;
+}
+
 export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults: ServeDefaults = {}): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
@@ -145,6 +154,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
     workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
+    snapshotPollMs: pollInterval(flags.snapshotPollMs ?? env.TESSERA_SNAPSHOT_POLL_MS ?? '1000'),
     ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
     ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),
     ...(only ? { only } : {}),

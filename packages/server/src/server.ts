@@ -54,9 +54,16 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     onQuery: queryObserver(metrics),
   });
   let revocations: { stop(): void } | undefined;
-  const snapshots = new DomainSnapshots(store.db, { onError: (e) => logger.warn({ err: e }, 'domain snapshot refresh failed') });
+  let changes: { close(): Promise<void> } | undefined;
+  const snapshotFailed = (e: unknown) => logger.warn({ err: e }, 'domain snapshot refresh failed');
+  const snapshots = new DomainSnapshots(store, { pollIntervalMs: config.snapshotPollMs, onError: snapshotFailed });
   try {
     await snapshots.start();
+    // Another replica's commit starts a poll at once; notifications during a poll share the next one.
+    changes = store.listenForChanges?.(
+      () => void snapshots.refresh().catch(snapshotFailed),
+      (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
+    );
     const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
     stateMetrics(metrics.registry, { snapshots, pool: store.poolStats, dbUp: () => ready.dbUp() });
     const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };
@@ -143,6 +150,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
         clearInterval(cleaner);
         revocations?.stop();
         snapshots.stop();
+        await changes?.close();
         for (const app of apps) await app.close();
         await store.close();
       },
@@ -150,6 +158,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   } catch (e) {
     revocations?.stop();
     snapshots.stop();
+    await changes?.close();
     for (const app of apps) await app.close();
     await store.close();
     throw e;

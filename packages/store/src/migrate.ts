@@ -10,6 +10,7 @@ import * as auth from './migrations/003-auth.ts';
 import * as instanceEvents from './migrations/004-instance-events.ts';
 import * as revokedCertificates from './migrations/005-revoked-certificates.ts';
 import * as store006 from './migrations/006-store.ts';
+import * as changeFeed from './migrations/007-change-feed.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
@@ -24,6 +25,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         '004-instance-events': { up: instanceEvents.up },
         '005-revoked-certificates': { up: revokedCertificates.up },
         '006-store': withDialect(store006),
+        '007-change-feed': withDialect(changeFeed),
       }),
     },
   });
