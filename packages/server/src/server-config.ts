@@ -21,6 +21,12 @@ export interface ServerConfig {
   workers: number;
   /** How often each process reads the store's change feed (ms); on PostgreSQL a notification reads it at once. */
   snapshotPollMs: number;
+  /**
+   * Where the process LISTENs for change notifications (PostgreSQL): `off`, or a
+   * postgresql:// URL (PostgreSQL itself when `db` goes through a pooler in
+   * transaction mode); default: `db`.
+   */
+  dbListen?: string;
   /** json, or pretty (readable lines); default: pretty on a terminal, JSON otherwise. */
   logFormat?: LogFormat;
   /** Write the log to this file instead of stdout. */
@@ -47,6 +53,7 @@ export interface ServeFlags {
   only?: string;
   workers?: string;
   snapshotPollMs?: string;
+  dbListen?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -128,6 +135,12 @@ function workerCount(value: string | undefined, fallback: number): number {
   return n;
 }
 
+function dbListen(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value !== 'off' && !/^postgres(ql)?:\/\//i.test(value)) throw new Error('--db-listen takes off or a postgresql:// URL');
+  return value;
+}
+
 function pollInterval(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 10 || n > 3_600_000) throw new Error(`--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000, got "${value}"`);
@@ -154,6 +167,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
     workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
+    ...optional('dbListen', dbListen(flags.dbListen ?? env.TESSERA_DB_LISTEN)),
     snapshotPollMs: pollInterval(flags.snapshotPollMs ?? env.TESSERA_SNAPSHOT_POLL_MS ?? '1000'),
     ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
     ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),

@@ -60,10 +60,13 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   try {
     await snapshots.start();
     // Another replica's commit starts a poll at once; notifications during a poll share the next one.
-    changes = store.listenForChanges?.(
-      () => void snapshots.refresh().catch(snapshotFailed),
-      (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
-    );
+    if (config.dbListen !== 'off') {
+      changes = store.listenForChanges?.(
+        () => void snapshots.refresh().catch(snapshotFailed),
+        (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
+        config.dbListen,
+      );
+    }
     const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
     stateMetrics(metrics.registry, { snapshots, pool: store.poolStats, dbUp: () => ready.dbUp() });
     const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };

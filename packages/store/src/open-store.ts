@@ -35,8 +35,9 @@ export interface Store {
    * PostgreSQL only: calls `onChange` when another connection commits a
    * domain change (LISTEN on the feed trigger's channel), and once after each
    * (re)connection, as changes may have committed while not listening.
+   * `url`: where to listen, when not the store's own URL (past a pooler).
    */
-  listenForChanges?: (onChange: () => void, onError: (e: Error) => void) => { close(): Promise<void> };
+  listenForChanges?: (onChange: () => void, onError: (e: Error) => void, url?: string) => { close(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -129,7 +130,7 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     pool.on('error', report);
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })), ...log });
-    listenForChanges = (onChange, onError) => listen(target, onChange, onError);
+    listenForChanges = (onChange, onError, url) => listen(url ?? target, onChange, onError);
   } else {
     dialect = 'sqlite';
     const sqlite = new SQLite(target);
