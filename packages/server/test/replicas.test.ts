@@ -149,6 +149,27 @@ test('a revocation through the ZMS process is on the ZTS process\'s CRL at once'
   assert.match(text, /Serial Number: 7ABC00/);
 });
 
+test('with listening off, the poll alone still brings the change', async () => {
+  const polling = await startServer(
+    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only: 'zms', snapshotPollMs: '200', dbListen: 'off' }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+  );
+  try {
+    const ca = zms.tls.caCertPem;
+    const login = await httpsJson<{ token: string }>({
+      url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    const auth = { authorization: `Bearer ${login.body.token}` };
+    const created = await httpsJson({ method: 'POST', url: `${zms.zmsUrl}/domain`, ca, body: { name: 'polled', adminUsers: ['user.admin'] }, headers: auth });
+    assert.equal(created.status, 200, created.text);
+    await eventually('the polling replica lists the new domain', async () => {
+      const r = await httpsJson<{ names: string[] }>({ url: `${polling.zmsUrl}/domain`, ca, headers: auth });
+      return r.body.names.includes('polled');
+    });
+  } finally {
+    await polling.close();
+  }
+});
+
 test('--snapshot-poll-ms: the default, the variable, and a clear error for a bad value', () => {
   assert.equal(serverConfig({}, {}).snapshotPollMs, 1000);
   assert.equal(serverConfig({}, { TESSERA_SNAPSHOT_POLL_MS: '250' }).snapshotPollMs, 250);
@@ -156,4 +177,7 @@ test('--snapshot-poll-ms: the default, the variable, and a clear error for a bad
   for (const bad of ['0', '1.5', 'soon', '9999999']) {
     assert.throws(() => serverConfig({ snapshotPollMs: bad }, {}), /--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000/);
   }
+  assert.equal(serverConfig({}, {}).dbListen, undefined, 'listens on --db');
+  assert.equal(serverConfig({}, { TESSERA_DB_LISTEN: 'off' }).dbListen, 'off');
+  assert.throws(() => serverConfig({ dbListen: 'localhost:5432' }, {}), /--db-listen takes off or a postgresql:\/\/ URL/);
 });
