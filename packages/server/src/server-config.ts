@@ -21,6 +21,8 @@ export interface ServerConfig {
   workers: number;
   /** How often each process reads the store's change feed (ms); on PostgreSQL a notification reads it at once. */
   snapshotPollMs: number;
+  /** Audit rows older than this many days are deleted (docs/store.md, "Retention"). */
+  auditRetentionDays: number;
   /**
    * Where the process LISTENs for change notifications (PostgreSQL): `off`, or a
    * postgresql:// URL (PostgreSQL itself when `db` goes through a pooler in
@@ -54,6 +56,7 @@ export interface ServeFlags {
   workers?: string;
   snapshotPollMs?: string;
   dbListen?: string;
+  auditRetentionDays?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -141,6 +144,12 @@ function dbListen(value: string | undefined): string | undefined {
   return value;
 }
 
+function auditDays(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 36_500) throw new Error(`--audit-retention-days must be a whole number of days from 1 to 36500, got "${value}"`);
+  return n;
+}
+
 function pollInterval(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 10 || n > 3_600_000) throw new Error(`--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000, got "${value}"`);
@@ -168,6 +177,7 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
     workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
     ...optional('dbListen', dbListen(flags.dbListen ?? env.TESSERA_DB_LISTEN)),
+    auditRetentionDays: auditDays(flags.auditRetentionDays ?? env.TESSERA_AUDIT_RETENTION_DAYS ?? '400'),
     snapshotPollMs: pollInterval(flags.snapshotPollMs ?? env.TESSERA_SNAPSHOT_POLL_MS ?? '1000'),
     ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
     ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),

@@ -17,8 +17,7 @@ import { httpFrameworkOptions, installErrorHandling } from '@tessera/zms/http/er
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
-import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
-import { deleteExpiredRevocations } from '@tessera/store/revoked-certificates';
+import { pruneHistory } from '@tessera/store/retention';
 import { loadTokenKeys } from '@tessera/zts/tokens/token-keys';
 import { uiRoutes } from '@tessera/ui/server/ui-routes';
 import { ztsContext } from './zts-context.ts';
@@ -134,12 +133,17 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     config.zts.tokenIssuer ??= `https://${host}:${ztsPort}/zts/v1`;
     listening.zts = ztsPort;
 
-    // Records of instances that stopped refreshing are dropped daily.
-    const cleaner = setInterval(() => {
-      const before = new Date(now().getTime() - config.zts.certRecordMaxAgeMins * 60_000).toISOString();
-      deleteStaleCertRecords(store.db, before).catch((e) => zts.log.warn(`cert record cleanup failed: ${(e as Error).message}`));
-      deleteExpiredRevocations(store.db, now()).catch((e) => zts.log.warn(`revoked certificate cleanup failed: ${(e as Error).message}`));
-    }, 86_400_000);
+    // Stored history stays bounded: what is past its retention goes at start and then hourly.
+    const retention = { certRecordsMs: config.zts.certRecordMaxAgeMins * 60_000, auditMs: config.auditRetentionDays * 86_400_000 };
+    const prune = () =>
+      pruneHistory(store.db, now(), retention).then(
+        (pruned) => {
+          if (Object.values(pruned).some((n) => n > 0)) logger.info({ event: 'store.pruned', ...pruned }, 'pruned stored history past its retention');
+        },
+        (e: Error) => logger.warn({ event: 'store.prune_failed' }, `pruning stored history failed: ${e.message}`),
+      );
+    let pruning = prune();
+    const cleaner = setInterval(() => (pruning = prune()), 3_600_000);
     cleaner.unref();
 
     return {
@@ -151,6 +155,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       bootstrap,
       async close() {
         clearInterval(cleaner);
+        await pruning;
         revocations?.stop();
         snapshots.stop();
         await changes?.close();

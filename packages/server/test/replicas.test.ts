@@ -181,3 +181,9 @@ test('--snapshot-poll-ms: the default, the variable, and a clear error for a bad
   assert.equal(serverConfig({}, { TESSERA_DB_LISTEN: 'off' }).dbListen, 'off');
   assert.throws(() => serverConfig({ dbListen: 'localhost:5432' }, {}), /--db-listen takes off or a postgresql:\/\/ URL/);
 });
+
+test('--audit-retention-days: 400 by default, a clear error for a bad value', () => {
+  assert.equal(serverConfig({}, {}).auditRetentionDays, 400);
+  assert.equal(serverConfig({}, { TESSERA_AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays, 30);
+  assert.throws(() => serverConfig({ auditRetentionDays: '0' }, {}), /--audit-retention-days must be a whole number of days from 1 to 36500, got "0"/);
+});

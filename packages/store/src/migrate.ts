@@ -11,6 +11,7 @@ import * as instanceEvents from './migrations/004-instance-events.ts';
 import * as revokedCertificates from './migrations/005-revoked-certificates.ts';
 import * as store006 from './migrations/006-store.ts';
 import * as changeFeed from './migrations/007-change-feed.ts';
+import * as retention from './migrations/008-retention.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
@@ -26,6 +27,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         '005-revoked-certificates': { up: revokedCertificates.up },
         '006-store': withDialect(store006),
         '007-change-feed': withDialect(changeFeed),
+        '008-retention': { up: retention.up },
       }),
     },
   });

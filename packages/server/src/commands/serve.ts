@@ -20,6 +20,7 @@ export function serveCommand(defaults: ServeDefaults = {}): Command {
     .option('--workers <n>', 'server processes sharing the ports (env TESSERA_WORKERS; default: the number of cores when started from the build, 1 from sources)')
     .option('--snapshot-poll-ms <ms>', 'how often to read the store\'s change feed; on PostgreSQL a notification reads it at once (env TESSERA_SNAPSHOT_POLL_MS, default 1000)')
     .option('--db-listen <url>', 'PostgreSQL: off, or where to LISTEN for change notifications when --db goes through a pooler in transaction mode (env TESSERA_DB_LISTEN; default --db)')
+    .option('--audit-retention-days <days>', 'audit rows older than this are deleted (env TESSERA_AUDIT_RETENTION_DAYS; default 400)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (env TESSERA_LOG_LEVEL; default info)')
     .option('--log-format <format>', 'json or pretty (env TESSERA_LOG_FORMAT; default pretty on a terminal, json otherwise)')
     .option('--log-file <file>', 'append the log to this file instead of stdout (env TESSERA_LOG_FILE)')
