@@ -58,14 +58,6 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   const snapshots = new DomainSnapshots(store, { pollIntervalMs: config.snapshotPollMs, onError: snapshotFailed });
   try {
     await snapshots.start();
-    // Another replica's commit starts a poll at once; notifications during a poll share the next one.
-    if (config.dbListen !== 'off') {
-      changes = store.listenForChanges?.(
-        () => void snapshots.refresh().catch(snapshotFailed),
-        (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
-        config.dbListen,
-      );
-    }
     const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
     stateMetrics(metrics.registry, { snapshots, pool: store.poolStats, dbUp: () => ready.dbUp() });
     const ctx: ZmsContext = { db: store.db, dialect: store.dialect, snapshots, config: config.zms, now };
@@ -118,6 +110,15 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     });
     revocations = zctx.revocations;
     await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`));
+    // Another replica's commit starts a poll (or a reread of the revoked serials) at once; notifications
+    // during a poll share the next one. On (re)connecting both run, for what committed before.
+    if (config.dbListen !== 'off') {
+      changes = store.listenForChanges?.(
+        (what) => (what === 'domains' ? void snapshots.refresh().catch(snapshotFailed) : zctx.revocations.changed()),
+        (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
+        config.dbListen,
+      );
+    }
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
 
     const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;

@@ -12,7 +12,7 @@ import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
 import { fromDatabase } from './unavailable.ts';
-import { CHANGES_CHANNEL } from './migrations/007-change-feed.ts';
+import { CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './migrations/007-change-feed.ts';
 
 /** The dialect with its driver's errors marked as the database's (see unavailable.ts). */
 function marked(dialect: KyselyDialect): KyselyDialect {
@@ -32,14 +32,17 @@ export interface Store {
   /** PostgreSQL pool connections (for metrics); absent on SQLite. */
   poolStats?: () => { total: number; idle: number; waiting: number };
   /**
-   * PostgreSQL only: calls `onChange` when another connection commits a
-   * domain change (LISTEN on the feed trigger's channel), and once after each
-   * (re)connection, as changes may have committed while not listening.
-   * `url`: where to listen, when not the store's own URL (past a pooler).
+   * PostgreSQL only: calls `onChange` when a connection commits a domain
+   * change or a revocation (LISTEN on the triggers' channels), and for both
+   * after each (re)connection, as changes may have committed while not
+   * listening. `url`: where to listen, when not the store's own URL (past a pooler).
    */
-  listenForChanges?: (onChange: () => void, onError: (e: Error) => void, url?: string) => { close(): Promise<void> };
+  listenForChanges?: (onChange: (what: StoreChange) => void, onError: (e: Error) => void, url?: string) => { close(): Promise<void> };
   close(): Promise<void>;
 }
+
+/** What a notification says changed: a domain, or the revoked serials. */
+export type StoreChange = 'domains' | 'revocations';
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -164,7 +167,7 @@ const LISTEN_RETRY_MS = 1000;
  * transaction mode (pgbouncer) LISTEN is accepted but nothing arrives: the
  * snapshots' poll still finds every change, at its own pace.
  */
-function listen(target: string, onChange: () => void, onError: (e: Error) => void): { close(): Promise<void> } {
+function listen(target: string, onChange: (what: StoreChange) => void, onError: (e: Error) => void): { close(): Promise<void> } {
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -182,11 +185,12 @@ function listen(target: string, onChange: () => void, onError: (e: Error) => voi
     };
     c.on('error', lost);
     c.on('end', () => lost());
-    c.on('notification', () => onChange());
+    c.on('notification', (n) => onChange(n.channel === REVOCATIONS_CHANNEL ? 'revocations' : 'domains'));
     try {
       await c.connect();
-      await c.query(`LISTEN ${CHANGES_CHANNEL}`);
-      onChange();
+      await c.query(`LISTEN ${CHANGES_CHANNEL}; LISTEN ${REVOCATIONS_CHANNEL}`);
+      onChange('domains');
+      onChange('revocations');
     } catch (e) {
       lost(e as Error);
     }

@@ -111,20 +111,26 @@ describe('change feed on PostgreSQL', () => {
   });
 
   test('a commit on another connection is notified; the listener comes back after its connection is cut', async () => {
-    let notified = 0;
+    const heard: string[] = [];
     const errors: Error[] = [];
-    const listener = replicas[0].store.listenForChanges!(() => notified++, (e) => errors.push(e));
+    const listener = replicas[0].store.listenForChanges!((what) => heard.push(what), (e) => errors.push(e));
+    const count = (what: string) => heard.filter((w) => w === what).length;
     try {
-      await until('the first call, once listening', () => notified === 1);
+      await until('both, once listening', () => count('domains') === 1 && count('revocations') === 1);
       await writer.db.updateTable('domains').set({ description: 'pushed', modified: at(300) }).where('name', '=', 'later-2').execute();
-      await until('a notification for the commit', () => notified === 2);
+      await until('a notification for the domain commit', () => count('domains') === 2);
+      await writer.db.insertInto('revoked_certificates').values([
+        { serial: 'c1', service: 'later-2.api', revoked_time: at(300), reason: 'keyCompromise', expiry_time: at(9999) },
+        { serial: 'c2', service: 'later-2.api', revoked_time: at(300), reason: 'keyCompromise', expiry_time: at(9999) },
+      ]).execute();
+      await until('a notification for the revocations', () => count('revocations') === 2);
 
       // The server ends the listening connection (a restart, a failover): it listens again, and says so.
       await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'`.execute(writer.db);
-      await until('listening again after the cut', () => notified === 3);
+      await until('listening again after the cut', () => count('domains') === 3 && count('revocations') === 3);
       assert.equal(errors.length, 1, 'the cut is reported');
       await writer.db.updateTable('domains').set({ description: 'pushed again', modified: at(301) }).where('name', '=', 'later-2').execute();
-      await until('notified after reconnecting', () => notified === 4);
+      await until('notified after reconnecting', () => count('domains') === 4);
     } finally {
       await listener.close();
     }

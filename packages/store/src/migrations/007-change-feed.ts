@@ -11,8 +11,9 @@
  * - PostgreSQL: ids are taken at the first statement and commit in any order,
  *   so each entry also keeps its transaction's id (`xid`, pg_current_xact_id(),
  *   64-bit: it never wraps). The reader reads by the snapshot horizon
- *   (domain-snapshots.ts). The trigger also sends a NOTIFY, which PostgreSQL
- *   delivers at commit, once per transaction.
+ *   (change-feed.ts). The trigger also sends a NOTIFY, which PostgreSQL
+ *   delivers at commit, once per transaction; so does a revocation (another
+ *   channel), for ZTS's list of revoked serials.
  *
  * `at` (the database's clock) is for pruning. This replaces 006's
  * domain_deletions: a delete is an entry whose domain no longer exists.
@@ -22,6 +23,8 @@ import type { Dialect } from '../dialect.ts';
 
 /** The LISTEN/NOTIFY channel the trigger signals on commit. */
 export const CHANGES_CHANNEL = 'tessera_domain_changes';
+/** Signalled on commit of a new revoked serial (PostgreSQL), so ZTS refuses it on every replica at once. */
+export const REVOCATIONS_CHANNEL = 'tessera_revocations';
 
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   if (dialect === 'sqlite') {
@@ -53,6 +56,12 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
         RETURN NULL;
       END $$`).execute(db);
     await sql`CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE ON domains FOR EACH ROW EXECUTE FUNCTION tessera_domain_changed()`.execute(db);
+    await sql.raw(`CREATE FUNCTION tessera_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('${REVOCATIONS_CHANNEL}', '');
+        RETURN NULL;
+      END $$`).execute(db);
+    await sql`CREATE TRIGGER certificates_revoked AFTER INSERT ON revoked_certificates FOR EACH STATEMENT EXECUTE FUNCTION tessera_revoked()`.execute(db);
   }
   await db.schema.createIndex('domain_changes_at_idx').on('domain_changes').column('at').execute();
   await db.schema.dropTable('domain_deletions').execute();
