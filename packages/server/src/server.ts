@@ -109,7 +109,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       wrapSts: (check) => timedStsCheck(check, metrics),
     });
     revocations = zctx.revocations;
-    await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`));
+    await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`), config.snapshotPollMs);
     // Another replica's commit starts a poll (or a reread of the revoked serials) at once; notifications
     // during a poll share the next one. On (re)connecting both run, for what committed before.
     if (config.dbListen !== 'off') {

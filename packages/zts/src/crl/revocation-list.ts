@@ -49,11 +49,25 @@ export class RevocationList {
     this.now = a.now;
   }
 
-  /** Loads the revoked serials and keeps them fresh until stop(). */
-  async start(onError: (e: Error) => void): Promise<void> {
+  /**
+   * Loads the revoked serials and keeps them fresh until stop(): every
+   * `checkMs` a cheap look at whether the list changed (a count and the newest
+   * time) rereads it when it did, and a full reread runs every 15 s regardless.
+   */
+  async start(onError: (e: Error) => void, checkMs = SERIALS_REFRESH_MS): Promise<void> {
     this.onError = onError;
     await this.reloadSerials();
-    this.timer = setInterval(() => this.reloadSerials().catch(onError), SERIALS_REFRESH_MS);
+    let seen = await revocationsVersion(this.db);
+    let lastFull = Date.now();
+    this.timer = setInterval(() => {
+      void (async () => {
+        const version = await revocationsVersion(this.db);
+        if (version === seen && Date.now() - lastFull < SERIALS_REFRESH_MS) return;
+        await this.reloadSerials();
+        seen = version;
+        lastFull = Date.now();
+      })().catch(onError);
+    }, Math.min(checkMs, SERIALS_REFRESH_MS));
     this.timer.unref();
   }
 
