@@ -31,6 +31,10 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
       }),
     },
   });
+  // Nothing to do (every start after the first, on every replica): skip the migrator's lock,
+  // a session-level advisory lock that a transaction pooler (pgbouncer) does not keep on one connection.
+  const pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined);
+  if (pending.length === 0) return;
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
