@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
@@ -78,7 +79,6 @@ function daemon(cmd: string, args: string[]): { child: ChildProcess; output: () 
 }
 
 async function listening(port: number, what: string, d: { child: ChildProcess; output: () => string }): Promise<void> {
-  const { connect } = await import('node:net');
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (d.child.exitCode !== null) throw new Error(`${what} exited:\n${d.output()}`);
