@@ -13,9 +13,7 @@
  *
  *   node --import tsx bench/zms-scale.ts [--sizes 1000,10000,100000] [--requests 2000] [--concurrency 4]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +21,7 @@ import { openStore } from '@tessera/store/open-store';
 import { seedDomains, seedName } from './support/seed-domains.ts';
 import { processStats, productionStart } from './support/process.ts';
 import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
+import { startServe as startServeProcess, type Served } from './support/serve.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SOURCES = join(ROOT, 'packages/server/bin/tessera.js');
@@ -52,70 +51,9 @@ function proc(pid: number): { rssMb: number; peakRssMb: number; cpuMs: number } 
   return { rssMb, peakRssMb, cpuMs: cpuSeconds * 1000 };
 }
 
-interface Server {
-  child: ChildProcess;
-  zms: string;
-  /** ms from spawn to the first 200 (the web UI's page: the server listens once the store is loaded). */
-  firstOkMs: number;
-  /** Server CPU ms used until then. */
-  firstOkCpuMs: number;
-  call(method: string, path: string, body?: unknown, auth?: string, headers?: Record<string, string>): Promise<{ status: number; text: string; ms: number; etag?: string }>;
-  stop(): Promise<void>;
-}
+const startServe = (start: string[], dataDir: string) => startServeProcess(start, dataDir, { maxSockets: CONCURRENCY, adminPassword: ADMIN_PASSWORD });
 
-/** @param start node's arguments up to the command: options and the program */
-async function startServe(start: string[], dataDir: string): Promise<Server> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [...start, 'serve', '--data-dir', dataDir, '--zms-port', '0', '--zts-port', '0', '--log-level', 'error'], {
-    env: { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, TESSERA_WORKERS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  child.stderr!.on('data', (d: Buffer) => (out += d));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  while (!/ZMS API\s+(\S+)/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`tessera serve exited:\n${out}`);
-    await sleep(20);
-  }
-  const zms = /ZMS API\s+(\S+)/.exec(out)![1];
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(join(dataDir, 'ca.cert.pem'), 'utf8') });
-  const call: Server['call'] = (method, path, body, auth, headers = {}) =>
-    new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const t = performance.now();
-      const req = request(path.startsWith('/zms/') || path === '/' ? new URL(path, zms) : `${zms}${path}`, {
-        method, agent,
-        headers: { ...(payload ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: auth } : {}), ...headers },
-      }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ms: performance.now() - t, ...(res.headers.etag ? { etag: res.headers.etag } : {}) }));
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  for (;;) {
-    const r = await call('GET', '/').catch(() => ({ status: 0, text: '', ms: 0 }));
-    if (r.status === 200) break;
-    await sleep(20);
-  }
-  const firstOkMs = performance.now() - started;
-  const firstOkCpuMs = proc(child.pid!).cpuMs;
-  return {
-    child, zms, firstOkMs, firstOkCpuMs, call,
-    async stop() {
-      agent.destroy();
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-async function token(s: Server): Promise<string> {
-  const r = await s.call('GET', '/user/_self_/token', undefined, `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`);
-  return `Bearer ${(JSON.parse(r.text) as { token: string }).token}`;
-}
+const token = (s: Served) => s.adminToken();
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 

@@ -54,6 +54,10 @@ fi
 
 # nginx: a real relying party in the tests (mTLS with Tessera's CA and CRL).
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
+# nginx's stream module and pgbouncer: the three-replica test (e2e/scale-out.test.ts) passes ZTS's
+# mutual TLS through nginx untouched, and runs the replicas through pgbouncer in transaction mode.
+[ -f /usr/lib/nginx/modules/ngx_stream_module.so ] || apt_install libnginx-mod-stream
+[ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer
 
 # Prometheus and promtool: the metrics tests start their own Prometheus (never the system service).
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then

@@ -40,7 +40,7 @@ async function prepare(config: ServerConfig, now: () => Date): Promise<Bootstrap
   loadOrCreateSigningKey(config.dataDir);
   const store = await openStore(config.db);
   try {
-    const snapshots = new DomainSnapshots(store.db);
+    const snapshots = new DomainSnapshots(store);
     await snapshots.refresh();
     return await bootstrapSystem({ db: store.db, dialect: store.dialect, snapshots, config: config.zms, now }, config.adminPassword);
   } finally {

@@ -20,6 +20,16 @@ export interface ServerConfig {
   logLevel: string;
   /** Server processes sharing the ports (node:cluster); 1 runs everything in this process. */
   workers: number;
+  /** How often each process reads the store's change feed (ms); on PostgreSQL a notification reads it at once. */
+  snapshotPollMs: number;
+  /** Audit rows older than this many days are deleted (docs/store.md, "Retention"). */
+  auditRetentionDays: number;
+  /**
+   * Where the process LISTENs for change notifications (PostgreSQL): `off`, or a
+   * postgresql:// URL (PostgreSQL itself when `db` goes through a pooler in
+   * transaction mode); default: `db`.
+   */
+  dbListen?: string;
   /** json, or pretty (readable lines); default: pretty on a terminal, JSON otherwise. */
   logFormat?: LogFormat;
   /** Write the log to this file instead of stdout. */
@@ -45,6 +55,9 @@ export interface ServeDefaults {
 export interface ServeFlags {
   only?: string;
   workers?: string;
+  snapshotPollMs?: string;
+  dbListen?: string;
+  auditRetentionDays?: string;
   dataDir?: string;
   db?: string;
   host?: string;
@@ -169,6 +182,24 @@ function workerCount(value: string | undefined, fallback: number): number {
   return n;
 }
 
+function dbListen(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value !== 'off' && !/^postgres(ql)?:\/\//i.test(value)) throw new Error('--db-listen takes off or a postgresql:// URL');
+  return value;
+}
+
+function auditDays(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 36_500) throw new Error(`--audit-retention-days must be a whole number of days from 1 to 36500, got "${value}"`);
+  return n;
+}
+
+function pollInterval(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 10 || n > 3_600_000) throw new Error(`--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000, got "${value}"`);
+  return n;
+}
+
 export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults: ServeDefaults = {}): ServerConfig {
   const dataDir = resolve(flags.dataDir ?? env.TESSERA_DATA_DIR ?? '.tessera');
   const regions = flags.awsRegions ?? env.TESSERA_AWS_REGIONS;
@@ -190,6 +221,9 @@ export function serverConfig(flags: ServeFlags, env: NodeJS.ProcessEnv, defaults
     ztsPort: port(flags.ztsPort ?? env.TESSERA_ZTS_PORT ?? '8443', 'ZTS port'),
     logLevel: flags.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
     workers: workerCount(flags.workers ?? env.TESSERA_WORKERS, defaults.workers ?? 1),
+    ...optional('dbListen', dbListen(flags.dbListen ?? env.TESSERA_DB_LISTEN)),
+    auditRetentionDays: auditDays(flags.auditRetentionDays ?? env.TESSERA_AUDIT_RETENTION_DAYS ?? '400'),
+    snapshotPollMs: pollInterval(flags.snapshotPollMs ?? env.TESSERA_SNAPSHOT_POLL_MS ?? '1000'),
     ...optional('logFormat', parseLogFormat(flags.logFormat ?? env.TESSERA_LOG_FORMAT)),
     ...optional('logFile', flags.logFile ?? env.TESSERA_LOG_FILE),
     ...(only ? { only } : {}),

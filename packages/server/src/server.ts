@@ -20,8 +20,7 @@ import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
-import { deleteStaleCertRecords } from '@tessera/zts/cert-records';
-import { deleteExpiredRevocations } from '@tessera/store/revoked-certificates';
+import { pruneHistory } from '@tessera/store/retention';
 import { loadTokenKeys } from '@tessera/zts/tokens/token-keys';
 import { uiRoutes } from '@tessera/ui/server/ui-routes';
 import { ztsContext } from './zts-context.ts';
@@ -57,7 +56,9 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     onQuery: queryObserver(metrics),
   });
   let revocations: { stop(): void } | undefined;
-  const snapshots = new DomainSnapshots(store.db, { onError: (e) => logger.warn({ err: e }, 'domain snapshot refresh failed') });
+  let changes: { close(): Promise<void> } | undefined;
+  const snapshotFailed = (e: unknown) => logger.warn({ err: e }, 'domain snapshot refresh failed');
+  const snapshots = new DomainSnapshots(store, { pollIntervalMs: config.snapshotPollMs, onError: snapshotFailed });
   try {
     await snapshots.start();
     const ready = readiness(store.db, { keyPem: tls.caKeyPem, certPem: tls.caCertPem });
@@ -114,7 +115,16 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       countAwsCall: (call, reason) => metrics.awsCalls.inc({ call, reason }),
     });
     revocations = zctx.revocations;
-    await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`));
+    await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`), config.snapshotPollMs);
+    // Another replica's commit starts a poll (or a reread of the revoked serials) at once; notifications
+    // during a poll share the next one. On (re)connecting both run, for what committed before.
+    if (config.dbListen !== 'off') {
+      changes = store.listenForChanges?.(
+        (what) => (what === 'domains' ? void snapshots.refresh().catch(snapshotFailed) : zctx.revocations.changed()),
+        (e) => logger.warn({ event: 'db.listen_lost' }, `listening for changes failed, polling meanwhile: ${e.message}`),
+        config.dbListen,
+      );
+    }
     await zts.register(async (app) => ztsRoutes(app, zctx), { prefix: '/zts/v1' });
 
     const host = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
@@ -130,12 +140,17 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     config.zts.tokenIssuer ??= `https://${host}:${ztsPort}/zts/v1`;
     listening.zts = ztsPort;
 
-    // Records of instances that stopped refreshing are dropped daily.
-    const cleaner = setInterval(() => {
-      const before = new Date(now().getTime() - config.zts.certRecordMaxAgeMins * 60_000).toISOString();
-      deleteStaleCertRecords(store.db, before).catch((e) => zts.log.warn(`cert record cleanup failed: ${(e as Error).message}`));
-      deleteExpiredRevocations(store.db, now()).catch((e) => zts.log.warn(`revoked certificate cleanup failed: ${(e as Error).message}`));
-    }, 86_400_000);
+    // Stored history stays bounded: what is past its retention goes at start and then hourly.
+    const retention = { certRecordsMs: config.zts.certRecordMaxAgeMins * 60_000, auditMs: config.auditRetentionDays * 86_400_000 };
+    const prune = () =>
+      pruneHistory(store.db, now(), retention).then(
+        (pruned) => {
+          if (Object.values(pruned).some((n) => n > 0)) logger.info({ event: 'store.pruned', ...pruned }, 'pruned stored history past its retention');
+        },
+        (e: Error) => logger.warn({ event: 'store.prune_failed' }, `pruning stored history failed: ${e.message}`),
+      );
+    let pruning = prune();
+    const cleaner = setInterval(() => (pruning = prune()), 3_600_000);
     cleaner.unref();
 
     return {
@@ -147,8 +162,10 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       bootstrap,
       async close() {
         clearInterval(cleaner);
+        await pruning;
         revocations?.stop();
         snapshots.stop();
+        await changes?.close();
         for (const app of apps) await app.close();
         await store.close();
       },
@@ -156,6 +173,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
   } catch (e) {
     revocations?.stop();
     snapshots.stop();
+    await changes?.close();
     for (const app of apps) await app.close();
     await store.close();
     throw e;

@@ -1,6 +1,7 @@
 /**
  * Running apart on one PostgreSQL: a ZMS-only and a ZTS-only server share the
- * store and key material; ZTS follows ZMS's changes within a poll interval.
+ * store and key material. Every replica here polls only once a minute, so
+ * each change seen within the tests' deadlines was pushed (LISTEN/NOTIFY).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,12 +19,23 @@ let pg: TestPostgres;
 let dir: string;
 let zms: RunningServer;
 let zts: RunningServer;
+/** A minute: far beyond every deadline below. */
+const POLL_MS = '60000';
+const config = (only: string) =>
+  serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only, snapshotPollMs: POLL_MS }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD });
+
+/** Retries `check` until it holds, for up to 10 s (no timing is asserted: the poll would take a minute). */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`not within 10 s (the poll interval is ${POLL_MS} ms): ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 before(async () => {
   pg = await startTestPostgres();
   dir = mkdtempSync(join(tmpdir(), 'tessera-replicas-'));
-  const config = (only: string) =>
-    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD });
   zms = await startServer(config('zms'));
   zts = await startServer(config('zts'));
 });
@@ -41,7 +53,7 @@ test('each process serves only its part', () => {
   assert.match(zts.ztsUrl, /^https:/);
 });
 
-test('ZTS sees a domain created through ZMS within seconds', async () => {
+test('ZTS sees a domain created through ZMS at once, notified', async () => {
   const ca = zms.tls.caCertPem;
   const login = await httpsJson<{ token: string }>({
     url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
@@ -51,20 +63,46 @@ test('ZTS sees a domain created through ZMS within seconds', async () => {
   assert.equal((await register()).status, 404, 'unknown domain before');
   const created = await httpsJson({ method: 'POST', url: `${zms.zmsUrl}/domain`, ca, body: { name: 'media', adminUsers: ['user.admin'] }, headers: { authorization: `Bearer ${login.body.token}` } });
   assert.equal(created.status, 200, created.text);
-  let seen = false;
-  for (let i = 0; i < 50 && !seen; i++) {
+  await eventually('ZTS learned about the new domain from the shared store', async () => {
     const r = await register();
-    seen = r.status === 400 && /Service not registered/.test(r.body.message);
-    if (!seen) await new Promise((done) => setTimeout(done, 100));
+    return r.status === 400 && /Service not registered/.test(r.body.message);
+  });
+});
+
+test('a member added or removed through one ZMS replica grants or denies on another at once', async () => {
+  const other = await startServer(config('zms'));
+  try {
+    const ca = zms.tls.caCertPem;
+    const login = await httpsJson<{ token: string }>({
+      url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    const auth = { authorization: `Bearer ${login.body.token}` };
+    const write = async (method: string, path: string, body?: unknown) => {
+      const r = await httpsJson({ method, url: `${zms.zmsUrl}${path}`, ca, body, headers: auth });
+      assert.ok(r.status < 300, `${method} ${path}: ${r.text}`);
+    };
+    await write('POST', '/domain', { name: 'pushed', adminUsers: ['user.admin'] });
+    await write('PUT', '/domain/pushed/role/readers', { name: 'pushed:role.readers' });
+    await write('PUT', '/domain/pushed/policy/readers', {
+      name: 'pushed:policy.readers', assertions: [{ role: 'pushed:role.readers', resource: 'pushed:data', action: 'read', effect: 'ALLOW' }],
+    });
+    const granted = async () => {
+      const r = await httpsJson<{ granted: boolean }>({ url: `${other.zmsUrl}/access/read/pushed:data?principal=user.jane`, ca, headers: auth });
+      return r.status === 200 && r.body.granted;
+    };
+    assert.equal(await granted(), false);
+    await write('PUT', '/domain/pushed/role/readers/member/user.jane', { memberName: 'user.jane' });
+    await eventually('the other replica grants the new member', granted);
+    await write('DELETE', '/domain/pushed/role/readers/member/user.jane');
+    await eventually('the other replica denies the removed member', async () => !(await granted()));
+  } finally {
+    await other.close();
   }
-  assert.ok(seen, 'ZTS learned about the new domain from the shared store');
 });
 
 test('a domain created through one ZMS process can be written through another at once', async () => {
-  // Another ZMS replica, whose snapshot polls every second: the write comes long before its next poll.
-  const other = await startServer(
-    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only: 'zms' }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
-  );
+  // Another ZMS replica: the write comes before it could have been notified.
+  const other = await startServer(config('zms'));
   try {
     const ca = zms.tls.caCertPem;
     const login = await httpsJson<{ token: string }>({
@@ -109,4 +147,43 @@ test('a revocation through the ZMS process is on the ZTS process\'s CRL at once'
   const text = serials(await crl());
   assert.match(text, /Serial Number: 7ABC01/);
   assert.match(text, /Serial Number: 7ABC00/);
+});
+
+test('with listening off, the poll alone still brings the change', async () => {
+  const polling = await startServer(
+    serverConfig({ dataDir: dir, db: pg.url, zmsPort: '0', ztsPort: '0', logLevel: 'error', only: 'zms', snapshotPollMs: '200', dbListen: 'off' }, { TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD }),
+  );
+  try {
+    const ca = zms.tls.caCertPem;
+    const login = await httpsJson<{ token: string }>({
+      url: `${zms.zmsUrl}/user/_self_/token`, ca, headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}` },
+    });
+    const auth = { authorization: `Bearer ${login.body.token}` };
+    const created = await httpsJson({ method: 'POST', url: `${zms.zmsUrl}/domain`, ca, body: { name: 'polled', adminUsers: ['user.admin'] }, headers: auth });
+    assert.equal(created.status, 200, created.text);
+    await eventually('the polling replica lists the new domain', async () => {
+      const r = await httpsJson<{ names: string[] }>({ url: `${polling.zmsUrl}/domain`, ca, headers: auth });
+      return r.body.names.includes('polled');
+    });
+  } finally {
+    await polling.close();
+  }
+});
+
+test('--snapshot-poll-ms: the default, the variable, and a clear error for a bad value', () => {
+  assert.equal(serverConfig({}, {}).snapshotPollMs, 1000);
+  assert.equal(serverConfig({}, { TESSERA_SNAPSHOT_POLL_MS: '250' }).snapshotPollMs, 250);
+  assert.equal(serverConfig({ snapshotPollMs: '5000' }, { TESSERA_SNAPSHOT_POLL_MS: '250' }).snapshotPollMs, 5000);
+  for (const bad of ['0', '1.5', 'soon', '9999999']) {
+    assert.throws(() => serverConfig({ snapshotPollMs: bad }, {}), /--snapshot-poll-ms must be a whole number of milliseconds from 10 to 3600000/);
+  }
+  assert.equal(serverConfig({}, {}).dbListen, undefined, 'listens on --db');
+  assert.equal(serverConfig({}, { TESSERA_DB_LISTEN: 'off' }).dbListen, 'off');
+  assert.throws(() => serverConfig({ dbListen: 'localhost:5432' }, {}), /--db-listen takes off or a postgresql:\/\/ URL/);
+});
+
+test('--audit-retention-days: 400 by default, a clear error for a bad value', () => {
+  assert.equal(serverConfig({}, {}).auditRetentionDays, 400);
+  assert.equal(serverConfig({}, { TESSERA_AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays, 30);
+  assert.throws(() => serverConfig({ auditRetentionDays: '0' }, {}), /--audit-retention-days must be a whole number of days from 1 to 36500, got "0"/);
 });

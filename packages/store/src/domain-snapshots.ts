@@ -2,32 +2,33 @@
  * An in-memory copy of every domain, so that access decisions (ZMS access
  * checks, ZTS launch and role checks) never query the store.
  *
- * It follows the store cheaply, whatever the number of domains: each poll
- * reads only the domains whose `modified` is newer than the newest it has
- * seen (an indexed range, migration 006), and the names in domain_deletions
- * (written by a trigger on every delete) newer than the last deletion seen.
- * Both look back LOOKBACK_MS, because a transaction may commit a little after
- * the time it stamped, after a later one. Only changed domains are reloaded.
- * A full pass over every (name, modified) runs at start and then rarely, as a
- * safety net for writers whose clocks are off by more than the look-back.
+ * It follows the store's change feed (change-feed.ts, migration 007): each
+ * poll reads the names of the domains changed since the last one — what
+ * changed, whatever the number of domains — and reloads just those; a name
+ * whose domain is gone is a delete. The feed cannot skip a commit, however
+ * late it lands. A full pass over every (name, modified) runs at start and
+ * then rarely, and whenever the feed may have been pruned past this reader
+ * (no successful poll for a full-pass interval).
  *
  * Writers in this process call refresh(domain) after committing, so they read
- * their own writes; other processes and replicas catch up within one poll.
- * `version` grows on every change, for answers cached per snapshot.
+ * their own writes; other processes and replicas catch up at their next poll,
+ * which a PostgreSQL notification starts at once (server.ts), the timer being
+ * the backstop. `version` grows on every change, for answers cached per snapshot.
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DomainData } from '@tessera/core/model';
 import type { Database } from './schema.ts';
+import type { Dialect } from './dialect.ts';
 import { loadDomainData } from './domain-data.ts';
+import { changeFeed, type ChangeFeed } from './change-feed.ts';
 
-/** How far before the newest seen time each poll looks again. */
-const LOOKBACK_MS = 10_000;
 /** Domains loaded per query batch on a full pass (bounds the memory peak while loading). */
 const LOAD_BATCH = 2000;
 
 export interface DomainSnapshotsOptions {
+  /** How often to read the change feed (default 1 s). */
   pollIntervalMs?: number;
-  /** How often the full pass runs (default 10 minutes). */
+  /** How often the full pass runs (default 10 minutes; keep it well under the change log's retention). */
   fullPassIntervalMs?: number;
   /** Told about poll failures; the last good snapshot keeps serving meanwhile. */
   onError?: (e: unknown) => void;
@@ -36,7 +37,6 @@ export interface DomainSnapshotsOptions {
 const EPOCH = '1970-01-01T00:00:00.000Z';
 /** Changes kept for modifiedSince(); older ones are dropped half at a time. */
 const CHANGE_LOG_MAX = 8192;
-const earlier = (iso: string, ms: number) => (iso === EPOCH ? EPOCH : new Date(Date.parse(iso) - ms).toISOString());
 
 export class DomainSnapshots {
   private domains = new Map<string, DomainData>();
@@ -45,9 +45,10 @@ export class DomainSnapshots {
   /** The last queued pass; every pass starts after the one before has ended. */
   private tail: Promise<void> = Promise.resolve();
   private pendingPoll: Promise<void> | undefined;
-  /** The newest `modified` and deletion time seen in the store (store times, not this clock). */
+  /** The newest `modified` seen in the store (a store time, not this clock). */
   private newestModified = EPOCH;
-  private newestDeletion = EPOCH;
+  private readonly feed: ChangeFeed;
+  private readonly db: Kysely<Database>;
   private lastFullPass = 0;
   private changes = 0;
   /**
@@ -62,9 +63,12 @@ export class DomainSnapshots {
   lastSync: Date | undefined;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    store: { db: Kysely<Database>; dialect: Dialect },
     private readonly options: DomainSnapshotsOptions = {},
-  ) {}
+  ) {
+    this.db = store.db;
+    this.feed = changeFeed(store.db, store.dialect);
+  }
 
   /** Grows by at least one on every change to any domain (0 before the first load). */
   get version(): number {
@@ -152,35 +156,16 @@ export class DomainSnapshots {
   }
 
   private async poll(): Promise<void> {
-    const [rows, deleted] = await Promise.all([
-      this.db
-        .selectFrom('domains')
-        .select(['name', 'modified'])
-        .where('modified', '>', earlier(this.newestModified, LOOKBACK_MS))
-        .execute(),
-      this.db
-        .selectFrom('domain_deletions as x')
-        .select(['x.name', 'x.deleted'])
-        .where('x.deleted', '>', earlier(this.newestDeletion, LOOKBACK_MS))
-        // Deleted and created again: the new domain arrives through `rows`.
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('domains as d').select(sql.lit(1).as('one')).whereRef('d.name', '=', 'x.name'))))
-        .execute(),
-    ]);
-    for (const r of deleted) {
-      if (r.deleted > this.newestDeletion) this.newestDeletion = r.deleted;
-      if (this.domains.delete(r.name)) this.changed();
-    }
-    await this.reload(rows);
+    const names = await this.feed.read();
+    await this.reload(names.map((name) => ({ name })));
   }
 
   /** Reads every (name, modified): reloads what differs, drops what is gone. */
   private async fullPass(): Promise<void> {
     const startedAt = Date.now();
-    const [rows, lastDeletion] = await Promise.all([
-      this.db.selectFrom('domains').select(['name', 'modified']).execute(),
-      this.db.selectFrom('domain_deletions').select((eb) => eb.fn.max('deleted').as('at')).executeTakeFirst(),
-    ]);
-    if (lastDeletion?.at && lastDeletion.at > this.newestDeletion) this.newestDeletion = lastDeletion.at;
+    // The feed's cursor first: whatever commits after it is read from the feed later.
+    await this.feed.mark();
+    const rows = await this.db.selectFrom('domains').select(['name', 'modified']).execute();
     // Passes run one at a time, so whatever the snapshot holds was committed before this list was read.
     const present = new Set(rows.map((r) => r.name));
     for (const name of this.domains.keys()) {

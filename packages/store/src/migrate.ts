@@ -10,7 +10,9 @@ import * as auth from './migrations/003-auth.ts';
 import * as instanceEvents from './migrations/004-instance-events.ts';
 import * as revokedCertificates from './migrations/005-revoked-certificates.ts';
 import * as store006 from './migrations/006-store.ts';
-import * as refusalReasons from './migrations/007-refusal-reasons.ts';
+import * as changeFeed from './migrations/007-change-feed.ts';
+import * as retention from './migrations/008-retention.ts';
+import * as refusalReasons from './migrations/009-refusal-reasons.ts';
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const withDialect = (m: { up(db: Kysely<unknown>, d: Dialect): Promise<void> }): Migration => ({
@@ -25,10 +27,16 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         '004-instance-events': { up: instanceEvents.up },
         '005-revoked-certificates': { up: revokedCertificates.up },
         '006-store': withDialect(store006),
-        '007-refusal-reasons': { up: refusalReasons.up },
+        '007-change-feed': withDialect(changeFeed),
+        '008-retention': { up: retention.up },
+        '009-refusal-reasons': { up: refusalReasons.up },
       }),
     },
   });
+  // Nothing to do (every start after the first, on every replica): skip the migrator's lock,
+  // a session-level advisory lock that a transaction pooler (pgbouncer) does not keep on one connection.
+  const pending = (await migrator.getMigrations()).filter((m) => m.executedAt === undefined);
+  if (pending.length === 0) return;
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

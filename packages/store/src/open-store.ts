@@ -12,6 +12,7 @@ import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 import { migrateToLatest } from './migrate.ts';
 import { fromDatabase } from './unavailable.ts';
+import { CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './migrations/007-change-feed.ts';
 
 /** The dialect with its driver's errors marked as the database's (see unavailable.ts). */
 function marked(dialect: KyselyDialect): KyselyDialect {
@@ -30,8 +31,18 @@ export interface Store {
   location: string;
   /** PostgreSQL pool connections (for metrics); absent on SQLite. */
   poolStats?: () => { total: number; idle: number; waiting: number };
+  /**
+   * PostgreSQL only: calls `onChange` when a connection commits a domain
+   * change or a revocation (LISTEN on the triggers' channels), and for both
+   * after each (re)connection, as changes may have committed while not
+   * listening. `url`: where to listen, when not the store's own URL (past a pooler).
+   */
+  listenForChanges?: (onChange: (what: StoreChange) => void, onError: (e: Error) => void, url?: string) => { close(): Promise<void> };
   close(): Promise<void>;
 }
+
+/** What a notification says changed: a domain, or the revoked serials. */
+export type StoreChange = 'domains' | 'revocations';
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -107,6 +118,7 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
   let db: Kysely<Database>;
   let dialect: Dialect;
   let poolStats: Store['poolStats'];
+  let listenForChanges: Store['listenForChanges'];
   const log = options.onQuery ? { log: options.onQuery } : {};
   if (isPostgresUrl(target)) {
     dialect = 'postgres';
@@ -121,6 +133,7 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     pool.on('error', report);
     poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
     db = new Kysely<Database>({ dialect: marked(new PostgresDialect({ pool })), ...log });
+    listenForChanges = (onChange, onError, url) => listen(url ?? target, onChange, onError);
   } else {
     dialect = 'sqlite';
     const sqlite = new SQLite(target);
@@ -140,6 +153,56 @@ export async function openStore(target: string, options: StoreOptions = {}): Pro
     dialect,
     location: dialect === 'postgres' ? redactUrl(target) : target,
     ...(poolStats ? { poolStats } : {}),
+    ...(listenForChanges ? { listenForChanges } : {}),
     close: () => db.destroy(),
+  };
+}
+
+/** Seconds between attempts to listen again after the connection was lost. */
+const LISTEN_RETRY_MS = 1000;
+
+/**
+ * A connection of its own (outside the pool) that LISTENs for the change
+ * feed's notifications, reconnecting after a loss. Behind a pooler in
+ * transaction mode (pgbouncer) LISTEN is accepted but nothing arrives: the
+ * snapshots' poll still finds every change, at its own pace.
+ */
+function listen(target: string, onChange: (what: StoreChange) => void, onError: (e: Error) => void): { close(): Promise<void> } {
+  let client: pg.Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: target, connectionTimeoutMillis: 5000, keepAlive: true });
+    client = c;
+    const lost = (e?: Error) => {
+      if (client !== c) return; // already handled ('error' then 'end')
+      client = undefined;
+      c.end().catch(() => {});
+      if (closed) return;
+      if (e) onError(e);
+      timer = setTimeout(() => void connect(), LISTEN_RETRY_MS);
+      timer.unref();
+    };
+    c.on('error', lost);
+    c.on('end', () => lost());
+    c.on('notification', (n) => onChange(n.channel === REVOCATIONS_CHANNEL ? 'revocations' : 'domains'));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANGES_CHANNEL}; LISTEN ${REVOCATIONS_CHANNEL}`);
+      onChange('domains');
+      onChange('revocations');
+    } catch (e) {
+      lost(e as Error);
+    }
+  };
+  void connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => {});
+    },
   };
 }

@@ -174,10 +174,15 @@ export interface RevokedCertificatesTable {
   expiry_time: string;
 }
 
-/** Written by a trigger on every domain delete (migration 006); read by the snapshot poller. */
-export interface DomainDeletionsTable {
+/**
+ * Written by a trigger on every insert, update and delete of a domain row
+ * (migration 007); read by the snapshot poller. PostgreSQL also has `xid`, the
+ * writing transaction's id (xid8), read with raw SQL.
+ */
+export interface DomainChangesTable {
+  seq: Generated<number>;
   name: string;
-  deleted: string;
+  at: Generated<string>;
 }
 
 export interface Database {
@@ -196,5 +201,5 @@ export interface Database {
   sign_in_failures: SignInFailuresTable;
   revoked_certificates: RevokedCertificatesTable;
   service_refusals: ServiceRefusalsTable;
-  domain_deletions: DomainDeletionsTable;
+  domain_changes: DomainChangesTable;
 }

@@ -112,7 +112,7 @@ for (const backend of backends) {
 
     test('snapshots follow the store: changes, new and deleted domains, each a new version', async () => {
       await seed(store, 'snap');
-      const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
+      const snapshots = new DomainSnapshots(store, { pollIntervalMs: 60_000 });
       await snapshots.start();
       try {
         assert.equal(snapshots.get('snap')?.services[0].description, 'API');
@@ -142,7 +142,7 @@ for (const backend of backends) {
 
     test('modifiedSince: the domains changed after a time, from the log of changes kept since the first load', async () => {
       await seed(store, 'logged');
-      const snapshots = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
+      const snapshots = new DomainSnapshots(store, { pollIntervalMs: 60_000 });
       await snapshots.start();
       try {
         const later = '2099-01-01T00:00:00.000Z';
@@ -172,9 +172,9 @@ for (const backend of backends) {
       }
     });
 
-    test('a replica follows by polling: late commits within the look-back, delete and create again', async () => {
-      const writer = new DomainSnapshots(store.db, { pollIntervalMs: 60_000 });
-      const replica = new DomainSnapshots(store.db, { pollIntervalMs: 50 });
+    test('a replica follows the change feed: a change stamped earlier than the newest, delete and create again', async () => {
+      const writer = new DomainSnapshots(store, { pollIntervalMs: 60_000 });
+      const replica = new DomainSnapshots(store, { pollIntervalMs: 50 });
       await writer.start();
       await replica.start();
       const until = async (what: string, ok: () => boolean) => {

@@ -56,9 +56,3 @@ export async function deleteCertRecord(db: Kysely<Database>, k: Key): Promise<bo
 export async function listCertRecords(db: Kysely<Database>, service: string): Promise<CertRecord[]> {
   return db.selectFrom('cert_records').selectAll().where('service', '=', service).orderBy('current_time', 'desc').execute();
 }
-
-/** Removes records whose last register or refresh is older than `before`. */
-export async function deleteStaleCertRecords(db: Kysely<Database>, before: string): Promise<number> {
-  const res = await db.deleteFrom('cert_records').where('current_time', '<', before).executeTakeFirst();
-  return Number(res.numDeletedRows);
-}

@@ -19,7 +19,7 @@ export const ACCOUNT = '123456789012';
 export const PROVIDER = 'athenz.aws.us-west-2';
 
 /** A domain `sports` with service `api` allowed on the AWS provider, and its IAM roles in aws-sim. */
-export async function setUpSports(t: TestServer, sim: AwsSim): Promise<void> {
+export async function setUpSports(t: { admin: Pick<TestServer['admin'], 'call'> }, sim: AwsSim): Promise<void> {
   for (const [m, p, b] of [
     ['POST', '/domain', { name: 'sports', adminUsers: ['user.admin'] }],
     ['PUT', '/domain/sports/meta/system/account', { account: ACCOUNT }],
@@ -36,7 +36,8 @@ export async function setUpSports(t: TestServer, sim: AwsSim): Promise<void> {
   iam.destroy();
 }
 
-async function fargateCreds(sim: AwsSim): Promise<{ creds: AwsCreds; taskId: string }> {
+/** A Fargate task of sports.api: its task id and credentials of the assumed sports.api role. */
+export async function fargateCreds(sim: AwsSim): Promise<{ creds: AwsCreds; taskId: string }> {
   const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, region: 'us-west-2', cluster: 'prod' });
   const base = await withEnv(task.env, () => fromContainerMetadata()());
   return { creds: await assumeRole(sim.url, 'us-west-2', base, `arn:aws:iam::${ACCOUNT}:role/sports.api`, 'sports.api'), taskId: task.taskId };

@@ -30,9 +30,10 @@ export interface ServeProcess {
   kill(): Promise<void>;
 }
 
-export async function startServeProcess(dataDir: string, flags: string[] = [], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const zmsPort = await freePort();
-  const ztsPort = await freePort();
+/** @param ports the ports to listen on (to start a replica again where a load balancer expects it); free ones by default */
+export async function startServeProcess(dataDir: string, flags: string[] = [], env: Record<string, string> = {}, ports?: { zms: number; zts: number }): Promise<ServeProcess> {
+  const zmsPort = ports?.zms ?? (await freePort());
+  const ztsPort = ports?.zts ?? (await freePort());
   const args = [BIN, 'serve', '--data-dir', dataDir, '--zms-port', String(zmsPort), '--zts-port', String(ztsPort), '--log-level', 'warn', ...flags];
   const child = spawn(process.execPath, args, {
     env: { ...process.env, TESSERA_ADMIN_PASSWORD: ADMIN_PASSWORD, ...env },

@@ -17,7 +17,7 @@ import type { CertSigner } from '../signer.ts';
 
 export const CRL_VALIDITY_MS = 60 * 60_000;
 const REGENERATE_AFTER_MS = 30 * 60_000;
-/** How often the in-memory set of revoked serials is reread from the store (other replicas' revocations). */
+/** How often the in-memory set of revoked serials is reread from the store (other replicas' revocations; on PostgreSQL a notification rereads it at once). */
 const SERIALS_REFRESH_MS = 15_000;
 
 export interface PublishedCrl {
@@ -38,6 +38,10 @@ export class RevocationList {
   private reads = 0;
   private applied = 0;
   private timer?: NodeJS.Timeout;
+  private onError: (e: Error) => void = () => {};
+  /** A reread is running; `again`: another was asked for meanwhile. */
+  private rereading = false;
+  private again = false;
 
   constructor(a: { db: Kysely<Database>; signer: CertSigner; now: () => Date }) {
     this.db = a.db;
@@ -45,10 +49,25 @@ export class RevocationList {
     this.now = a.now;
   }
 
-  /** Loads the revoked serials and keeps them fresh until stop(). */
-  async start(onError: (e: Error) => void): Promise<void> {
+  /**
+   * Loads the revoked serials and keeps them fresh until stop(): every
+   * `checkMs` a cheap look at whether the list changed (a count and the newest
+   * time) rereads it when it did, and a full reread runs every 15 s regardless.
+   */
+  async start(onError: (e: Error) => void, checkMs = SERIALS_REFRESH_MS): Promise<void> {
+    this.onError = onError;
     await this.reloadSerials();
-    this.timer = setInterval(() => this.reloadSerials().catch(onError), SERIALS_REFRESH_MS);
+    let seen = await revocationsVersion(this.db);
+    let lastFull = Date.now();
+    this.timer = setInterval(() => {
+      void (async () => {
+        const version = await revocationsVersion(this.db);
+        if (version === seen && Date.now() - lastFull < SERIALS_REFRESH_MS) return;
+        await this.reloadSerials();
+        seen = version;
+        lastFull = Date.now();
+      })().catch(onError);
+    }, Math.min(checkMs, SERIALS_REFRESH_MS));
     this.timer.unref();
   }
 
@@ -58,6 +77,25 @@ export class RevocationList {
 
   isRevoked(serialHex: string): boolean {
     return this.serials.has(serialKey(serialHex));
+  }
+
+  /**
+   * Rereads the serials without waiting (a replica's revocation was notified);
+   * requests during a reread share one more after it.
+   */
+  changed(): void {
+    if (this.rereading) {
+      this.again = true;
+      return;
+    }
+    this.rereading = true;
+    void (async () => {
+      do {
+        this.again = false;
+        await this.reloadSerials().catch(this.onError);
+      } while (this.again);
+      this.rereading = false;
+    })();
   }
 
   /** Rereads the revoked serials (ZTS calls it after revoking, so its own revocations count at once). */
