@@ -7,7 +7,8 @@
  */
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { ConfigError, parseIamRoleArn, type SiaConfig, type WorkloadRole } from './config.ts';
+import { ConfigError, type SiaConfig, type WorkloadRole } from './config/types.ts';
+import { parseIamRoleArn } from './config/iam-names.ts';
 import { imdsEndpoint, type Platform } from './platform.ts';
 
 export interface Workload {

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { generateKeyPair, keyMatchesCertificate, toTraditionalPrivateKeyPem } from '@tessera/core/x509/keys';
-import type { RoleConfig, ServiceConfig, SiaConfig } from './config.ts';
+import type { AccessTokenConfig, RoleConfig, ServiceConfig, SiaConfig } from './config/types.ts';
 import type { AwsIdentity, Workload } from './aws-identity.ts';
 import { buildCsr, k8sDnsNames, roleCsrNames, serviceCsrNames } from './csr.ts';
 import { CERT_MODE, KEY_MODE, commitFiles, readIfExists, resolveOwner, touchDone, type FileWrite, type Owner } from './files.ts';
 import { ZtsRefusal, type InstanceIdentity, type ZtsClient } from './zts-client.ts';
-import { tokenFileContent, tokenRefreshDue, tokenRequestBody, type AccessTokenConfig, type TokenResponse } from './access-tokens.ts';
+import { tokenFileContent, tokenRefreshDue, tokenRequestBody, type TokenResponse } from './access-tokens.ts';
 
 export interface Agent {
   config: SiaConfig;

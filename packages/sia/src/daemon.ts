@@ -12,7 +12,7 @@
  * than the Retry-After ZTS sent with a 503 or 429.
  */
 import { backoffDelay, backoffPolicy, jitteredDelay, retryDelay, SCHEDULE_JITTER } from './backoff.ts';
-import { ConfigError } from './config.ts';
+import { ConfigError } from './config/types.ts';
 import { ensureService, fetchAccessTokens, fetchRoleCerts, inspectService, runHook, type Agent } from './commands.ts';
 import { ZtsUnavailable } from './zts-client.ts';
 import { HealthState, startHealthServer, type HealthServer } from './health.ts';

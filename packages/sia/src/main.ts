@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsIdentity } from './aws-identity.ts';
-import { ConfigError, resolveConfig } from './config.ts';
+import { ConfigError } from './config/types.ts';
+import { resolveConfig } from './config/resolve.ts';
 import { ONE_SHOT, runCommand, type Agent } from './commands.ts';
 import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
 import { diagnose } from './diagnose.ts';

@@ -1,7 +1,9 @@
 /** Configuration: sia_config, then ATHENZ_SIA_* variables, then the role name; and what each source may say. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, identityFromRoleName, parseIamRoleArn, resolveConfig, type ConfigInputs, type WorkloadRole } from '../src/config.ts';
+import { ConfigError, type ConfigInputs, type WorkloadRole } from '../src/config/types.ts';
+import { identityFromRoleName, parseIamRoleArn } from '../src/config/iam-names.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
 
 const ROLE: WorkloadRole = { name: 'sports.api-service', account: '123456789012', arn: 'arn:aws:iam::123456789012:role/sports.api-service' };
 
