@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsIdentity, type Workload } from './aws-identity.ts';
-import { registerRequest, type Agent } from './commands.ts';
+import type { Agent } from './agent.ts';
+import { registerRequest } from './service-cert.ts';
 import { resolveConfig } from './config/resolve.ts';
 import type { SiaConfig, WorkloadRole } from './config/types.ts';
 import { readIfExists } from './files.ts';

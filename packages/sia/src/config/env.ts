@@ -1,5 +1,5 @@
 /** The ATHENZ_SIA_* environment: Athenz's variable names for the same settings. */
-import { ConfigError, type Raw, type Settings } from './types.ts';
+import { ConfigError, DEFAULT_HOOK_TIMEOUT_SECONDS, type Raw, type Settings } from './types.ts';
 import { envNumber, envTrue, keyType } from './values.ts';
 import { parseStoreTokenOption } from './access-tokens.ts';
 
@@ -52,6 +52,9 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Settin
     httpPort: envNumber(e('HTTP_PORT')) ?? 0,
     runAfter: e('RUN_AFTER'),
     runAfterCertsErr: e('RUN_AFTER_CERTS_ERROR'),
+    runAfterTokens: e('RUN_AFTER_TOKENS'),
+    runAfterTokensErr: e('RUN_AFTER_TOKENS_ERROR'),
+    runAfterTimeoutSeconds: envNumber(e('RUN_AFTER_TIMEOUT'), false) ?? DEFAULT_HOOK_TIMEOUT_SECONDS,
     keyDir: e('KEY_DIR'),
     certDir: e('CERT_DIR'),
     backupDir: e('BACKUP_DIR'),

@@ -1,5 +1,5 @@
 /** The sia_config file: its settings and the identity its `accounts` entry names. */
-import { ConfigError, type ConfigInputs, type Raw, type SiaConfig, type Settings } from './types.ts';
+import { ConfigError, DEFAULT_HOOK_TIMEOUT_SECONDS, type ConfigInputs, type Raw, type SiaConfig, type Settings } from './types.ts';
 import { assemble } from './assemble.ts';
 import { bool, keyType, num, obj, str } from './values.ts';
 import { parseStoreTokenOption } from './access-tokens.ts';
@@ -8,8 +8,6 @@ const UNSUPPORTED_FILE_KEYS: Record<string, string> = {
   sds_uds_path: 'Envoy SDS',
   drop_privileges: 'dropping privileges (run siad as the user that should own the files instead)',
   aws_web_identity: 'web-identity attestation',
-  run_after_tokens: 'token hooks',
-  run_after_tokens_err: 'token hooks',
   sandns_hostname: 'host name SANs',
   hostname_suffix: 'host name SANs',
   san_email_addresses: 'e-mail SANs (ZTS refuses them)',
@@ -45,6 +43,9 @@ export function settingsFromFile(c: Raw, source: string): Settings {
     httpPort: num(c, 'http_port', source),
     runAfter: str(c, 'run_after', source),
     runAfterCertsErr: str(c, 'run_after_certs_err', source),
+    runAfterTokens: str(c, 'run_after_tokens', source),
+    runAfterTokensErr: str(c, 'run_after_tokens_err', source),
+    runAfterTimeoutSeconds: num(c, 'run_after_timeout', source, false) || DEFAULT_HOOK_TIMEOUT_SECONDS,
     keyDir: str(c, 'sia_key_dir', source),
     certDir: str(c, 'sia_cert_dir', source),
     backupDir: str(c, 'sia_backup_dir', source),

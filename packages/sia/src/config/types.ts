@@ -4,6 +4,9 @@ import type { KeyAlgorithm } from '@tessera/core/x509/keys';
 /** A configuration that cannot work; retrying does not help (the daemon exits). */
 export class ConfigError extends Error {}
 
+/** A hook still running after this long is killed. */
+export const DEFAULT_HOOK_TIMEOUT_SECONDS = 60;
+
 
 export interface ServiceConfig {
   /** The service name without the domain. */
@@ -77,6 +80,10 @@ export interface SiaConfig {
   httpPort: number;
   runAfter?: string;
   runAfterCertsErr?: string;
+  runAfterTokens?: string;
+  runAfterTokensErr?: string;
+  /** How long a hook may run before it is killed (Tessera's run_after_timeout, seconds). */
+  runAfterTimeoutSeconds: number;
   keyDir: string;
   certDir: string;
   backupDir: string;
@@ -116,7 +123,8 @@ export type Raw = Record<string, unknown>;
 export type Settings = Pick<
   SiaConfig,
   | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
-  | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr' | 'warnings'
+  | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr'
+  | 'runAfterTokens' | 'runAfterTokensErr' | 'runAfterTimeoutSeconds' | 'warnings'
 > &
   Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir' | 'tokenDir'>> & {
     services?: Raw;
