@@ -470,14 +470,12 @@ describe('refusals, each with the message a person needs', () => {
   });
 });
 
-describe('the single-file bundle', () => {
-  test('npm run build writes dist/siad.mjs, which runs -version and registers a Fargate task', async () => {
+describe('the bundle', () => {
+  test('npm run build writes dist/siad.mjs and its chunks, which run -version and register a Fargate task', async () => {
     execFileSync('npm', ['run', 'build', '-w', 'packages/sia'], { cwd: ROOT, stdio: 'pipe' });
-    const bundle = join(ROOT, 'packages/sia/dist/siad.mjs');
     // Away from node_modules, as in a container image.
     const alone = join(dir, 'image', 'siad.mjs');
-    mkdirSync(join(dir, 'image'));
-    cpSync(bundle, alone);
+    cpSync(join(ROOT, 'packages/sia/dist'), join(dir, 'image'), { recursive: true });
     assert.match(execFileSync(process.execPath, [alone, '-version'], { encoding: 'utf8' }), /^siad \(Tessera\) \d+\.\d+\.\d+\n$/);
     const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
     const siadir = join(dir, 'bundle');

@@ -4,9 +4,11 @@
  * instance profile), where it runs (task metadata, pod name, the signed EC2
  * identity document), which role it runs as, and the AssumeRole of
  * `<domain>.<service>` whose credentials ZTS checks.
+ *
+ * The SDK loads on first use (a dynamic import): `siad -version`, `-h` and
+ * the checks before any AWS call do not pay for parsing it.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, type SiaConfig, type WorkloadRole } from './config/types.ts';
 import { parseIamRoleArn } from './config/iam-names.ts';
 import { imdsEndpoint, type Platform } from './platform.ts';
@@ -61,7 +63,7 @@ function awsErrorName(e: unknown): string {
 export class AwsIdentity {
   private deps: AwsDeps;
   private readonly http: typeof fetch;
-  private sts?: STSClient;
+  private sts?: Promise<STSClient>;
   private region = '';
   private role?: Promise<WorkloadRole>;
 
@@ -192,31 +194,35 @@ export class AwsIdentity {
     throw last ?? new Error('no ECS task metadata endpoint');
   }
 
-  private stsClient(): STSClient {
-    if (!this.sts) {
-      const env = this.deps.env;
-      // An endpoint set in the environment (AWS_ENDPOINT_URL_STS) wins, as the SDK itself decides.
-      const regional = this.deps.regionalSts && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL;
-      this.sts = new STSClient({
-        region: this.region || env.AWS_REGION || 'us-west-2',
-        credentials: fromNodeProviderChain(),
-        ...(regional ? { endpoint: `https://sts.${this.region}.amazonaws.com` } : {}),
-      });
-    }
+  private stsClient(): Promise<STSClient> {
+    this.sts ??= this.newStsClient();
     return this.sts;
+  }
+
+  private async newStsClient(): Promise<STSClient> {
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    const env = this.deps.env;
+    // An endpoint set in the environment (AWS_ENDPOINT_URL_STS) wins, as the SDK itself decides.
+    const regional = this.deps.regionalSts && !env.AWS_ENDPOINT_URL_STS && !env.AWS_ENDPOINT_URL;
+    return new STSClient({
+      region: this.region || env.AWS_REGION || 'us-west-2',
+      // No credentials given: the client's default is the Node chain (container, Pod Identity, IRSA, instance profile).
+      ...(regional ? { endpoint: `https://sts.${this.region}.amazonaws.com` } : {}),
+    });
   }
 
   /** The config file may ask for the regional endpoint too; a client made before then is replaced. */
   useRegionalSts(on: boolean): void {
     if (on === this.deps.regionalSts) return;
     this.deps = { ...this.deps, regionalSts: on };
-    this.sts?.destroy();
+    this.destroy();
     this.sts = undefined;
   }
 
   /** The caller ARN of the workload's own credentials. */
   async callerArn(signal?: AbortSignal): Promise<string> {
-    const who = await this.stsClient().send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const who = await (await this.stsClient()).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
     return who.Arn ?? '';
   }
 
@@ -290,7 +296,8 @@ export class AwsIdentity {
   async assumeServiceRole(config: SiaConfig, service: string, platform: Platform, signal?: AbortSignal): Promise<AssumedCredentials & { role: string }> {
     const { arn, name } = AwsIdentity.serviceRoleArn(config, service);
     try {
-      const out = await this.stsClient().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name.slice(0, 64) }), { abortSignal: signal });
+      const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      const out = await (await this.stsClient()).send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name.slice(0, 64) }), { abortSignal: signal });
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`STS AssumeRole of ${arn} returned no credentials`);
       return { role: name, access: c.AccessKeyId, secret: c.SecretAccessKey, token: c.SessionToken };
@@ -311,6 +318,6 @@ export class AwsIdentity {
   }
 
   destroy(): void {
-    this.sts?.destroy();
+    void this.sts?.then((c) => c.destroy(), () => undefined);
   }
 }

@@ -6,8 +6,6 @@ import { fetchRoleCerts } from './role-cert.ts';
 import { registerService, refreshService } from './service-cert.ts';
 import { fetchAccessTokens } from './token-fetch.ts';
 
-export const ONE_SHOT = ['post', 'register', 'rotate', 'refresh', 'rolecert', 'init', 'token'] as const;
-
 async function roleCertsCommand(a: Agent, hooks: Hooks, skipErrors: boolean): Promise<void> {
   if (a.config.roles.length === 0) {
     a.log('no role certificates configured (sia_config accounts[].roles, or ATHENZ_SIA_ACCOUNT_ROLES)');

@@ -136,6 +136,9 @@ export const SIA_FLAGS: FlagSpec[] = [
   { name: 'platform', kind: 'string', default: '', usage: 'eks, fargate or ec2 (default: detected from the environment)' },
 ];
 
+/** The -cmd values that run once (anything else, or nothing, is the daemon or diagnose). */
+export const ONE_SHOT = ['post', 'register', 'rotate', 'refresh', 'rolecert', 'init', 'token'] as const;
+
 export function parseSiaFlags(args: string[]): SiaFlags {
   return parseGoFlags(SIA_FLAGS, args) as unknown as SiaFlags;
 }

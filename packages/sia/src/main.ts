@@ -1,15 +1,20 @@
-/** siad: the Athenz-compatible agent beside EKS pods, Fargate tasks and EC2 instances. */
+/**
+ * siad: the Athenz-compatible agent beside EKS pods, Fargate tasks and EC2 instances.
+ *
+ * Only the flags, the configuration and the ZTS client load up front; the
+ * certificate code, the AWS SDK, the daemon and the socket are imported when
+ * the command needs them, so that `-version` or a bad flag answers at once
+ * and a sidecar carries only what it uses.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AwsIdentity } from './aws-identity.ts';
+import type { AwsIdentity } from './aws-identity.ts';
 import { ConfigError } from './config/types.ts';
 import { resolveConfig } from './config/resolve.ts';
 import type { Agent } from './agent.ts';
-import { ONE_SHOT, runCommand } from './commands.ts';
-import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
-import { diagnose } from './diagnose.ts';
+import type { DaemonDeps } from './daemon.ts';
 import { readIfExists } from './files.ts';
-import { FlagError, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
+import { FlagError, ONE_SHOT, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
 import { defaultMetaEndpoint, detectPlatform } from './platform.ts';
 import { ZtsClient } from './zts-client.ts';
 
@@ -89,12 +94,14 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
       userAgent: `SIA-AWS ${VERSION} (tessera siad)`,
     });
     if (diagnosing) {
+      const { diagnose } = await import('./diagnose.ts');
       return await diagnose({ flags, env: io.env, zts, ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
     }
     const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
     const fsRoot = io.fsRoot ?? '/';
     const etcDir = join(fsRoot, 'etc');
     const rootFile = (path: string) => readFileSync(join(fsRoot, path), 'utf8');
+    const { AwsIdentity } = await import('./aws-identity.ts');
     const awsIdentity = new AwsIdentity({ env: io.env, meta: flags.meta || defaultMetaEndpoint(platform), regionalSts: flags.regionalsts, readFile: rootFile });
     aws = awsIdentity;
 
@@ -127,10 +134,12 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     };
 
     if (daemon) {
+      const { abortableSleep, runDaemon } = await import('./daemon.ts');
       await runDaemon(setup, { now: io.now, sleep: abortableSleep, random: Math.random, log, ...io.daemon }, signal);
       return 0;
     }
     const agent = await setup(signal);
+    const { runCommand } = await import('./commands.ts');
     for (const p of parts) await runCommand(agent, p);
     return 0;
   } catch (e) {
