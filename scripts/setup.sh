@@ -62,6 +62,13 @@ else
   say "Prometheus present"
 fi
 
+# Python's grpcio and grpc-tools: the siad socket tests drive the Workload API with a client generated from its .proto.
+if ! /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
+  apt_install python3-grpcio python3-grpc-tools
+else
+  say "python3-grpcio and python3-grpc-tools present"
+fi
+
 # cfssl: the peer the signing benchmark measures next to Tessera.
 if $bench && ! command -v cfssl >/dev/null; then
   apt_install golang-cfssl

@@ -1,7 +1,7 @@
 // The bundle for container images: dist/siad.mjs and the chunks it loads on demand (dist/chunks/), no node_modules needed.
 // Split, so that what a command does not use is never read: -version loads only the entry, the daemon
 // its own chunk, and the AWS SDK, certificate code and gRPC come in when first needed.
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = new URL('./dist', import.meta.url).pathname;
@@ -25,3 +25,5 @@ await build({
   banner: { js: "import { createRequire as __siadCreateRequire } from 'node:module'; const require = __siadCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The socket's .proto files, read at run time from ../proto of the chunk that serves them.
+cpSync(new URL('./proto', import.meta.url).pathname, `${outdir}/proto`, { recursive: true });

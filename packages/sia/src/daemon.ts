@@ -21,6 +21,9 @@ import { JobLoop, type Job } from './jobs.ts';
 import { HealthState } from './health.ts';
 import type { HealthServer } from './health-server.ts';
 import { readIfExists } from './files.ts';
+import { fetchSvid } from './svid-cert.ts';
+import { WorkloadIdentity } from './workload-identity.ts';
+import type { SocketServer } from './workload-socket.ts';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 
 export interface DaemonDeps {
@@ -83,7 +86,7 @@ class Failures extends Error {
   }
 }
 
-function serviceJob(a: Agent, svc: ServiceConfig, intervalMs: number, health: HealthState, deps: DaemonDeps, onNew: () => void): Job {
+function serviceJob(a: Agent, svc: ServiceConfig, intervalMs: number, health: HealthState, deps: DaemonDeps, onNew: (st: { files: string[] }) => void): Job {
   const name = `${a.config.domain}.${svc.name}`;
   return {
     name,
@@ -93,7 +96,7 @@ function serviceJob(a: Agent, svc: ServiceConfig, intervalMs: number, health: He
       health.refreshed(st.name, st.notAfter, at);
       const next = nextRefreshMs(intervalMs, at, st.notAfter);
       a.log(`${st.name}: certificate valid until ${st.notAfter.toISOString()}; next refresh in about ${seconds(next)}`);
-      onNew();
+      onNew(st);
       return { nextInMs: next, files: st.files };
     },
     failed(e, attempt, retryInMs) {
@@ -105,17 +108,39 @@ function serviceJob(a: Agent, svc: ServiceConfig, intervalMs: number, health: He
   };
 }
 
-function roleJob(a: Agent, role: RoleConfig, intervalMs: number, health: HealthState, deps: DaemonDeps): Job {
+function roleJob(a: Agent, role: RoleConfig, intervalMs: number, health: HealthState, deps: DaemonDeps, identity?: WorkloadIdentity): Job {
   return {
     name: role.name,
     async renew(signal) {
       const c = await fetchRoleCert(a, role, signal);
       health.refreshed(c.name, c.notAfter, deps.now());
+      if (identity) {
+        const svc = a.config.services.find((x) => x.name === role.service) ?? a.config.services[0];
+        const keyPem = (a.config.generateRoleKey ? readIfExists(role.keyFile) : undefined) ?? readIfExists(svc.keyFile);
+        const certPem = readIfExists(role.certFile);
+        if (keyPem && certPem) identity.update({ role: [role.name, { certPem, keyPem }] });
+      }
       return { nextInMs: Math.min(intervalMs, nextRefreshMs(intervalMs, deps.now(), c.notAfter)), files: c.files };
     },
     failed(e, attempt, retryInMs) {
       health.failed(role.name, e.message, deps.now());
       a.log(`${role.name}: ${e.message}; attempt ${attempt} failed; retrying in ${seconds(retryInMs)}`);
+    },
+  };
+}
+
+/** The X509-SVID for the socket: after each new service certificate, and before the SVID reaches half its lifetime. */
+function svidJob(a: Agent, intervalMs: number, deps: DaemonDeps, identity: WorkloadIdentity): Job {
+  return {
+    name: 'X509-SVID',
+    async renew(signal) {
+      const { notAfter, ...svid } = await fetchSvid(a, signal);
+      identity.update({ svid });
+      a.log(`X509-SVID ${svid.spiffeId}: valid until ${notAfter.toISOString()}; ${identity.subscribers} stream(s) told`);
+      return { nextInMs: nextRefreshMs(intervalMs, deps.now(), notAfter), files: [] };
+    },
+    failed(e, attempt, retryInMs) {
+      a.log(`X509-SVID: ${e.message}; attempt ${attempt} failed; retrying in ${seconds(retryInMs)}`);
     },
   };
 }
@@ -171,12 +196,35 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
     a.log(`health endpoint on port ${server.port}: GET /status, GET /certs, GET /metrics`);
   }
 
+  // The socket and gRPC load only when a socket is configured.
+  let socket: SocketServer | undefined;
+  const identity = a.config.socket ? new WorkloadIdentity() : undefined;
+  if (a.config.socket && identity) {
+    const { socketPathOf, startWorkloadSocket } = await import('./workload-socket.ts');
+    socket = await startWorkloadSocket(socketPathOf(a.config.socket), identity, { log: a.log });
+  }
+  const primary = a.config.services[0];
+  /** The primary service's files, for the socket (what SDS serves as `default`). */
+  const publishService = () => {
+    const f = inspectService(a, primary);
+    const bundlePem = readIfExists(`${a.config.certDir}/ca.cert.pem`);
+    if (!identity || !f.usable) return;
+    const spiffeId = parseCertificate(f.certPem).uris.find((u) => u.startsWith('spiffe://')) ?? '';
+    identity.update({ service: { certPem: f.certPem, keyPem: f.keyPem, spiffeId }, ...(bundlePem ? { bundlePem } : {}) });
+  };
+
   const loop = new JobLoop({ now: deps.now, sleep: deps.sleep, random: deps.random, policy });
-  // Role certificates and tokens wait for a service certificate, then follow each new one.
-  const roleJobs = a.config.roles.map((r) => roleJob(a, r, intervalMs, health, deps));
+  // Role certificates, the SVID and tokens wait for a service certificate, then follow each new one.
+  const roleJobs = a.config.roles.map((r) => roleJob(a, r, intervalMs, health, deps, identity));
   const tokens = a.config.accessTokens.length > 0 ? tokensJob(a, intervalMs, deps, hooks) : undefined;
-  const followers = [...roleJobs, ...(tokens ? [tokens] : [])];
-  for (const svc of a.config.services) loop.add(serviceJob(a, svc, intervalMs, health, deps, () => followers.forEach((j) => loop.dueNow(j))));
+  const svid = identity ? svidJob(a, intervalMs, deps, identity) : undefined;
+  const followers = [...roleJobs, ...(svid ? [svid] : []), ...(tokens ? [tokens] : [])];
+  for (const svc of a.config.services) {
+    loop.add(serviceJob(a, svc, intervalMs, health, deps, () => {
+      if (svc === primary) publishService();
+      followers.forEach((j) => loop.dueNow(j));
+    }));
+  }
   for (const j of followers) loop.add(j, Number.POSITIVE_INFINITY);
   const isToken = (j: Job) => j === tokens;
 
@@ -193,6 +241,7 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
       if (certsFailed.length > 0) void hooks.certsFailed(certsFailed);
     });
   } finally {
+    await socket?.close();
     await server?.close();
     a.log('stopped');
   }

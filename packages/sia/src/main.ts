@@ -63,7 +63,6 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     const missing = (['zts', 'dnsdomains', 'providerprefix'] as const).filter((f) => !flags[f]);
     if (missing.length > 0) throw new ConfigError(`missing ${missing.map((f) => `-${f}`).join(', ')}: siad needs the ZTS host, the DNS suffixes and the provider prefix`);
     if (flags.ztsport < 1 || flags.ztsport > 65535) throw new ConfigError(`-ztsport must be a port number, not ${flags.ztsport}`);
-    if (flags.uds) log('-uds is set but Envoy SDS is not supported by this siad; ignored');
 
     const parts = flags.cmd.split(',').map((c) => c.trim()).filter(Boolean);
     const daemonNames = ['daemon', 'systemd-notify', 'systemd-notify-all'];
@@ -115,6 +114,10 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         workloadRole: () => awsIdentity.workloadRole(platform, sig),
       });
       awsIdentity.useRegionalSts(flags.regionalsts || config.regionalSts);
+      // The flags win, then the standard SPIFFE variable, then sds_uds_path / ATHENZ_SIA_SDS_UDS_PATH.
+      const socket = flags.socket || flags.uds || io.env.SPIFFE_ENDPOINT_SOCKET || config.socket;
+      if (socket) config.socket = socket;
+      if (socket && !daemon) log(`the socket ${socket} is served by the daemon only; -cmd ${flags.cmd} ignores it`);
       for (const w of config.warnings) log(`warning: ${w}`);
       const provider = `${flags.providerprefix}.${workload.region}`;
       log(`${config.domain}.${config.service} (from ${config.source}) on ${platform}, instance ${workload.instanceId}, provider ${provider}, ZTS ${zts.baseUrl}`);

@@ -98,6 +98,11 @@ export class ZtsClient {
   }
 
   /** `POST /oauth2/token`: `form` is the urlencoded request (grant_type, scope, expires_in). */
+  /** Tessera's `POST /svid`: the caller's identity as an X509-SVID (one URI SAN), for the Workload API. */
+  svid(body: { csr: string }, mtls: Mtls, signal?: AbortSignal): Promise<{ x509Certificate: string; spiffeId: string }> {
+    return this.post<{ x509Certificate: string; spiffeId: string }>('/svid', body, 200, mtls, signal);
+  }
+
   accessToken<T>(form: string, mtls: Mtls, signal?: AbortSignal): Promise<T> {
     return this.post<T>('/oauth2/token', form, 200, mtls, signal, { 'content-type': 'application/x-www-form-urlencoded' });
   }

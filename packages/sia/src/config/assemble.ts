@@ -103,6 +103,7 @@ export function assemble(
     fileDirectUpdate: s.fileDirectUpdate,
     refreshIntervalMinutes: s.refreshIntervalMinutes,
     httpPort: s.httpPort,
+    ...(s.socket ? { socket: s.socket } : {}),
     ...(s.runAfter ? { runAfter: s.runAfter } : {}),
     ...(s.runAfterCertsErr ? { runAfterCertsErr: s.runAfterCertsErr } : {}),
     ...(s.runAfterTokens ? { runAfterTokens: s.runAfterTokens } : {}),

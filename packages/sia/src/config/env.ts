@@ -4,7 +4,6 @@ import { envNumber, envTrue, keyType } from './values.ts';
 import { parseStoreTokenOption } from './access-tokens.ts';
 
 const UNSUPPORTED_ENV: Record<string, string> = {
-  ATHENZ_SIA_SDS_UDS_PATH: 'Envoy SDS',
   ATHENZ_SIA_DROP_PRIVILEGES: 'dropping privileges',
   ATHENZ_SIA_AWS_WEB_IDENTITY: 'web-identity attestation',
   ATHENZ_SIA_SANDNS_HOSTNAME: 'host name SANs',
@@ -50,6 +49,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Settin
     expiryMins: envNumber(e('EXPIRY_TIME')) ?? 0,
     refreshIntervalMinutes: envNumber(e('REFRESH_INTERVAL'), false) ?? 1440,
     httpPort: envNumber(e('HTTP_PORT')) ?? 0,
+    socket: e('SDS_UDS_PATH'),
     runAfter: e('RUN_AFTER'),
     runAfterCertsErr: e('RUN_AFTER_CERTS_ERROR'),
     runAfterTokens: e('RUN_AFTER_TOKENS'),

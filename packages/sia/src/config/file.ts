@@ -5,7 +5,6 @@ import { bool, keyType, num, obj, str } from './values.ts';
 import { parseStoreTokenOption } from './access-tokens.ts';
 
 const UNSUPPORTED_FILE_KEYS: Record<string, string> = {
-  sds_uds_path: 'Envoy SDS',
   drop_privileges: 'dropping privileges (run siad as the user that should own the files instead)',
   aws_web_identity: 'web-identity attestation',
   sandns_hostname: 'host name SANs',
@@ -41,6 +40,7 @@ export function settingsFromFile(c: Raw, source: string): Settings {
     expiryMins: num(c, 'expiry_time', source),
     refreshIntervalMinutes: refresh > 0 ? refresh : 1440,
     httpPort: num(c, 'http_port', source),
+    socket: str(c, 'sds_uds_path', source),
     runAfter: str(c, 'run_after', source),
     runAfterCertsErr: str(c, 'run_after_certs_err', source),
     runAfterTokens: str(c, 'run_after_tokens', source),

@@ -78,6 +78,8 @@ export interface SiaConfig {
   refreshIntervalMinutes: number;
   /** Health endpoint port; 0 = off. */
   httpPort: number;
+  /** The Unix socket of the Workload API (Athenz's sds_uds_path); none = off. */
+  socket?: string;
   runAfter?: string;
   runAfterCertsErr?: string;
   runAfterTokens?: string;
@@ -123,7 +125,7 @@ export type Raw = Record<string, unknown>;
 export type Settings = Pick<
   SiaConfig,
   | 'user' | 'group' | 'rolePath' | 'omitDomain' | 'regionalSts' | 'rotateKey' | 'generateRoleKey' | 'keyType' | 'sanDnsWildcard'
-  | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'runAfter' | 'runAfterCertsErr'
+  | 'sanDnsCnames' | 'spiffeTrustDomain' | 'fileDirectUpdate' | 'refreshIntervalMinutes' | 'httpPort' | 'socket' | 'runAfter' | 'runAfterCertsErr'
   | 'runAfterTokens' | 'runAfterTokensErr' | 'runAfterTimeoutSeconds' | 'warnings'
 > &
   Partial<Pick<SiaConfig, 'keyDir' | 'certDir' | 'backupDir' | 'tokenDir'>> & {

@@ -10,6 +10,7 @@ import { checkInstanceRegister, registerInstance } from '../instance-register.ts
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
+import { issueSvid } from '../svid-certificate.ts';
 import { relyingPartyRoutes } from './relying-party-routes.ts';
 import { recordRefusal } from '../instance-events.ts';
 
@@ -93,6 +94,12 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
       role: p.role.toLowerCase(),
     });
     return { token: certPem, expiryTime: Math.floor(notAfter.getTime() / 1000) };
+  });
+
+  // Tessera extension: the caller's identity as an X509-SVID (one URI SAN), for siad's SPIFFE Workload API.
+  app.post('/svid', { schema: ztsSchemas.postSvidRequest }, async (req) => {
+    const { certPem, spiffeId } = await issueSvid(ctx, callerOf(req), body(req));
+    return { x509Certificate: certPem, spiffeId };
   });
 
   app.get('/cacerts/:name', { schema: ztsSchemas.getCertificateAuthorityBundle }, async (req) => {

@@ -1,0 +1,147 @@
+/**
+ * siad's socket: the SPIFFE Workload API over gRPC on a Unix socket
+ * (`-socket`, SPIFFE_ENDPOINT_SOCKET, Athenz's `-uds` / sds_uds_path). Loaded
+ * only when a socket is configured (gRPC is not small).
+ *
+ * Who may connect: the socket is created owner-only (0600) in a directory
+ * the workload shares with siad (an emptyDir in the pod, a volume in the
+ * task): the pod or task is the trust boundary, as for the files. Every
+ * Workload API call must carry the metadata `workload.spiffe.io: true`
+ * (SPIFFE Workload Endpoint standard); without it the call is refused with
+ * INVALID_ARGUMENT. Streams send the current identity at once and again on
+ * every change; a client that goes away is unsubscribed and costs nothing.
+ */
+import { chmodSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { IdentitySnapshot, WorkloadIdentity } from './workload-identity.ts';
+import { derCertificates, pkcs8Der } from './pem.ts';
+
+/** The .proto files: packages/sia/proto from the sources, dist/proto next to the bundle's chunks (both ../proto). */
+const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
+
+export interface SocketDeps {
+  log: (line: string) => void;
+}
+
+export interface SocketServer {
+  path: string;
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADER = 'workload.spiffe.io';
+
+/** The standard's check: the header must be present and exactly "true". */
+function securityHeaderProblem(call: { metadata: grpc.Metadata }): grpc.ServiceError | undefined {
+  const v = call.metadata.get(SECURITY_HEADER);
+  if (v.length === 1 && v[0] === 'true') return undefined;
+  return Object.assign(new Error('security header missing from request'), {
+    code: grpc.status.INVALID_ARGUMENT,
+    details: `security header missing from request: set the metadata ${SECURITY_HEADER}: true (SPIFFE Workload Endpoint)`,
+    metadata: new grpc.Metadata(),
+  });
+}
+
+/** `spiffe://sports/sa/api` → `spiffe://sports`. */
+export const trustDomainId = (spiffeId: string) => spiffeId.replace(/^(spiffe:\/\/[^/]+).*$/, '$1');
+
+function x509SvidResponse(s: IdentitySnapshot) {
+  const svid = s.svid!;
+  return {
+    svids: [{
+      spiffe_id: svid.spiffeId,
+      x509_svid: derCertificates(svid.certPem),
+      x509_svid_key: pkcs8Der(svid.keyPem),
+      bundle: derCertificates(s.bundlePem ?? ''),
+      hint: '',
+    }],
+    crl: [],
+    federated_bundles: {},
+  };
+}
+
+function x509BundlesResponse(s: IdentitySnapshot) {
+  return { crl: [], bundles: { [trustDomainId(s.svid!.spiffeId)]: derCertificates(s.bundlePem ?? '') } };
+}
+
+type Stream = grpc.ServerWritableStream<unknown, unknown>;
+
+/**
+ * A server stream that sends `render(snapshot)` now (once there is an SVID)
+ * and again whenever what it renders from (`basis`) changed, until the client
+ * goes away.
+ */
+function pushStream(identity: WorkloadIdentity, deps: SocketDeps, what: string, basis: (s: IdentitySnapshot) => unknown[], render: (s: IdentitySnapshot) => unknown) {
+  return (call: Stream) => {
+    const problem = securityHeaderProblem(call);
+    if (problem) {
+      call.emit('error', problem);
+      return;
+    }
+    let last: unknown[] = [];
+    const unsubscribe = identity.subscribe((s) => {
+      const now = basis(s);
+      if (!s.svid || call.cancelled || call.destroyed || now.every((v, i) => v === last[i])) return;
+      last = now;
+      call.write(render(s));
+    });
+    const gone = () => unsubscribe();
+    call.on('cancelled', gone);
+    call.on('close', gone);
+    call.on('error', (e) => {
+      gone();
+      deps.log(`${what}: stream ended: ${e.message}`);
+    });
+  };
+}
+
+function unimplemented(what: string): grpc.ServiceError {
+  return Object.assign(new Error(what), { code: grpc.status.UNIMPLEMENTED, details: what, metadata: new grpc.Metadata() });
+}
+
+/** Accepts `unix:///abs/path`, `unix:/abs/path` (SPIFFE_ENDPOINT_SOCKET's forms) or a plain path. */
+export function socketPathOf(value: string): string {
+  const path = value.replace(/^unix:(\/\/)?/, '');
+  if (!path.startsWith('/')) throw new Error(`the socket must be an absolute path (unix:///path or /path), not "${value}"`);
+  return path;
+}
+
+export async function startWorkloadSocket(path: string, identity: WorkloadIdentity, deps: SocketDeps): Promise<SocketServer> {
+  const defs = loadSync(join(PROTO_DIR, 'workload.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+  const api = grpc.loadPackageDefinition(defs).SpiffeWorkloadAPI as grpc.ServiceClientConstructor;
+  const server = new grpc.Server();
+  server.addService(api.service, {
+    FetchX509SVID: pushStream(identity, deps, 'FetchX509SVID', (s) => [s.svid, s.bundlePem], x509SvidResponse),
+    FetchX509Bundles: pushStream(identity, deps, 'FetchX509Bundles', (s) => [s.bundlePem], x509BundlesResponse),
+    FetchJWTSVID: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(securityHeaderProblem(call) ?? unimplemented('JWT-SVIDs are not served by this siad: use the X509-SVID or ZTS access tokens')),
+    FetchJWTBundles: (call: Stream) => call.emit('error', securityHeaderProblem(call) ?? unimplemented('JWT bundles are not served by this siad')),
+    ValidateJWTSVID: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+      cb(securityHeaderProblem(call) ?? unimplemented('JWT-SVID validation is not served by this siad')),
+  });
+
+  // Bound under a temporary name, made owner-only, then renamed into place: never reachable with wider permissions.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  rmSync(path, { force: true });
+  const staging = `${path}.${process.pid}.tmp`;
+  rmSync(staging, { force: true });
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix://${staging}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(new Error(`cannot listen on ${path}: ${e.message}`)) : resolve())),
+  );
+  chmodSync(staging, 0o600);
+  renameSync(staging, path);
+  deps.log(`socket ${path}: SPIFFE Workload API (owner-only)`);
+  return {
+    path,
+    close: () => new Promise<void>((resolve) => {
+      server.tryShutdown(() => {
+        rmSync(path, { force: true });
+        resolve();
+      });
+      // Streams stay open until their clients go: end them.
+      setImmediate(() => server.forceShutdown());
+    }),
+  };
+}
