@@ -1,8 +1,8 @@
 /**
- * siad's SPIFFE Workload API on its Unix socket, driven by clients written
- * from the published proto by others: Python's grpcio (Debian's
- * python3-grpcio and python3-grpc-tools, stubs generated at test time) and
- * @grpc/grpc-js. One daemon (a simulated Fargate task, a real tessera server)
+ * siad's SPIFFE Workload API and Envoy SDS on its Unix socket, driven by
+ * clients generated from the .proto files (written from the published ones):
+ * Python's grpcio (Debian's python3-grpcio and python3-grpc-tools, stubs
+ * generated at test time) and @grpc/grpc-js. One daemon (a simulated Fargate task, a real tessera server)
  * serves every test; its certificates rotate every 1.8 s.
  */
 import { after, before, test } from 'node:test';
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
 import { ACCOUNT, setUpSports } from '@tessera/server/test/support/cert-flow';
@@ -112,7 +113,10 @@ before(async () => {
   healthPort = await freePort();
   const config = join(dir, 'sia_config');
   // refresh_interval in minutes: 0.03 = 1.8 s, so that a rotation comes soon.
-  writeFileSync(config, JSON.stringify({ service: 'api', refresh_interval: 0.03, http_port: healthPort, accounts: [{ domain: 'sports', account: ACCOUNT }] }));
+  writeFileSync(config, JSON.stringify({
+    service: 'api', refresh_interval: 0.03, http_port: healthPort,
+    accounts: [{ domain: 'sports', account: ACCOUNT, roles: { 'sports:role.readers': {} } }],
+  }));
   const port = new URL(t.server.ztsUrl).port;
   daemon = spawn(process.execPath, [SIAD, '-zts', 'localhost', '-ztsport', port, '-ztscacert', caFile, '-dnsdomains', 'aws.athenz.cloud',
     '-providerprefix', 'athenz.aws', '-siadir', join(dir, 'siad'), '-config', config], {
@@ -245,4 +249,106 @@ test('clients that go away mid-stream cost nothing: siad drops them, stays healt
     next.close();
   }
   assert.doesNotMatch(log, /PRIVATE KEY/);
+});
+
+// --- Envoy SDS ---
+
+const SECRET_TYPE = 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret';
+
+interface DataSource { inline_bytes?: Buffer }
+interface Secret {
+  name: string;
+  tls_certificate?: { certificate_chain: DataSource; private_key: DataSource };
+  validation_context?: { trusted_ca: DataSource };
+}
+interface DiscoveryResponse { version_info: string; resources: { type_url: string; value: Buffer }[]; nonce: string }
+
+function sdsClient() {
+  const defs = grpc.loadPackageDefinition(loadSync('envoy/sds.proto', { keepCase: true, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] }));
+  const Sds = (((defs.envoy as grpc.GrpcObject).service as grpc.GrpcObject).secret as grpc.GrpcObject).v3 as grpc.GrpcObject;
+  const root = new protobuf.Root();
+  root.resolvePath = (_o, target) => (target.startsWith('google/protobuf/') ? target : join(PROTO_DIR, target));
+  root.loadSync('envoy/secret.proto', { keepCase: true });
+  const type = root.lookupType('envoy.extensions.transport_sockets.tls.v3.Secret');
+  const client = new (Sds.SecretDiscoveryService as grpc.ServiceClientConstructor)(`unix://${socket}`, grpc.credentials.createInsecure());
+  const decode = (r: DiscoveryResponse) => r.resources.map((a) => {
+    assert.equal(a.type_url, SECRET_TYPE);
+    return type.toObject(type.decode(a.value), { keepCase: true } as protobuf.IConversionOptions) as Secret;
+  });
+  return { client, decode };
+}
+
+const filesCert = () => readFileSync(join(dir, 'siad', 'certs', 'sports.api.cert.pem'), 'utf8');
+const NAMES = ['default', SPIFFE_ID, 'ROOTCA', 'sports:role.readers'];
+
+test('SDS StreamSecrets (grpc-js): the Athenz certificate by SPIFFE ID and default, ROOTCA, the role certificate; a new version on rotation; a NACK is logged, not resent', async () => {
+  const { client, decode } = sdsClient();
+  const stream = client.StreamSecrets() as grpc.ClientDuplexStream<unknown, DiscoveryResponse>;
+  const queue: DiscoveryResponse[] = [];
+  let wake: (() => void) | undefined;
+  stream.on('data', (r: DiscoveryResponse) => {
+    queue.push(r);
+    wake?.();
+  });
+  stream.on('error', () => undefined);
+  const next = async (): Promise<DiscoveryResponse> => {
+    const deadline = Date.now() + 30_000;
+    while (queue.length === 0) {
+      assert.ok(Date.now() < deadline, `no SDS response:\n${log}`);
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 500);
+      });
+    }
+    return queue.shift()!;
+  };
+  const ask = (extra: Record<string, unknown> = {}) =>
+    stream.write({ node: { id: 'envoy-test', cluster: 'sidecar' }, resource_names: NAMES, type_url: SECRET_TYPE, ...extra });
+  try {
+    ask();
+    const first = await next();
+    const secrets = decode(first);
+    assert.deepEqual(secrets.map((x) => x.name), NAMES);
+    const [byDefault, byId, rootCa, role] = secrets;
+    const cert = byDefault.tls_certificate!.certificate_chain.inline_bytes!.toString();
+    assert.match(new X509Certificate(cert).subjectAltName ?? '', /URI:spiffe:\/\/sports\/sa\/api, URI:athenz:\/\/instanceid\//, 'the Athenz certificate, unchanged');
+    assert.match(byDefault.tls_certificate!.private_key.inline_bytes!.toString(), /PRIVATE KEY/);
+    assert.equal(byId.tls_certificate!.certificate_chain.inline_bytes!.toString(), cert, 'the SPIFFE ID names the same secret');
+    assert.equal(rootCa.validation_context!.trusted_ca.inline_bytes!.toString().trim(), t.ca.trim());
+    assert.match(new X509Certificate(role.tls_certificate!.certificate_chain.inline_bytes!).subject, /CN=sports:role\.readers/);
+
+    // ACK; the next rotation brings a new version with a new certificate.
+    ask({ version_info: first.version_info, response_nonce: first.nonce });
+    let second = await next();
+    while (decode(second)[0].tls_certificate!.certificate_chain.inline_bytes!.toString() === cert) {
+      ask({ version_info: second.version_info, response_nonce: second.nonce });
+      second = await next();
+    }
+    assert.ok(Number(second.version_info) > Number(first.version_info));
+
+    // A NACK: logged, and the rejected secrets are not sent again; the next answer carries new ones.
+    queue.length = 0;
+    ask({ version_info: first.version_info, response_nonce: second.nonce, error_detail: { code: 3, message: 'test: secret rejected' } });
+    await waitForLog(/SDS: Envoy envoy-test \(sidecar\) rejected version .*: test: secret rejected; not resent until the next rotation/);
+    const third = await next();
+    assert.ok(Number(third.version_info) > Number(second.version_info));
+    const bytes = (r: DiscoveryResponse) => r.resources.map((x) => x.value.toString('base64')).join();
+    assert.notEqual(bytes(third), bytes(second), 'not a resend of what Envoy rejected');
+  } finally {
+    stream.cancel();
+    client.close();
+  }
+});
+
+test('SDS FetchSecrets (Python grpcio): both names of the service certificate, ROOTCA; an unknown name is left out', async () => {
+  const [res] = await python(['sds', 'default', SPIFFE_ID, 'ROOTCA', 'nosuch'], 1);
+  const secrets = res.secrets as { type_url: string; name: string; cert?: string; key_is_pem?: boolean; trusted_ca?: string }[];
+  assert.deepEqual(secrets.map((x) => x.name), ['default', SPIFFE_ID, 'ROOTCA']);
+  for (const x of secrets) assert.equal(x.type_url, SECRET_TYPE);
+  assert.equal(secrets[0].cert, secrets[1].cert);
+  assert.ok(secrets[0].key_is_pem);
+  // The files and SDS agree (the cert may have rotated in between: compare the identity, not the serial).
+  assert.equal(new X509Certificate(secrets[0].cert!).subjectAltName, new X509Certificate(filesCert()).subjectAltName);
+  assert.equal(secrets[2].trusted_ca!.trim(), t.ca.trim());
+  await waitForLog(/SDS: Envoy python-envoy \(test\) asked for "nosuch", which siad does not have/);
 });

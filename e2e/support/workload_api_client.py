@@ -4,6 +4,7 @@ workload.proto: stubs are generated into a temporary directory at start.
   workload_api_client.py SOCKET PROTO_DIR svids N    print N X509SVIDResponse messages, then hang up
   workload_api_client.py SOCKET PROTO_DIR bundles    print the first X509BundlesResponse
   workload_api_client.py SOCKET PROTO_DIR no-header  call FetchX509SVID without the security header
+  workload_api_client.py SOCKET PROTO_DIR sds NAME...  Envoy SDS FetchSecrets for the names (envoy/sds.proto)
 
 Each message is one JSON line on stdout, so the test can read them as they come.
 """
@@ -18,16 +19,40 @@ import grpc_tools
 from grpc_tools import protoc
 
 
-def stubs(proto_dir):
+def generate(proto_dir, files):
     out = tempfile.mkdtemp(prefix="workload-stubs-")
     well_known = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
-    code = protoc.main(["protoc", "-I", proto_dir, "-I", well_known, "--python_out", out, "--grpc_python_out", out, "workload.proto"])
+    code = protoc.main(["protoc", "-I", proto_dir, "-I", well_known, "--python_out", out, "--grpc_python_out", out] + files)
     if code != 0:
-        sys.exit("protoc failed on workload.proto")
+        sys.exit("protoc failed on " + " ".join(files))
     sys.path.insert(0, out)
+
+
+def stubs(proto_dir):
+    generate(proto_dir, ["workload.proto"])
     import workload_pb2
     import workload_pb2_grpc
     return workload_pb2, workload_pb2_grpc
+
+
+def sds(socket, proto_dir, names):
+    generate(proto_dir, ["envoy/sds.proto", "envoy/discovery.proto", "envoy/base.proto", "envoy/rpc_status.proto", "envoy/secret.proto"])
+    from envoy import discovery_pb2, sds_pb2_grpc, secret_pb2
+    channel = grpc.insecure_channel("unix://" + socket)
+    res = sds_pb2_grpc.SecretDiscoveryServiceStub(channel).FetchSecrets(discovery_pb2.DiscoveryRequest(
+        node={"id": "python-envoy", "cluster": "test"}, resource_names=names,
+        type_url="type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"))
+    secrets = []
+    for any_ in res.resources:
+        s = secret_pb2.Secret()
+        s.ParseFromString(any_.value)
+        if s.HasField("tls_certificate"):
+            secrets.append({"type_url": any_.type_url, "name": s.name, "cert": s.tls_certificate.certificate_chain.inline_bytes.decode(),
+                            "key_is_pem": b"PRIVATE KEY" in s.tls_certificate.private_key.inline_bytes})
+        else:
+            secrets.append({"type_url": any_.type_url, "name": s.name, "trusted_ca": s.validation_context.trusted_ca.inline_bytes.decode()})
+    emit({"version_info": res.version_info, "secrets": secrets})
+    channel.close()
 
 
 def emit(obj):
@@ -36,6 +61,8 @@ def emit(obj):
 
 def main():
     socket, proto_dir, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    if mode == "sds":
+        return sds(socket, proto_dir, sys.argv[4:])
     pb, pb_grpc = stubs(proto_dir)
     channel = grpc.insecure_channel("unix://" + socket)
     api = pb_grpc.SpiffeWorkloadAPIStub(channel)

@@ -1,7 +1,7 @@
 /**
- * siad's socket: the SPIFFE Workload API over gRPC on a Unix socket
- * (`-socket`, SPIFFE_ENDPOINT_SOCKET, Athenz's `-uds` / sds_uds_path). Loaded
- * only when a socket is configured (gRPC is not small).
+ * siad's socket: the SPIFFE Workload API and Envoy SDS (sds.ts) over gRPC on
+ * one Unix socket (`-socket`, SPIFFE_ENDPOINT_SOCKET, Athenz's `-uds` /
+ * sds_uds_path). Loaded only when a socket is configured (gRPC is not small).
  *
  * Who may connect: the socket is created owner-only (0600) in a directory
  * the workload shares with siad (an emptyDir in the pod, a volume in the
@@ -16,6 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import { sdsHandlers } from './sds.ts';
 import type { IdentitySnapshot, WorkloadIdentity } from './workload-identity.ts';
 import { derCertificates, pkcs8Der } from './pem.ts';
 
@@ -109,9 +111,17 @@ export function socketPathOf(value: string): string {
 }
 
 export async function startWorkloadSocket(path: string, identity: WorkloadIdentity, deps: SocketDeps): Promise<SocketServer> {
-  const defs = loadSync(join(PROTO_DIR, 'workload.proto'), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-  const api = grpc.loadPackageDefinition(defs).SpiffeWorkloadAPI as grpc.ServiceClientConstructor;
+  const options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
+  const defs = grpc.loadPackageDefinition(loadSync(['workload.proto', 'envoy/sds.proto'], options));
+  const api = defs.SpiffeWorkloadAPI as grpc.ServiceClientConstructor;
+  const sds = ((defs.envoy as grpc.GrpcObject).service as grpc.GrpcObject).secret as grpc.GrpcObject;
+  // The Secret message itself, to encode each resource into its Any.
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(PROTO_DIR, target));
+  root.loadSync('envoy/secret.proto', { keepCase: true });
+  const secretType = root.lookupType('envoy.extensions.transport_sockets.tls.v3.Secret');
   const server = new grpc.Server();
+  server.addService(((sds.v3 as grpc.GrpcObject).SecretDiscoveryService as grpc.ServiceClientConstructor).service, sdsHandlers(identity, secretType, deps.log));
   server.addService(api.service, {
     FetchX509SVID: pushStream(identity, deps, 'FetchX509SVID', (s) => [s.svid, s.bundlePem], x509SvidResponse),
     FetchX509Bundles: pushStream(identity, deps, 'FetchX509Bundles', (s) => [s.bundlePem], x509BundlesResponse),
@@ -132,7 +142,7 @@ export async function startWorkloadSocket(path: string, identity: WorkloadIdenti
   );
   chmodSync(staging, 0o600);
   renameSync(staging, path);
-  deps.log(`socket ${path}: SPIFFE Workload API (owner-only)`);
+  deps.log(`socket ${path}: SPIFFE Workload API and Envoy SDS (owner-only)`);
   return {
     path,
     close: () => new Promise<void>((resolve) => {
