@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
 import { ACCOUNT, setUpSports } from '@tessera/server/test/support/cert-flow';
@@ -179,7 +180,7 @@ test('grpc-js: FetchX509SVID sends the SVID at once, then a new one after a rota
   }
 });
 
-test('grpc-js: a call without the workload.spiffe.io header is refused with INVALID_ARGUMENT; JWT calls are UNIMPLEMENTED', async () => {
+test('grpc-js: a call without the workload.spiffe.io header is refused with INVALID_ARGUMENT', async () => {
   const client = grpcClient();
   try {
     const stream = client.FetchX509SVID({}) as grpc.ClientReadableStream<unknown>;
@@ -189,14 +190,52 @@ test('grpc-js: a call without the workload.spiffe.io header is refused with INVA
     });
     assert.equal(err.code, grpc.status.INVALID_ARGUMENT);
     assert.match(err.details, /security header missing from request/);
-    const jwt = await new Promise<grpc.ServiceError | null>((resolve) => client.FetchJWTSVID({ audience: ['x'] }, header(), (e: grpc.ServiceError | null) => resolve(e)));
-    assert.equal(jwt?.code, grpc.status.UNIMPLEMENTED);
+    const jwt = await new Promise<grpc.ServiceError | null>((resolve) => client.FetchJWTSVID({ audience: ['x'] }, (e: grpc.ServiceError | null) => resolve(e)));
+    assert.equal(jwt?.code, grpc.status.INVALID_ARGUMENT);
   } finally {
     client.close();
   }
 });
 
-test('Python grpcio: two X509-SVIDs across a rotation, the bundle, and the refusal without the header', async () => {
+test('grpc-js: FetchJWTSVID from ZTS (sub the SPIFFE ID, aud as asked), verified with FetchJWTBundles\' keys; ValidateJWTSVID accepts it and refuses another audience', async () => {
+  const client = grpcClient();
+  const unary = <T>(method: string, req: unknown) =>
+    new Promise<{ err: grpc.ServiceError | null; res?: T }>((resolve) => client[method](req, header(), (err: grpc.ServiceError | null, res?: T) => resolve({ err, res })));
+  try {
+    const got = await unary<{ svids: { spiffe_id: string; svid: string }[] }>('FetchJWTSVID', { audience: ['sports-web', 'other'] });
+    assert.equal(got.err, null, got.err?.details);
+    const { spiffe_id, svid } = got.res!.svids[0];
+    assert.equal(spiffe_id, SPIFFE_ID);
+    const stream = client.FetchJWTBundles({}, header()) as grpc.ClientReadableStream<{ bundles: Record<string, Buffer> }>;
+    const bundles = await new Promise<Record<string, Buffer>>((resolve, reject) => {
+      stream.once('data', (m: { bundles: Record<string, Buffer> }) => resolve(m.bundles));
+      stream.on('error', reject);
+    });
+    stream.cancel();
+    assert.deepEqual(Object.keys(bundles), ['spiffe://sports']);
+    const jwks = JSON.parse(bundles['spiffe://sports'].toString()) as JSONWebKeySet;
+    const { payload } = await jwtVerify(svid, createLocalJWKSet(jwks), { audience: 'sports-web' });
+    assert.equal(payload.sub, SPIFFE_ID);
+    assert.deepEqual(payload.aud, ['sports-web', 'other']);
+    assert.ok((payload.exp as number) - (payload.iat as number) <= 300, 'short-lived');
+
+    const ok = await unary<{ spiffe_id: string; claims: { fields: Record<string, { stringValue?: string }> } }>('ValidateJWTSVID', { audience: 'other', svid });
+    assert.equal(ok.err, null, ok.err?.details);
+    assert.equal(ok.res!.spiffe_id, SPIFFE_ID);
+    assert.equal(ok.res!.claims.fields.sub.stringValue, SPIFFE_ID, JSON.stringify(ok.res));
+    const wrongAud = await unary('ValidateJWTSVID', { audience: 'elsewhere', svid });
+    assert.equal(wrongAud.err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(wrongAud.err!.details, /invalid JWT-SVID/);
+    const noAud = await unary('FetchJWTSVID', { audience: [] });
+    assert.equal(noAud.err?.code, grpc.status.INVALID_ARGUMENT);
+    const other = await unary('FetchJWTSVID', { audience: ['x'], spiffe_id: 'spiffe://sports/sa/web' });
+    assert.equal(other.err?.code, grpc.status.PERMISSION_DENIED);
+  } finally {
+    client.close();
+  }
+});
+
+test('Python grpcio: two X509-SVIDs across a rotation, the bundle, a JWT-SVID validated, and the refusal without the header', async () => {
   const msgs = await python(['svids', '2'], 2);
   const leaves = msgs.map((m) => {
     const s = (m.svids as Record<string, string>[])[0];
@@ -210,6 +249,11 @@ test('Python grpcio: two X509-SVIDs across a rotation, the bundle, and the refus
   assert.notEqual(leaves[0].serialNumber, leaves[1].serialNumber);
   const [bundles] = await python(['bundles'], 1);
   assert.deepEqual(Object.keys(bundles.bundles as object), ['spiffe://sports']);
+  const [jwt] = await python(['jwt', 'sports-web'], 1);
+  assert.equal(jwt.spiffe_id, SPIFFE_ID);
+  assert.equal(jwt.validated, SPIFFE_ID);
+  assert.equal((jwt.claims as Record<string, unknown>).sub, SPIFFE_ID, 'the claims Struct decodes in Python');
+  assert.deepEqual((jwt.claims as Record<string, unknown>).aud, ['sports-web']);
   const [refused] = await python(['no-header'], 1);
   assert.equal(refused.code, 'INVALID_ARGUMENT');
   assert.match(String(refused.details), /security header missing/);

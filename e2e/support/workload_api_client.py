@@ -4,6 +4,7 @@ workload.proto: stubs are generated into a temporary directory at start.
   workload_api_client.py SOCKET PROTO_DIR svids N    print N X509SVIDResponse messages, then hang up
   workload_api_client.py SOCKET PROTO_DIR bundles    print the first X509BundlesResponse
   workload_api_client.py SOCKET PROTO_DIR no-header  call FetchX509SVID without the security header
+  workload_api_client.py SOCKET PROTO_DIR jwt AUDIENCE  FetchJWTSVID, then ValidateJWTSVID of it
   workload_api_client.py SOCKET PROTO_DIR sds NAME...  Envoy SDS FetchSecrets for the names (envoy/sds.proto)
 
 Each message is one JSON line on stdout, so the test can read them as they come.
@@ -16,6 +17,7 @@ import tempfile
 
 import grpc
 import grpc_tools
+from google.protobuf import json_format
 from grpc_tools import protoc
 
 
@@ -85,6 +87,13 @@ def main():
         res = next(stream)
         emit({"bundles": {k: base64.b64encode(v).decode() for k, v in res.bundles.items()}})
         stream.cancel()
+    elif mode == "jwt":
+        audience = sys.argv[4]
+        got = api.FetchJWTSVID(pb.JWTSVIDRequest(audience=[audience]), metadata=header)
+        svid = got.svids[0]
+        valid = api.ValidateJWTSVID(pb.ValidateJWTSVIDRequest(audience=audience, svid=svid.svid), metadata=header)
+        emit({"spiffe_id": svid.spiffe_id, "svid": svid.svid, "validated": valid.spiffe_id,
+              "claims": json_format.MessageToDict(valid.claims)})
     elif mode == "no-header":
         try:
             next(api.FetchX509SVID(pb.X509SVIDRequest()))

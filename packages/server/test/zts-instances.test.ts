@@ -325,7 +325,7 @@ describe('refusals', () => {
     assert.equal(noCert.res.status, 401);
   });
 
-  test('X509-SVID (POST /svid): the caller\'s SPIFFE ID as the only SAN, whatever the CSR asks; no client certificate, a role certificate, a bad CSR refused', async () => {
+  test('X509-SVID (POST /svid) and JWT-SVID (POST /svid/jwt): the caller\'s SPIFFE ID as the only SAN, whatever the CSR asks; no client certificate, a role certificate, a bad CSR refused', async () => {
     const { creds, taskId } = await fargateCreds();
     const a = await register(creds, taskId);
     const mtls = { cert: a.res.body.x509Certificate, key: a.keyPem };
@@ -354,6 +354,16 @@ describe('refusals', () => {
     const byRole = await ztsCall<{ message: string }>(t.server.ztsUrl, t.ca, 'POST', '/svid', { csr }, { cert: rc.body.x509Certificate, key: a.keyPem });
     assert.equal(byRole.status, 403);
     assert.match(byRole.body.message, /use the service certificate/);
+
+    // JWT-SVIDs: sub the caller's SPIFFE ID, aud as asked, five minutes, ZTS's token key.
+    const jwt = await ztsCall<{ token: string; spiffeId: string }>(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: ['sports-web'] }, mtls);
+    assert.equal(jwt.status, 200, jwt.text);
+    const claims = JSON.parse(Buffer.from(jwt.body.token.split('.')[1], 'base64url').toString()) as { sub: string; aud: string[]; iat: number; exp: number };
+    assert.equal(claims.sub, 'spiffe://sports/sa/api');
+    assert.deepEqual(claims.aud, ['sports-web']);
+    assert.equal(claims.exp - claims.iat, 300);
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: [] }, mtls)).status, 400);
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: ['x'] })).status, 401);
   });
 
   test('role certificate for a role the service is not in; garbage bodies', async () => {

@@ -201,7 +201,8 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
   const identity = a.config.socket ? new WorkloadIdentity() : undefined;
   if (a.config.socket && identity) {
     const { socketPathOf, startWorkloadSocket } = await import('./workload-socket.ts');
-    socket = await startWorkloadSocket(socketPathOf(a.config.socket), identity, { log: a.log });
+    const { ztsJwtSource } = await import('./jwt-svid.ts');
+    socket = await startWorkloadSocket(socketPathOf(a.config.socket), identity, { log: a.log, jwt: ztsJwtSource(a) });
   }
   const primary = a.config.services[0];
   /** The primary service's files, for the socket (what SDS serves as `default`). */

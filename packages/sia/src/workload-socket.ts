@@ -18,6 +18,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { sdsHandlers } from './sds.ts';
+import { toProtoStruct, validateJwtSvid, type JwtSource } from './jwt-svid.ts';
 import type { IdentitySnapshot, WorkloadIdentity } from './workload-identity.ts';
 import { derCertificates, pkcs8Der } from './pem.ts';
 
@@ -26,6 +27,8 @@ const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
 
 export interface SocketDeps {
   log: (line: string) => void;
+  /** JWT-SVIDs and their keys (ZTS). */
+  jwt: JwtSource;
 }
 
 export interface SocketServer {
@@ -99,8 +102,65 @@ function pushStream(identity: WorkloadIdentity, deps: SocketDeps, what: string, 
   };
 }
 
-function unimplemented(what: string): grpc.ServiceError {
-  return Object.assign(new Error(what), { code: grpc.status.UNIMPLEMENTED, details: what, metadata: new grpc.Metadata() });
+function grpcError(code: grpc.status, what: string): grpc.ServiceError {
+  return Object.assign(new Error(what), { code, details: what, metadata: new grpc.Metadata() });
+}
+
+interface JwtSvidRequest { audience: string[]; spiffe_id: string }
+interface ValidateRequest { audience: string; svid: string }
+
+/** FetchJWTSVID, FetchJWTBundles and ValidateJWTSVID, backed by ZTS's JWT-SVIDs and key set. */
+function jwtHandlers(identity: WorkloadIdentity, deps: SocketDeps) {
+  const ours = () => identity.current().svid?.spiffeId ?? identity.current().service?.spiffeId;
+  const unavailable = (e: unknown) => grpcError(grpc.status.UNAVAILABLE, `cannot reach ZTS for it: ${(e as Error).message}`);
+  return {
+    FetchJWTSVID(call: grpc.ServerUnaryCall<JwtSvidRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      const problem = securityHeaderProblem(call);
+      if (problem) return cb(problem);
+      const { audience, spiffe_id } = call.request;
+      if (audience.length === 0 || audience.some((a) => a === '')) return cb(grpcError(grpc.status.INVALID_ARGUMENT, 'audience must be specified'));
+      if (spiffe_id && spiffe_id !== ours()) return cb(grpcError(grpc.status.PERMISSION_DENIED, `this workload is ${ours() ?? 'not known yet'}, not ${spiffe_id}`));
+      deps.jwt.fetch(audience).then(
+        (r) => cb(null, { svids: [{ spiffe_id: r.spiffeId, svid: r.token, hint: '' }] }),
+        (e: unknown) => cb(unavailable(e)),
+      );
+    },
+    FetchJWTBundles(call: Stream) {
+      const problem = securityHeaderProblem(call);
+      if (problem) return call.emit('error', problem);
+      let last = '';
+      const push = (s: IdentitySnapshot) => {
+        const id = s.svid?.spiffeId ?? s.service?.spiffeId;
+        if (!id) return;
+        deps.jwt.jwks().then(
+          (jwks) => {
+            const json = JSON.stringify(jwks);
+            if (json === last || call.cancelled || call.destroyed) return;
+            last = json;
+            call.write({ bundles: { [trustDomainId(id)]: Buffer.from(json) } });
+          },
+          (e: unknown) => deps.log(`FetchJWTBundles: ${(e as Error).message}`),
+        );
+      };
+      const unsubscribe = identity.subscribe(push);
+      call.on('cancelled', () => unsubscribe());
+      call.on('close', () => unsubscribe());
+    },
+    ValidateJWTSVID(call: grpc.ServerUnaryCall<ValidateRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      const problem = securityHeaderProblem(call);
+      if (problem) return cb(problem);
+      const { audience, svid } = call.request;
+      if (!audience) return cb(grpcError(grpc.status.INVALID_ARGUMENT, 'audience must be specified'));
+      if (!svid) return cb(grpcError(grpc.status.INVALID_ARGUMENT, 'svid must be specified'));
+      deps.jwt.jwks().then(
+        (jwks) => validateJwtSvid(svid, audience, jwks).then(
+          (v) => cb(null, { spiffe_id: v.spiffeId, claims: toProtoStruct(v.claims as Record<string, unknown>) }),
+          (e: unknown) => cb(grpcError(grpc.status.INVALID_ARGUMENT, `invalid JWT-SVID: ${(e as Error).message}`)),
+        ),
+        (e: unknown) => cb(unavailable(e)),
+      );
+    },
+  };
 }
 
 /** Accepts `unix:///abs/path`, `unix:/abs/path` (SPIFFE_ENDPOINT_SOCKET's forms) or a plain path. */
@@ -125,11 +185,7 @@ export async function startWorkloadSocket(path: string, identity: WorkloadIdenti
   server.addService(api.service, {
     FetchX509SVID: pushStream(identity, deps, 'FetchX509SVID', (s) => [s.svid, s.bundlePem], x509SvidResponse),
     FetchX509Bundles: pushStream(identity, deps, 'FetchX509Bundles', (s) => [s.bundlePem], x509BundlesResponse),
-    FetchJWTSVID: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-      cb(securityHeaderProblem(call) ?? unimplemented('JWT-SVIDs are not served by this siad: use the X509-SVID or ZTS access tokens')),
-    FetchJWTBundles: (call: Stream) => call.emit('error', securityHeaderProblem(call) ?? unimplemented('JWT bundles are not served by this siad')),
-    ValidateJWTSVID: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-      cb(securityHeaderProblem(call) ?? unimplemented('JWT-SVID validation is not served by this siad')),
+    ...jwtHandlers(identity, deps),
   });
 
   // Bound under a temporary name, made owner-only, then renamed into place: never reachable with wider permissions.

@@ -10,7 +10,7 @@ import { checkInstanceRegister, registerInstance } from '../instance-register.ts
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
-import { issueSvid } from '../svid-certificate.ts';
+import { issueJwtSvid, issueSvid } from '../svid-certificate.ts';
 import { relyingPartyRoutes } from './relying-party-routes.ts';
 import { recordRefusal } from '../instance-events.ts';
 
@@ -101,6 +101,8 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
     const { certPem, spiffeId } = await issueSvid(ctx, callerOf(req), body(req));
     return { x509Certificate: certPem, spiffeId };
   });
+
+  app.post('/svid/jwt', { schema: ztsSchemas.postJwtSvidRequest }, async (req) => issueJwtSvid(ctx, callerOf(req), body(req)));
 
   app.get('/cacerts/:name', { schema: ztsSchemas.getCertificateAuthorityBundle }, async (req) => {
     const name = (req.params as Params).name;
