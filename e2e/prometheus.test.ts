@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { httpsJson } from '@tessera/core/https-client';
 import { freePort } from '@tessera/core/free-port';
-import { HealthState, healthMetrics } from '@tessera/sia/health';
+import { HealthState } from '@tessera/sia/health';
+import { healthMetrics } from '@tessera/sia/health-server';
 import { startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
 import { driveCertFlow, PROVIDER, setUpSports } from '@tessera/server/test/support/cert-flow';
 

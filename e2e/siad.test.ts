@@ -406,6 +406,50 @@ describe('the daemon', () => {
       assert.equal(await d.stop(), 0, d.out);
     }
   });
+
+  test('run_after after each write: a hook that fails, one that hangs (killed at run_after_timeout), one that succeeds; siad stays healthy', async () => {
+    const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+    const siadir = join(dir, 'hooks');
+    const hookDir = join(dir, 'hook-runs');
+    mkdirSync(hookDir, { recursive: true });
+    const script = join(dir, 'hook.sh');
+    // Run 1 fails, run 2 hangs, later runs record the files they were told about.
+    writeFileSync(script, [
+      'n=$(( $(cat "$1/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$1/count"',
+      'case $n in 1) echo "reload failed" >&2; exit 3;; 2) exec sleep 60;; esac',
+      'printf "%s" "$SIAD_CHANGED_FILES" > "$1/changed.$n"',
+    ].join('\n'));
+    const config = join(dir, 'hooks-sia_config');
+    const healthPort = await freePort();
+    writeFileSync(config, JSON.stringify({
+      service: 'api', refresh_interval: 0.03, http_port: healthPort, run_after: `/bin/sh ${script} ${hookDir}`, run_after_timeout: 1,
+      accounts: [{ domain: 'sports', account: ACCOUNT, roles: { 'sports:role.readers': {} } }],
+    }));
+    const d = daemon(['-config', config], task.env, siadir);
+    const status = async () => (await fetch(`http://127.0.0.1:${healthPort}/status`)).status;
+    try {
+      await d.waitFor(/run_after \/bin\/sh failed \(exit status 3\): reload failed/);
+      assert.equal(await status(), 200, 'healthy after a failed hook');
+      await d.waitFor(/run_after \/bin\/sh was killed after 1s \(run_after_timeout\)/, 1, 30_000);
+      assert.equal(await status(), 200, 'healthy after a hook that hung');
+      // Run 3 is the first to succeed: siad counts it once the hook has exited.
+      let metrics = '';
+      for (const deadline = Date.now() + 30_000; !/^siad_hook_runs_total\{hook="run_after",result="ok"\} [1-9]/m.test(metrics);) {
+        assert.ok(Date.now() < deadline, `no successful hook run counted:\n${metrics}\n${d.out}`);
+        metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+        await new Promise((r) => setTimeout(r, 100)); // poll, with the deadline above
+      }
+      const changed = readFileSync(join(hookDir, 'changed.3'), 'utf8').split('\n');
+      assert.ok(changed.includes(paths(siadir).cert), `the service certificate is among the changed files: ${changed.join(', ')}`);
+      assert.ok(changed.includes(join(siadir, 'certs', 'sports:role.readers.cert.pem')), 'and the role certificate written in the same pass');
+      assert.match(metrics, /^siad_hook_runs_total\{hook="run_after",result="failed"\} 1$/m, metrics);
+      assert.match(metrics, /^siad_hook_runs_total\{hook="run_after",result="timeout"\} 1$/m);
+      assert.equal(await status(), 200);
+      assert.ok(d.alive());
+    } finally {
+      assert.equal(await d.stop(), 0, d.out);
+    }
+  });
 });
 
 describe('refusals, each with the message a person needs', () => {
@@ -456,14 +500,12 @@ describe('refusals, each with the message a person needs', () => {
   });
 });
 
-describe('the single-file bundle', () => {
-  test('npm run build writes dist/siad.mjs, which runs -version and registers a Fargate task', async () => {
+describe('the bundle', () => {
+  test('npm run build writes dist/siad.mjs and its chunks, which run -version and register a Fargate task', async () => {
     execFileSync('npm', ['run', 'build', '-w', 'packages/sia'], { cwd: ROOT, stdio: 'pipe' });
-    const bundle = join(ROOT, 'packages/sia/dist/siad.mjs');
     // Away from node_modules, as in a container image.
     const alone = join(dir, 'image', 'siad.mjs');
-    mkdirSync(join(dir, 'image'));
-    cpSync(bundle, alone);
+    cpSync(join(ROOT, 'packages/sia/dist'), join(dir, 'image'), { recursive: true });
     assert.match(execFileSync(process.execPath, [alone, '-version'], { encoding: 'utf8' }), /^siad \(Tessera\) \d+\.\d+\.\d+\n$/);
     const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
     const siadir = join(dir, 'bundle');

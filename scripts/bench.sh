@@ -8,4 +8,5 @@ bash scripts/setup.sh --quiet --bench
 node packages/server/build.mjs
 node --import tsx bench/cert-issuance.ts "$@"
 node --import tsx bench/access-token.ts
+node --import tsx bench/siad.ts
 node --import tsx bench/zms-scale.ts ${TESSERA_BENCH_ZMS_SIZES:+--sizes "$TESSERA_BENCH_ZMS_SIZES"}

@@ -3,7 +3,7 @@
 # stale), Debian's PostgreSQL (for the test suite's throwaway databases) and
 # Chromium (for the UI tests), and builds the web UI when its build is missing
 # or older than its sources. Safe to run again: it only does what is missing.
-# --bench also installs what the benchmarks compare against (cfssl).
+# --bench also installs what the benchmarks compare against (cfssl) or measure with (time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=false
@@ -66,9 +66,21 @@ else
   say "Prometheus present"
 fi
 
+# Python's grpcio and grpc-tools: the siad socket tests drive the Workload API with a client generated from its .proto.
+if ! /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
+  apt_install python3-grpcio python3-grpc-tools
+else
+  say "python3-grpcio and python3-grpc-tools present"
+fi
+
 # cfssl: the peer the signing benchmark measures next to Tessera.
 if $bench && ! command -v cfssl >/dev/null; then
   apt_install golang-cfssl
+fi
+
+# time (/usr/bin/time): the siad benchmark reads each run's peak memory from it.
+if $bench && [ ! -x /usr/bin/time ]; then
+  apt_install time
 fi
 
 # npm packages: install when node_modules is missing or older than the lock file.

@@ -1,11 +1,22 @@
-// The single-file bundle for container images: node dist/siad.mjs, no node_modules needed.
+// The bundle for container images: dist/siad.mjs and the chunks it loads on demand (dist/chunks/), no node_modules needed.
+// Split, so that what a command does not use is never read: -version loads only the entry, the daemon
+// its own chunk, and the AWS SDK, certificate code and gRPC come in when first needed.
+import { cpSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+const outdir = new URL('./dist', import.meta.url).pathname;
+rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [new URL('./src/bundle-entry.ts', import.meta.url).pathname],
-  outfile: new URL('./dist/siad.mjs', import.meta.url).pathname,
+  outdir,
+  entryNames: 'siad',
+  chunkNames: 'chunks/[name]-[hash]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
+  splitting: true,
   platform: 'node',
+  // The AWS SDK's ES module builds: named exports survive the dynamic import (its CommonJS builds lose them in a split bundle).
+  mainFields: ['module', 'main'],
   format: 'esm',
   target: 'node20',
   minify: false,
@@ -14,3 +25,5 @@ await build({
   banner: { js: "import { createRequire as __siadCreateRequire } from 'node:module'; const require = __siadCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The socket's .proto files, read at run time from ../proto of the chunk that serves them.
+cpSync(new URL('./proto', import.meta.url).pathname, `${outdir}/proto`, { recursive: true });

@@ -10,12 +10,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import { refusalReason, type ServerMetrics } from './metrics.ts';
 
-type Kind = 'register' | 'refresh' | 'role';
+type Kind = 'register' | 'refresh' | 'role' | 'svid';
 
 const CERT_ROUTES: Record<string, Kind> = {
   'POST /zts/v1/instance': 'register',
   'POST /zts/v1/instance/:provider/:domain/:service/:instanceId': 'refresh',
   'POST /zts/v1/rolecert': 'role',
+  'POST /zts/v1/svid': 'svid',
   'POST /zts/v1/domain/:domain/role/:role/token': 'role',
 };
 
@@ -69,7 +70,7 @@ export function certificateAudit(app: FastifyInstance, m: ServerMetrics, snapsho
       req.log.info({ event: 'cert.checked', ...detail, ...(ok ? {} : { reason: errors.get(req) }) }, ok ? 'check-only register passed' : 'check-only register refused');
       return;
     }
-    const label = { provider: kind === 'role' ? 'role' : knownProvider(provider), kind };
+    const label = { provider: kind === 'role' || kind === 'svid' ? kind : knownProvider(provider), kind };
     if (ok) {
       m.certsIssued.inc(label);
       req.log.info({ event: 'cert.issued', ...detail }, 'certificate issued');

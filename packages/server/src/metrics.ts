@@ -44,7 +44,7 @@ export function serverMetrics(registry: Registry): ServerMetrics {
     }),
     certsIssued: new Counter({
       name: 'tessera_certificates_issued_total',
-      help: 'Certificates ZTS signed, by provider and kind (register, refresh, role)',
+      help: 'Certificates ZTS signed, by provider and kind (register, refresh, role, svid)',
       labelNames: ['provider', 'kind'],
       registers,
     }),

@@ -14,7 +14,7 @@ import { fromContainerMetadata, fromInstanceMetadata } from '@aws-sdk/credential
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { createCsr } from '@tessera/core/x509/csr';
-import { generateKeyPair } from '@tessera/core/x509/keys';
+import { generateKeyPair, keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { assumeRole, attestation, serviceCsr, withEnv, ztsCall, type AwsCreds } from './support/workload.ts';
@@ -337,6 +337,47 @@ describe('refusals', () => {
     assert.match(other.res.body.message, /Principal mismatch: sports\.api vs\. sports\.web/);
     const noCert = await refresh(creds, taskId, undefined as never);
     assert.equal(noCert.res.status, 401);
+  });
+
+  test('X509-SVID (POST /svid) and JWT-SVID (POST /svid/jwt): the caller\'s SPIFFE ID as the only SAN, whatever the CSR asks; no client certificate, a role certificate, a bad CSR refused', async () => {
+    const { creds, taskId } = await fargateCreds();
+    const a = await register(creds, taskId);
+    const mtls = { cert: a.res.body.x509Certificate, key: a.keyPem };
+    // The CSR's names are ignored: only its key is certified.
+    const csr = await createCsr({ keyPem: a.keyPem, subject: { commonName: 'sports.web' }, uris: ['spiffe://sports/sa/web'], dnsNames: ['web.example.com'] });
+    const r = await ztsCall<{ x509Certificate: string; spiffeId: string }>(t.server.ztsUrl, t.ca, 'POST', '/svid', { csr }, mtls);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.spiffeId, 'spiffe://sports/sa/api');
+    const info = parseCertificate(r.body.x509Certificate);
+    assert.deepEqual(info.uris, ['spiffe://sports/sa/api']);
+    assert.deepEqual(info.dnsNames, []);
+    assert.equal(info.commonName, 'sports.api');
+    assert.ok(keyMatchesCertificate(a.keyPem, r.body.x509Certificate));
+    assert.ok(info.notAfter <= parseCertificate(mtls.cert).notAfter, 'not past the service certificate');
+    const text = openssl(['x509', '-in', 's.pem', '-noout', '-text'], { 's.pem': r.body.x509Certificate });
+    assert.match(text, /CA:FALSE/);
+    assert.match(text, /Digital Signature/);
+    assert.match(openssl(['verify', '-CAfile', 'ca.pem', 's.pem'], { 'ca.pem': t.ca, 's.pem': r.body.x509Certificate }), /OK/);
+
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid', { csr })).status, 401, 'no client certificate');
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid', { csr: 'garbage' }, mtls)).status, 400);
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid', {}, mtls)).status, 400);
+    const roleCsr = await createCsr({ keyPem: a.keyPem, subject: { commonName: 'sports:role.readers' }, uris: ['spiffe://sports/ra/readers', 'athenz://principal/sports.api'] });
+    const rc = await ztsCall<{ x509Certificate: string }>(t.server.ztsUrl, t.ca, 'POST', '/rolecert', { csr: roleCsr, expiryTime: 0 }, mtls);
+    assert.equal(rc.status, 200, rc.text);
+    const byRole = await ztsCall<{ message: string }>(t.server.ztsUrl, t.ca, 'POST', '/svid', { csr }, { cert: rc.body.x509Certificate, key: a.keyPem });
+    assert.equal(byRole.status, 403);
+    assert.match(byRole.body.message, /use the service certificate/);
+
+    // JWT-SVIDs: sub the caller's SPIFFE ID, aud as asked, five minutes, ZTS's token key.
+    const jwt = await ztsCall<{ token: string; spiffeId: string }>(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: ['sports-web'] }, mtls);
+    assert.equal(jwt.status, 200, jwt.text);
+    const claims = JSON.parse(Buffer.from(jwt.body.token.split('.')[1], 'base64url').toString()) as { sub: string; aud: string[]; iat: number; exp: number };
+    assert.equal(claims.sub, 'spiffe://sports/sa/api');
+    assert.deepEqual(claims.aud, ['sports-web']);
+    assert.equal(claims.exp - claims.iat, 300);
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: [] }, mtls)).status, 400);
+    assert.equal((await ztsCall(t.server.ztsUrl, t.ca, 'POST', '/svid/jwt', { audience: ['x'] })).status, 401);
   });
 
   test('role certificate for a role the service is not in; garbage bodies', async () => {

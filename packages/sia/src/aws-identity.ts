@@ -4,11 +4,13 @@
  * instance profile), where it runs (task metadata, pod name, the signed EC2
  * identity document), which role it runs as, and the AssumeRole of
  * `<domain>.<service>` whose credentials ZTS checks.
+ *
+ * The SDK loads on first use (a dynamic import): `siad -version`, `-h` and
+ * the checks before any AWS call do not pay for parsing it.
  */
-import { AssumeRoleCommand, GetCallerIdentityCommand, GetWebIdentityTokenCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import { IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
-import { ConfigError, parseIamRoleArn, type SiaConfig, type WorkloadRole } from './config.ts';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { ConfigError, type SiaConfig, type WorkloadRole } from './config/types.ts';
+import { parseIamRoleArn } from './config/iam-names.ts';
 import { imdsEndpoint, type Platform } from './platform.ts';
 
 export interface Workload {
@@ -61,7 +63,7 @@ function awsErrorName(e: unknown): string {
 export class AwsIdentity {
   private deps: AwsDeps;
   private readonly http: typeof fetch;
-  private sts?: STSClient;
+  private sts?: Promise<STSClient>;
   private region = '';
   private role?: Promise<WorkloadRole>;
 
@@ -201,9 +203,16 @@ export class AwsIdentity {
     return { region, ...(useRegional ? { endpoint: `https://sts.${region}.amazonaws.com` } : {}) };
   }
 
-  private stsClient(): STSClient {
-    this.sts ??= new STSClient({ ...this.stsSettings(this.deps.regionalSts), credentials: fromNodeProviderChain() });
+  private stsClient(): Promise<STSClient> {
+    this.sts ??= this.newStsClient();
     return this.sts;
+  }
+
+  private async newStsClient(): Promise<STSClient> {
+    // Loaded on first use: siad's other commands start without the AWS SDK.
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    // No credentials given: the client's default is the Node chain (container, Pod Identity, IRSA, instance profile).
+    return new STSClient(this.stsSettings(this.deps.regionalSts));
   }
 
   /**
@@ -212,6 +221,7 @@ export class AwsIdentity {
    * Athenz `aws_web_identity`). Refused until the account enables it.
    */
   async webIdentityToken(creds: AssumedCredentials, o: { audience: string; algorithm: 'RS256' | 'ES384' }, signal?: AbortSignal): Promise<string> {
+    const { GetWebIdentityTokenCommand, STSClient } = await import('@aws-sdk/client-sts');
     const sts = new STSClient({
       ...this.stsSettings(true),
       credentials: { accessKeyId: creds.access, secretAccessKey: creds.secret, sessionToken: creds.token },
@@ -232,13 +242,14 @@ export class AwsIdentity {
   useRegionalSts(on: boolean): void {
     if (on === this.deps.regionalSts) return;
     this.deps = { ...this.deps, regionalSts: on };
-    this.sts?.destroy();
+    this.destroy();
     this.sts = undefined;
   }
 
   /** The caller ARN of the workload's own credentials. */
   async callerArn(signal?: AbortSignal): Promise<string> {
-    const who = await this.stsClient().send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+    const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+    const who = await (await this.stsClient()).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
     return who.Arn ?? '';
   }
 
@@ -312,7 +323,8 @@ export class AwsIdentity {
   async assumeServiceRole(config: SiaConfig, service: string, platform: Platform, signal?: AbortSignal): Promise<AssumedCredentials & { role: string }> {
     const { arn, name } = AwsIdentity.serviceRoleArn(config, service);
     try {
-      const out = await this.stsClient().send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name.slice(0, 64) }), { abortSignal: signal });
+      const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+      const out = await (await this.stsClient()).send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: name.slice(0, 64) }), { abortSignal: signal });
       const c = out.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error(`STS AssumeRole of ${arn} returned no credentials`);
       return { role: name, access: c.AccessKeyId, secret: c.SecretAccessKey, token: c.SessionToken };
@@ -334,7 +346,8 @@ export class AwsIdentity {
 
   /** ARNs of the IAM OIDC providers of the account the workload's credentials belong to (needs iam:ListOpenIDConnectProviders). */
   async oidcProviderArns(signal?: AbortSignal): Promise<string[]> {
-    const iam = new IAMClient({ region: 'us-east-1', credentials: fromNodeProviderChain() });
+    const { IAMClient, ListOpenIDConnectProvidersCommand } = await import('@aws-sdk/client-iam');
+    const iam = new IAMClient({ region: 'us-east-1' });
     try {
       const out = await iam.send(new ListOpenIDConnectProvidersCommand({}), { abortSignal: signal });
       return (out.OpenIDConnectProviderList ?? []).map((p) => p.Arn ?? '');
@@ -344,6 +357,6 @@ export class AwsIdentity {
   }
 
   destroy(): void {
-    this.sts?.destroy();
+    void this.sts?.then((c) => c.destroy(), () => undefined);
   }
 }

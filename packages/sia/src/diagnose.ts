@@ -12,8 +12,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsIdentity, type Workload } from './aws-identity.ts';
-import { registerRequest, SA_TOKEN_FILE_ENV, type Agent } from './commands.ts';
-import { resolveConfig, type SiaConfig, type WorkloadRole } from './config.ts';
+import type { Agent } from './agent.ts';
+import { registerRequest, SA_TOKEN_FILE_ENV } from './service-cert.ts';
+import { resolveConfig } from './config/resolve.ts';
+import type { SiaConfig, WorkloadRole } from './config/types.ts';
 import { readIfExists } from './files.ts';
 import type { SiaFlags } from './flags.ts';
 import { defaultMetaEndpoint, detectPlatform, type Platform } from './platform.ts';

@@ -108,6 +108,7 @@ export interface SiaFlags {
   config: string;
   regionalsts: boolean;
   uds: string;
+  socket: string;
   version: boolean;
   profileconfig: string;
   profiletagkey: string;
@@ -127,7 +128,8 @@ export const SIA_FLAGS: FlagSpec[] = [
   { name: 'providerprefix', kind: 'string', default: '', usage: 'provider prefix, e.g. athenz.aws; the provider is <prefix>.<region> (required)' },
   { name: 'config', kind: 'string', default: '/etc/sia/sia_config', usage: 'sia_config file' },
   { name: 'regionalsts', kind: 'bool', default: false, usage: 'use the regional STS endpoint' },
-  { name: 'uds', kind: 'string', default: '', usage: 'Envoy SDS socket path (not supported by this siad)' },
+  { name: 'uds', kind: 'string', default: '', usage: 'the socket path, as Athenz names it (same as -socket)' },
+  { name: 'socket', kind: 'string', default: '', usage: 'Unix socket for the SPIFFE Workload API (also SPIFFE_ENDPOINT_SOCKET, sds_uds_path); daemon only' },
   { name: 'version', kind: 'bool', default: false, usage: 'print the version and exit' },
   { name: 'profileconfig', kind: 'string', default: '/etc/sia/profile_config', usage: 'access profile config (accepted for compatibility, not used)' },
   { name: 'profiletagkey', kind: 'string', default: 'profile:Tag', usage: 'EC2 tag of the access profile (accepted for compatibility, not used)' },
@@ -135,6 +137,9 @@ export const SIA_FLAGS: FlagSpec[] = [
   { name: 'siadir', kind: 'string', default: '/var/lib/sia', usage: 'directory for keys/, certs/, backup/ and the .done files' },
   { name: 'platform', kind: 'string', default: '', usage: 'eks, fargate or ec2 (default: detected from the environment)' },
 ];
+
+/** The -cmd values that run once (anything else, or nothing, is the daemon or diagnose). */
+export const ONE_SHOT = ['post', 'register', 'rotate', 'refresh', 'rolecert', 'init', 'token'] as const;
 
 export function parseSiaFlags(args: string[]): SiaFlags {
   return parseGoFlags(SIA_FLAGS, args) as unknown as SiaFlags;

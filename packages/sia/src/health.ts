@@ -2,11 +2,10 @@
  * The optional health endpoint (sia_config http_port), as Athenz's:
  * `GET /status` is 200 while every tracked certificate is unexpired, 503
  * otherwise; `GET /certs` lists each certificate's expiry and last refresh
- * or failure. `GET /metrics` has the same in Prometheus' text format.
+ * or failure. `GET /metrics` has the same in Prometheus' text format
+ * (health-server.ts, loaded only when the endpoint is on).
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Registry } from 'prom-client';
+import type { HookName, HookResult } from './hooks.ts';
 
 export interface CertHealth {
   expiry?: Date;
@@ -19,6 +18,14 @@ export interface CertHealth {
 
 export class HealthState {
   readonly certs = new Map<string, CertHealth>();
+  /** Hook runs by `<hook> <result>`. */
+  readonly hookRuns = new Map<string, number>();
+
+  hookRan(hook: HookName, result: HookResult): void {
+    if (result === 'skipped') return;
+    const key = `${hook} ${result}`;
+    this.hookRuns.set(key, (this.hookRuns.get(key) ?? 0) + 1);
+  }
 
   track(name: string, expiry: Date | undefined): void {
     const c = this.certs.get(name) ?? {};
@@ -53,86 +60,4 @@ export class HealthState {
     }
     return out;
   }
-}
-
-/** The state as Prometheus metrics, read at scrape time, on a registry of its own. */
-export function healthMetrics(state: HealthState, now: () => Date): Registry {
-  const registry = new Registry();
-  const registers = [registry];
-  new Gauge({
-    name: 'siad_certificate_expiry_seconds',
-    help: 'Seconds until each certificate expires (negative once expired)',
-    labelNames: ['name'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [name, c] of state.certs) if (c.expiry) this.set({ name }, (c.expiry.getTime() - now().getTime()) / 1000);
-    },
-  });
-  new Counter({
-    name: 'siad_refresh_total',
-    help: 'Certificate fetches (register or refresh) by certificate and result (success, failure)',
-    labelNames: ['name', 'result'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [name, c] of state.certs) {
-        this.inc({ name, result: 'success' }, c.refreshes ?? 0);
-        this.inc({ name, result: 'failure' }, c.failures ?? 0);
-      }
-    },
-  });
-  new Gauge({
-    name: 'siad_last_error_timestamp_seconds',
-    help: 'When the last fetch of each certificate failed (Unix time)',
-    labelNames: ['name'],
-    registers,
-    collect() {
-      this.reset();
-      for (const [name, c] of state.certs) if (c.lastFailure) this.set({ name }, c.lastFailure.getTime() / 1000);
-    },
-  });
-  return registry;
-}
-
-export interface HealthServer {
-  port: number;
-  close(): Promise<void>;
-}
-
-/** Listens on every interface (as Athenz), for the kubelet's or ECS's health check. */
-export function startHealthServer(port: number, state: HealthState, now: () => Date, host = '0.0.0.0'): Promise<HealthServer> {
-  const metrics = healthMetrics(state, now);
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end();
-      return;
-    }
-    const path = new URL(req.url ?? '/', 'http://siad').pathname;
-    if (path === '/status') {
-      const ok = state.healthy(now());
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'certificate missing or expired\n');
-    } else if (path === '/certs') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(state.report(), null, 2)}\n`);
-    } else if (path === '/metrics') {
-      metrics.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-        (e: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${e.message}\n`),
-      );
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /status, /certs or /metrics\n');
-    }
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`health endpoint cannot listen on port ${port}: ${e.message}`)));
-    server.listen(port, host, () => {
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        close: () => new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        }),
-      });
-    });
-  });
 }

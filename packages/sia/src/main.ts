@@ -1,13 +1,20 @@
-/** siad: the Athenz-compatible agent beside EKS pods, Fargate tasks and EC2 instances. */
+/**
+ * siad: the Athenz-compatible agent beside EKS pods, Fargate tasks and EC2 instances.
+ *
+ * Only the flags, the configuration and the ZTS client load up front; the
+ * certificate code, the AWS SDK, the daemon and the socket are imported when
+ * the command needs them, so that `-version` or a bad flag answers at once
+ * and a sidecar carries only what it uses.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AwsIdentity } from './aws-identity.ts';
-import { ConfigError, resolveConfig } from './config.ts';
-import { ONE_SHOT, runCommand, type Agent } from './commands.ts';
-import { abortableSleep, runDaemon, type DaemonDeps } from './daemon.ts';
-import { diagnose } from './diagnose.ts';
+import type { AwsIdentity } from './aws-identity.ts';
+import { ConfigError } from './config/types.ts';
+import { resolveConfig } from './config/resolve.ts';
+import type { Agent } from './agent.ts';
+import type { DaemonDeps } from './daemon.ts';
 import { readIfExists } from './files.ts';
-import { FlagError, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
+import { FlagError, ONE_SHOT, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
 import { defaultMetaEndpoint, detectPlatform, type Platform } from './platform.ts';
 import { ZtsClient } from './zts-client.ts';
 
@@ -56,7 +63,6 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     const missing = (['zts', 'dnsdomains', 'providerprefix'] as const).filter((f) => !flags[f]);
     if (missing.length > 0) throw new ConfigError(`missing ${missing.map((f) => `-${f}`).join(', ')}: siad needs the ZTS host, the DNS suffixes and the provider prefix`);
     if (flags.ztsport < 1 || flags.ztsport > 65535) throw new ConfigError(`-ztsport must be a port number, not ${flags.ztsport}`);
-    if (flags.uds) log('-uds is set but Envoy SDS is not supported by this siad; ignored');
 
     const parts = flags.cmd.split(',').map((c) => c.trim()).filter(Boolean);
     const daemonNames = ['daemon', 'systemd-notify', 'systemd-notify-all'];
@@ -89,6 +95,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         userAgent: `SIA-${platform ? platform.toUpperCase() : 'AWS'} ${VERSION} (tessera siad)`,
       });
     if (diagnosing) {
+      const { diagnose } = await import('./diagnose.ts');
       return await diagnose({ flags, env: io.env, zts: ztsClient(), ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
     }
     const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
@@ -96,6 +103,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     const fsRoot = io.fsRoot ?? '/';
     const etcDir = join(fsRoot, 'etc');
     const rootFile = (path: string) => readFileSync(join(fsRoot, path), 'utf8');
+    const { AwsIdentity } = await import('./aws-identity.ts');
     const awsIdentity = new AwsIdentity({ env: io.env, meta: flags.meta || defaultMetaEndpoint(platform), regionalSts: flags.regionalsts, readFile: rootFile });
     aws = awsIdentity;
 
@@ -109,6 +117,10 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         workloadRole: () => awsIdentity.workloadRole(platform, sig),
       });
       awsIdentity.useRegionalSts(flags.regionalsts || config.regionalSts);
+      // The flags win, then the standard SPIFFE variable, then sds_uds_path / ATHENZ_SIA_SDS_UDS_PATH.
+      const socket = flags.socket || flags.uds || io.env.SPIFFE_ENDPOINT_SOCKET || config.socket;
+      if (socket) config.socket = socket;
+      if (socket && !daemon) log(`the socket ${socket} is served by the daemon only; -cmd ${flags.cmd} ignores it`);
       for (const w of config.warnings) log(`warning: ${w}`);
       const provider = `${flags.providerprefix}.${workload.region}`;
       log(`${config.domain}.${config.service} (from ${config.source}) on ${platform}, instance ${workload.instanceId}, provider ${provider}, ZTS ${zts.baseUrl}`);
@@ -128,10 +140,12 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
     };
 
     if (daemon) {
+      const { abortableSleep, runDaemon } = await import('./daemon.ts');
       await runDaemon(setup, { now: io.now, sleep: abortableSleep, random: Math.random, log, ...io.daemon }, signal);
       return 0;
     }
     const agent = await setup(signal);
+    const { runCommand } = await import('./commands.ts');
     for (const p of parts) await runCommand(agent, p);
     return 0;
   } catch (e) {

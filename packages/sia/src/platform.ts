@@ -4,7 +4,7 @@
  * probe of the EC2 metadata service, so that siad in a plain shell answers
  * within about a second instead of waiting on 169.254.169.254.
  */
-import { ConfigError } from './config.ts';
+import { ConfigError } from './config/types.ts';
 
 export type Platform = 'eks' | 'fargate' | 'ec2';
 

@@ -97,6 +97,33 @@ export class ZtsClient {
     return this.post<{ x509Certificate: string }>('/rolecert', body, 200, mtls, signal);
   }
 
+  /** Tessera's `POST /svid`: the caller's identity as an X509-SVID (one URI SAN), for the Workload API. */
+  svid(body: { csr: string }, mtls: Mtls, signal?: AbortSignal): Promise<{ x509Certificate: string; spiffeId: string }> {
+    return this.post<{ x509Certificate: string; spiffeId: string }>('/svid', body, 200, mtls, signal);
+  }
+
+  /** Tessera's `POST /svid/jwt`: a JWT-SVID (sub: the caller's SPIFFE ID) for the audiences. */
+  jwtSvid(body: { audience: string[] }, mtls: Mtls, signal?: AbortSignal): Promise<{ token: string; spiffeId: string }> {
+    return this.post<{ token: string; spiffeId: string }>('/svid/jwt', body, 200, mtls, signal);
+  }
+
+  /** ZTS's token signing keys as an RFC 7517 JWK set (`GET /oauth2/keys?rfc=true`). */
+  async jwks(signal?: AbortSignal): Promise<{ keys: Record<string, unknown>[] }> {
+    const res = await httpsJson({
+      url: `${this.o.baseUrl}/oauth2/keys?rfc=true`,
+      ...(this.o.ca ? { ca: this.o.ca } : {}),
+      ...(this.o.servername ? { servername: this.o.servername } : {}),
+      headers: { 'user-agent': this.o.userAgent },
+      timeoutMs: this.o.timeoutMs ?? 30_000,
+      ...(signal ? { signal } : {}),
+    }).catch((e: Error) => {
+      throw new ZtsUnavailable(`cannot reach ZTS at ${this.o.baseUrl}: ${e.message}`);
+    });
+    const keys = (res.body as { keys?: unknown } | undefined)?.keys;
+    if (res.status !== 200 || !Array.isArray(keys)) throw new ZtsUnavailable(`ZTS answered ${res.status} for its keys`);
+    return { keys: keys as Record<string, unknown>[] };
+  }
+
   /** `POST /oauth2/token`: `form` is the urlencoded request (grant_type, scope, expires_in). */
   accessToken<T>(form: string, mtls: Mtls, signal?: AbortSignal): Promise<T> {
     return this.post<T>('/oauth2/token', form, 200, mtls, signal, { 'content-type': 'application/x-www-form-urlencoded' });

@@ -1,7 +1,9 @@
 /** Configuration: sia_config, then ATHENZ_SIA_* variables, then the role name; and what each source may say. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, identityFromRoleName, parseIamRoleArn, resolveConfig, type ConfigInputs, type WorkloadRole } from '../src/config.ts';
+import { ConfigError, type ConfigInputs, type WorkloadRole } from '../src/config/types.ts';
+import { identityFromRoleName, parseIamRoleArn } from '../src/config/iam-names.ts';
+import { resolveConfig } from '../src/config/resolve.ts';
 
 const ROLE: WorkloadRole = { name: 'sports.api-service', account: '123456789012', arn: 'arn:aws:iam::123456789012:role/sports.api-service' };
 
@@ -166,4 +168,26 @@ test('access tokens: Athenz\'s access_tokens keys, defaults, token dir and store
   await assert.rejects(bad({ access_tokens: { 'sports/r': { expires_in: 'long' } } }), /expires_in must be whole seconds/);
   await assert.rejects(bad({ store_token_option: 5 }), /store_token_option must be 0 \(the whole ZTS response\), 1/);
   await assert.rejects(resolveConfig(inputs({ env: { ATHENZ_SIA_ACCESS_TOKENS: '{sports' } })), /ATHENZ_SIA_ACCESS_TOKENS is not valid JSON/);
+});
+
+test('hooks and the socket: Athenz\'s names in the file and the environment, the hook time limit', async () => {
+  const file = await resolveConfig(inputs({
+    fileText: JSON.stringify({
+      service: 'api', accounts: [{ domain: 'sports', account: '123456789012' }],
+      run_after: '/usr/bin/reload', run_after_tokens: '/usr/bin/tokens', run_after_tokens_err: '/usr/bin/tokens-err',
+      run_after_timeout: 2.5, sds_uds_path: '/var/run/sia/siad.sock',
+    }),
+  }));
+  assert.deepEqual([file.runAfter, file.runAfterTokens, file.runAfterTokensErr, file.runAfterTimeoutSeconds, file.socket],
+    ['/usr/bin/reload', '/usr/bin/tokens', '/usr/bin/tokens-err', 2.5, '/var/run/sia/siad.sock']);
+  assert.deepEqual(file.warnings, [], 'no longer "not supported"');
+  const env = await resolveConfig(inputs({
+    env: { ATHENZ_SIA_RUN_AFTER_TOKENS: '/usr/bin/t', ATHENZ_SIA_RUN_AFTER_TIMEOUT: '5', ATHENZ_SIA_SDS_UDS_PATH: '/run/siad.sock' },
+  }));
+  assert.deepEqual([env.runAfterTokens, env.runAfterTimeoutSeconds, env.socket], ['/usr/bin/t', 5, '/run/siad.sock']);
+  const defaults = await resolveConfig(inputs());
+  assert.equal(defaults.runAfterTimeoutSeconds, 60);
+  assert.equal(defaults.socket, undefined);
+  await assert.rejects(resolveConfig(inputs({ fileText: JSON.stringify({ service: 'api', accounts: [{ domain: 'sports', account: '1' }], run_after_timeout: -1 }) })),
+    /run_after_timeout must be a number of at least 0/);
 });

@@ -1,7 +1,8 @@
 /** The health endpoint: /status while every certificate is valid, /certs with expiry and failures. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthState, startHealthServer } from '../src/health.ts';
+import { HealthState } from '../src/health.ts';
+import { startHealthServer } from '../src/health-server.ts';
 
 test('status follows the earliest expiry; certs lists refreshes and failures; only GET', async () => {
   let now = new Date('2030-01-01T00:00:00Z');

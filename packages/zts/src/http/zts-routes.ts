@@ -10,6 +10,7 @@ import { checkInstanceRegister, registerInstance } from '../instance-register.ts
 import { refreshInstance } from '../instance-refresh.ts';
 import { deleteInstance } from '../instance-delete.ts';
 import { issueRoleCertificate } from '../role-certificate.ts';
+import { issueJwtSvid, issueSvid } from '../svid-certificate.ts';
 import { relyingPartyRoutes } from './relying-party-routes.ts';
 import { recordRefusal } from '../instance-events.ts';
 import { tokenPrincipal } from '../principal-token-auth.ts';
@@ -98,6 +99,14 @@ export async function ztsRoutes(app: FastifyInstance, ctx: ZtsContext): Promise<
     });
     return { token: certPem, expiryTime: Math.floor(notAfter.getTime() / 1000) };
   });
+
+  // Tessera extension: the caller's identity as an X509-SVID (one URI SAN), for siad's SPIFFE Workload API.
+  app.post('/svid', { schema: ztsSchemas.postSvidRequest }, async (req) => {
+    const { certPem, spiffeId } = await issueSvid(ctx, callerOf(req), body(req));
+    return { x509Certificate: certPem, spiffeId };
+  });
+
+  app.post('/svid/jwt', { schema: ztsSchemas.postJwtSvidRequest }, async (req) => issueJwtSvid(ctx, callerOf(req), body(req)));
 
   app.get('/cacerts/:name', { schema: ztsSchemas.getCertificateAuthorityBundle }, async (req) => {
     const name = (req.params as Params).name;

@@ -51,6 +51,8 @@ export const ztsSchemas = {
     body: RoleCertificateRequest,
     response: { 200: obj({ token: { type: 'string' }, expiryTime: { type: 'integer' } }, ['token', 'expiryTime']), ...errors },
   },
+  postSvidRequest: { operationId: 'postSvidRequest', tags: ['certificates'], body: obj({ csr: str(65536) }, ['csr']), response: { 200: obj({ x509Certificate: { type: 'string' }, spiffeId: { type: 'string' } }, ['x509Certificate', 'spiffeId']), ...errors } },
+  postJwtSvidRequest: { operationId: 'postJwtSvidRequest', tags: ['tokens'], body: obj({ audience: { type: 'array', items: str(512), maxItems: 20 } }, ['audience']), response: { 200: obj({ token: { type: 'string' }, spiffeId: { type: 'string' } }, ['token', 'spiffeId']), ...errors } },
   getCertificateAuthorityBundle: { operationId: 'getCertificateAuthorityBundle', tags: ['certificates'], params: { type: 'object', properties: { name: pathName }, required: ['name'] }, response: { 200: obj({ name: { type: 'string' }, certs: { type: 'string' } }, ['name', 'certs']), ...errors } },
   getStatus: { operationId: 'getStatus', tags: ['status'], response: { 200: obj({ code: { type: 'integer' }, message: { type: 'string' } }, ['code', 'message']) } },
 };

@@ -1,0 +1,114 @@
+/**
+ * siad's weight as a sidecar: wall time and peak memory of the bundle's
+ * `-version` and of `-cmd post` (a Fargate task registering with a local
+ * ZTS through aws-sim), next to a bare `node -e 0` in the same run; then the
+ * daemon's resident memory after a number of refreshes.
+ *
+ *   node --import tsx bench/siad.ts [--runs N] [--refreshes N]
+ *
+ * Each daemon refresh is at least a second apart (siad's floor), so
+ * --refreshes sets the run time; the default keeps it under a minute.
+ * Peak memory comes from /usr/bin/time (Debian's `time` package).
+ * BENCH_SIAD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go before siad's bundle (to profile it).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { startAwsSim } from '@tessera/aws-sim/sim';
+import { awsTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
+import { startTestServer } from '@tessera/server/test/support/test-server';
+import { processStats } from './support/process.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const ACCOUNT = '123456789012';
+const TIME = '/usr/bin/time';
+
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, refreshes: { type: 'string', default: '30' } } });
+const RUNS = Number(opts.runs);
+const REFRESHES = Number(opts.refreshes);
+if (!(RUNS > 0 && REFRESHES > 0)) throw new Error('--runs and --refreshes take positive numbers');
+if (!existsSync(TIME)) throw new Error(`${TIME} is missing: apt-get install time`);
+
+execFileSync(process.execPath, [join(ROOT, 'packages/sia/build.mjs')], { stdio: 'inherit' });
+const SIAD = join(ROOT, 'packages/sia/dist/siad.mjs');
+const SIAD_ARGS = [...(process.env.BENCH_SIAD_NODE_ARGS?.split(' ').filter(Boolean) ?? []), SIAD];
+
+/** One run under /usr/bin/time: wall seconds and peak RSS (MB). */
+function measure(args: string[], env: NodeJS.ProcessEnv): Promise<{ wall: number; peakMb: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TIME, ['-f', 'BENCH %e %M', process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const m = /BENCH ([\d.]+) (\d+)/.exec(err);
+      if (code !== 0 || !m) return reject(new Error(`${args.join(' ')} failed (${code}):\n${err}`));
+      resolve({ wall: Number(m[1]), peakMb: Number(m[2]) / 1024 });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function row(name: string, run: () => Promise<{ wall: number; peakMb: number }>): Promise<void> {
+  const results = [];
+  for (let i = 0; i < RUNS; i++) results.push(await run());
+  const wall = median(results.map((r) => r.wall));
+  const peak = median(results.map((r) => r.peakMb));
+  console.log(`${name.padEnd(34)} ${wall.toFixed(2).padStart(6)} s ${peak.toFixed(0).padStart(6)} MB`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-siad-'));
+const sim = await startAwsSim({ filesDir: join(dir, 'sim') });
+writeFileSync(join(dir, 'aws-doc.pem'), sim.identityDocumentCertPem);
+const t = await startTestServer('sqlite', { awsStsEndpoint: sim.url, awsDocumentCert: join(dir, 'aws-doc.pem') });
+try {
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, t.ca);
+  for (const [m, p, b] of [
+    ['POST', '/domain', { name: 'sports', adminUsers: ['user.admin'] }],
+    ['PUT', '/domain/sports/meta/system/account', { account: ACCOUNT }],
+    ['PUT', '/domain/sports/service/api', { name: 'sports.api' }],
+    ['PUT', '/domain/sports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'api' }] }],
+  ] as [string, string, unknown][]) {
+    const r = await t.admin.call(m, p, b);
+    if (r.status >= 300) throw new Error(`${m} ${p}: ${r.text}`);
+  }
+  const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: sim.createAccessKey(ACCOUNT, { userName: 'admin' }) });
+  await iam.send(new CreateRoleCommand({ RoleName: 'sports.api-service', AssumeRolePolicyDocument: serviceTrustPolicy('ecs-tasks.amazonaws.com') }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'sports.api', AssumeRolePolicyDocument: awsTrustPolicy([`arn:aws:iam::${ACCOUNT}:role/sports.api-service`]) }));
+  iam.destroy();
+  const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+  const zts = new URL(t.server.ztsUrl);
+  const common = (siadir: string) => ['-zts', zts.hostname, '-ztsport', zts.port, '-ztscacert', caFile, '-dnsdomains', 'aws.athenz.cloud',
+    '-providerprefix', 'athenz.aws', '-siadir', siadir, '-config', '/nonexistent/sia_config'];
+
+  console.log(`siad (bundle), median of ${RUNS} runs          wall   peak RSS`);
+  await row('node -e 0 (bare Node)', () => measure(['-e', '0'], {}));
+  await row('siad -version', () => measure([...SIAD_ARGS, '-version'], {}));
+  let n = 0;
+  await row('siad -cmd post (Fargate, local ZTS)', () => measure([...SIAD_ARGS, ...common(join(dir, `post-${n++}`)), '-cmd', 'post'], task.env));
+
+  // The daemon: refreshes as fast as siad allows (refresh_interval 0.001 min → its one-second floor).
+  const siadir = join(dir, 'daemon');
+  const child = spawn(process.execPath, [...SIAD_ARGS, ...common(siadir)], { env: { ...task.env, ATHENZ_SIA_REFRESH_INTERVAL: '0.001' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  const refreshed = () => log.match(/sports\.api: certificate valid until/g)?.length ?? 0;
+  const started = Date.now();
+  await new Promise<void>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      log += d;
+      if (refreshed() >= REFRESHES) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`siad exited (${code}):\n${log}`)));
+  });
+  const stats = processStats(child.pid!);
+  child.kill('SIGTERM');
+  console.log(`siad daemon after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): RSS ${stats.rssMb.toFixed(0)} MB, peak ${stats.peakRssMb.toFixed(0)} MB`);
+} finally {
+  await t.close();
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+}

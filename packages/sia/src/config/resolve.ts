@@ -1,0 +1,39 @@
+/**
+ * Who this workload is and how siad behaves, from the first of: the
+ * `sia_config` file, the ATHENZ_SIA_* environment, the workload's IAM role
+ * name `<domain>.<service>-service`. Pure: the file text, the environment and
+ * the role lookup are passed in.
+ */
+import { assemble } from './assemble.ts';
+import { settingsFromEnv } from './env.ts';
+import { fromFile } from './file.ts';
+import { identityFromRoleName, parseIamRoleArn, splitDomainService } from './iam-names.ts';
+import { ConfigError, type ConfigInputs, type SiaConfig } from './types.ts';
+
+/** The three sources in order; the first that names an identity wins. */
+export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
+  if (i.fileText !== undefined) return fromFile(i.fileText, i);
+
+  const s = settingsFromEnv(i.env);
+  const roleArn = i.env.ATHENZ_SIA_IAM_ROLE_ARN;
+  if (roleArn) {
+    const parsed = parseIamRoleArn(roleArn);
+    const id = parsed && splitDomainService(parsed.name);
+    if (!parsed || !id) {
+      throw new ConfigError(`ATHENZ_SIA_IAM_ROLE_ARN ${roleArn} is not an IAM role ARN like arn:aws:iam::<account>:role/[<path>/]<domain>.<service>`);
+    }
+    if (parsed.path && !s.rolePath) s.rolePath = parsed.path;
+    return assemble(s, { ...id, account: parsed.account }, i.siaDir, 'ATHENZ_SIA_IAM_ROLE_ARN');
+  }
+
+  const role = await i.workloadRole();
+  const id = identityFromRoleName(role.name);
+  if (!id) {
+    throw new ConfigError(
+      `no identity configured; searched: the config file ${i.configPath} (not found), the variable ATHENZ_SIA_IAM_ROLE_ARN (not set), ` +
+        `and the workload's IAM role name ${role.name} (${role.arn}), which does not follow <domain>.<service>-service. ` +
+        `Create ${i.configPath}, set ATHENZ_SIA_IAM_ROLE_ARN=arn:aws:iam::<account>:role/<domain>.<service>, or name the role <domain>.<service>-service.`,
+    );
+  }
+  return assemble(s, { ...id, account: role.account }, i.siaDir, `IAM role ${role.name}`);
+}
