@@ -3,7 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'artifacts/**'] },
+  // .tools holds Node 24 and its SQLite build (scripts/test-node24.sh), fetched while lint runs.
+  { ignores: ['**/node_modules/**', '**/dist/**', 'artifacts/**', '.tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
