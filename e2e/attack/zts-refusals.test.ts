@@ -405,7 +405,7 @@ describe('refresh (instance-refresh.ts)', () => {
   test('refresh without attestation → 403 from the provider', async () => {
     const a = await b.registered();
     refused(await b.refresh({ instanceId: a.instanceId }, { csr: await fresh(a.instanceId) }, a.id), 403,
-      /attestation data is required: send fresh STS credentials of the assumed role/);
+      /attestation data is required: send a signed identity token or fresh STS credentials of the assumed role/);
   });
   test('refresh with a negative expiryTime → 400', async () => {
     const a = await b.registered();
