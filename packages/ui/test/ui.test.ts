@@ -187,7 +187,7 @@ test('create a domain, add a service, Allow the EC2/EKS/Fargate provider: check 
   const json = async (label: string) => JSON.parse((await next.getByLabel(label, { exact: true }).textContent()) ?? '') as { Statement: Record<string, unknown>[] };
   // The token path first: the pod's projected token for ZTS, the reader role ZTS lists the account's issuers with.
   assert.equal(await next.getByRole('radio', { name: 'EKS, projected token (no STS call)' }).isChecked(), true, 'the token path is the first platform');
-  const podSpec = (await next.getByLabel('pod spec').textContent()) ?? '';
+  const podSpec = (await next.getByLabel('pod spec', { exact: true }).textContent()) ?? '';
   assert.match(podSpec, /^serviceAccountName: sports\.api$/m);
   assert.ok(podSpec.includes(`audience: "https://localhost:${new URL(t.server.ztsUrl).port}/zts/v1"`), podSpec);
   assert.match(podSpec, /TESSERA_SA_TOKEN_FILE=\/var\/run\/secrets\/tessera\/token/);
@@ -867,6 +867,8 @@ test('Copy buttons copy the trust policies and the siad command, with the Clipbo
   await page.goto(`${origin}/domain/sports/services`);
   await page.getByRole('button', { name: 'Providers of api' }).click();
   const next = page.getByRole('region', { name: 'Next steps' });
+  // The STS path's two roles (the token path, shown first, has neither).
+  await next.getByRole('radio', { name: 'ECS on Fargate' }).check();
   for (const label of ['Trust policy of sports.api-service', 'Trust policy of sports.api', 'siad command']) {
     await next.getByRole('button', { name: `Copy ${label}`, exact: true }).click();
     await next.getByRole('status').filter({ hasText: 'Copied' }).first().waitFor();
