@@ -24,10 +24,12 @@ timeout --kill-after=30 "$run_limit" bash scripts/loopback-only.sh "$node" --imp
   --test-reporter=./scripts/test-progress-reporter.mjs --test-reporter-destination="$progress" \
   "$@" || status=$?
 
+stopped=
 if [ "$status" = 124 ] || [ "$status" = 137 ]; then
   echo "== the run passed its deadline of ${run_limit} s (TESSERA_TEST_RUN_TIMEOUT) and was stopped"
+  stopped=stopped
 fi
-unfinished=$(node scripts/test-progress.mjs unfinished "$progress")
+unfinished=$(node scripts/test-progress.mjs unfinished "$progress" $stopped)
 if [ "$status" != 0 ] && [ -n "$unfinished" ]; then
   echo "== tests that began and never finished:"
   echo "$unfinished"

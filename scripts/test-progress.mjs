@@ -1,12 +1,13 @@
 /**
  * Reads the lines scripts/test-progress-reporter.mjs wrote during a run.
- *   node scripts/test-progress.mjs unfinished <log>   tests that began and never ended (a hang)
+ *   node scripts/test-progress.mjs unfinished <log> [stopped]   tests that began and never ended (a hang);
+ *     with `stopped` (the run was killed at its deadline) also the file that was running
  *   node scripts/test-progress.mjs slowest <log> [N]  the N slowest test files, first begin to last end
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
-const [mode, log, count = '8'] = process.argv.slice(2);
+const [mode, log, arg = ''] = process.argv.slice(2);
 const rows = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => {
   const [kind, at, file, nesting, name] = l.split('\t');
   return { kind, at: Number(at), file, nesting: Number(nesting), name };
@@ -15,12 +16,17 @@ const where = (file) => relative(process.cwd(), file) || file;
 
 if (mode === 'unfinished') {
   const open = new Map();
+  let lastFile = '';
   for (const r of rows) {
     const key = `${r.file}\t${r.nesting}\t${r.name}`;
     if (r.kind === 'begin') open.set(key, r);
     else open.delete(key);
+    if (r.kind === 'begin' && r.name === r.file) lastFile = r.file;
   }
+  // Node 20 reports no end for a file that finished, so a file counts only in a run that was
+  // stopped, and then only the one begun last (files run one at a time).
   for (const t of open.values()) {
+    if (t.name === t.file && (arg !== 'stopped' || t.file !== lastFile)) continue;
     console.log(t.name === t.file ? `  ${where(t.file)}` : `  ${where(t.file)}: ${'  '.repeat(t.nesting)}${t.name}`);
   }
 } else if (mode === 'slowest') {
@@ -30,7 +36,7 @@ if (mode === 'unfinished') {
     spans.set(r.file, { from: Math.min(s.from, r.at), to: Math.max(s.to, r.at) });
   }
   const files = [...spans].map(([file, s]) => ({ file, ms: s.to - s.from })).sort((a, b) => b.ms - a.ms);
-  for (const f of files.slice(0, Number(count))) console.log(`  ${(f.ms / 1000).toFixed(0).padStart(5)} s  ${where(f.file)}`);
+  for (const f of files.slice(0, Number(arg || '8'))) console.log(`  ${(f.ms / 1000).toFixed(0).padStart(5)} s  ${where(f.file)}`);
 } else {
   console.error('usage: test-progress.mjs unfinished|slowest <log> [N]');
   process.exit(2);
