@@ -224,6 +224,13 @@ describe('IssuerKeyCache', () => {
     await assert.rejects(c.verify(await sign({}, { kid: null }), ISSUER, opts), refused(/token key id \(none\) \(ES256\) is not among the keys/));
   });
 
+  test('an issuer that publishes an unusable key (EC point off the curve) is refused by name, not a 500', async () => {
+    const f = fakeIssuer();
+    const { c } = cache(f, { ms: Date.now() });
+    f.set(JWKS_URI, { keys: [{ ...jwk, x: jwk.y, y: jwk.x }] });
+    await assert.rejects(c.verify(await sign({}), ISSUER, opts), refused(new RegExp(`issuer ${ISSUER.replace(/[.]/g, '\\.')} publishes a key that cannot be used`)));
+  });
+
   test('after a refetch for a rotated kid, the token is still checked: a bad claim is refused as such', async () => {
     const f = fakeIssuer();
     const clock = { ms: Date.now() };

@@ -176,5 +176,8 @@ function mapJoseError(e: unknown, issuer: string): Error {
   if (e instanceof errors.JOSEAlgNotAllowed) return new ProviderError(`token algorithm is not allowed (only ${TOKEN_ALGORITHMS.join(', ')})`);
   if (e instanceof errors.JWSSignatureVerificationFailed) return new ProviderError(`token signature does not verify with the keys of issuer ${issuer}`);
   if (e instanceof errors.JOSEError) return new ProviderError(`token refused: ${e.message}`);
-  return e as Error;
+  if (e instanceof ProviderError) return e;
+  // Anything else came from importing the issuer's published key (WebCrypto's DataError): the
+  // issuer's fault, never a 500.
+  return new ProviderError(`token refused: issuer ${issuer} publishes a key that cannot be used (${(e as Error).message})`);
 }
