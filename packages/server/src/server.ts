@@ -18,6 +18,7 @@ import { httpFrameworkOptions, installErrorHandling } from '@tessera/core/http/a
 import { patternDescription } from '@tessera/zms/http/schemas';
 import { isDatabaseUnavailable } from '@tessera/store/unavailable';
 import { zmsRoutes } from '@tessera/zms/http/zms-routes';
+import { msdWorkloadRoutes } from '@tessera/zms/http/msd-workloads';
 import { publishZmsPublicKey } from '@tessera/zms/signed-domains';
 import { ztsRoutes } from '@tessera/zts/http/zts-routes';
 import { pruneHistory } from '@tessera/store/retention';
@@ -101,7 +102,10 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
     await publishZmsPublicKey(ctx, signingKey.keyId, signing.publicKey);
     const zms = httpsApp('zms');
     signInAudit(zms, metrics);
-    await zms.register(async (app) => zmsRoutes(app, { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now, { allowed: config.zms.authorizedServices, keyOf: serviceKeys((d) => snapshots.get(d)) })), tokens, signingKey }), { prefix: '/zms/v1' });
+    const zmsDeps = { ctx, auth: logsPrincipal(authenticator(tokens, store.db, now, { allowed: config.zms.authorizedServices, keyOf: serviceKeys((d) => snapshots.get(d)) })), tokens, signingKey };
+    await zms.register(async (app) => zmsRoutes(app, zmsDeps), { prefix: '/zms/v1' });
+    // The MSD reads Athenz's own UI makes for its Instances tab, answered from ZTS's instance records.
+    await zms.register(async (app) => msdWorkloadRoutes(app, zmsDeps), { prefix: '/msd/v1' });
     // The web UI at / on the ZMS port: same origin as the API, so the session cookie and CSRF token just work.
     // ZTS's port is known once it listens (0 = any free port): the UI asks for it on each /ui-config.json.
     const listening: { zts?: number } = {};

@@ -16,6 +16,7 @@ import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tes
 import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair, keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { parseCertificate } from '@tessera/core/x509/certificate';
+import { httpsJson } from '@tessera/core/https-client';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 import { assumeRole, attestation, serviceCsr, withEnv, ztsCall, type AwsCreds } from './support/workload.ts';
 
@@ -153,6 +154,29 @@ describe('issuing certificates', () => {
     assert.ok(mine, listed.text);
     assert.equal(mine.provider, PROVIDER);
     assert.equal(mine.revoked, false);
+
+    // Athenz's UI reads instances from MSD: Tessera answers MSD's workload reads (msd.rdl's shapes) from the same records.
+    const msd = (method: string, path: string, body?: unknown, token = t.admin.token) =>
+      httpsJson<{ workloads: { dynamicWorkloadList: { domainName: string; serviceName: string; uuid: string; provider: string; ipAddresses: string[]; hostname: string; updateTime: string; certExpiryTime: string }[]; staticWorkloadList: unknown[] }; unmodifiedServices: unknown[]; code?: number }>({
+        method, url: t.server.zmsUrl.replace('/zms/v1', '/msd/v1') + path, body, ca: t.ca, headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
+    const bulk = await msd('POST', '/workloads', { domainServices: [{ domainName: 'sports', serviceNames: ['api', 'noprov'] }, { domainName: 'no-such-domain', serviceNames: ['api'] }] });
+    assert.equal(bulk.status, 200, bulk.text);
+    assert.deepEqual(bulk.body.unmodifiedServices, []);
+    assert.deepEqual(bulk.body.workloads.staticWorkloadList, []);
+    const workload = bulk.body.workloads.dynamicWorkloadList.find((w) => w.uuid === taskId);
+    assert.ok(workload, bulk.text);
+    assert.equal(workload.domainName, 'sports');
+    assert.equal(workload.serviceName, 'api');
+    assert.equal(workload.provider, PROVIDER);
+    assert.equal(workload.certExpiryTime, mine.expires);
+    assert.ok(workload.ipAddresses.length === 1 && typeof workload.hostname === 'string' && !Number.isNaN(Date.parse(workload.updateTime)), bulk.text);
+    const byService = await msd('GET', '/domain/sports/service/api/workloads');
+    assert.equal(byService.status, 200, byService.text);
+    assert.ok((byService.body as unknown as { dynamicWorkloadList: { uuid: string }[] }).dynamicWorkloadList.some((w) => w.uuid === taskId), byService.text);
+    assert.equal((await msd('GET', '/domain/sports/service/nope/workloads')).status, 404);
+    assert.equal((await msd('POST', '/workloads', { domainServices: [] }, '')).status, 401, 'no credentials, no workloads');
+    assert.equal((await msd('POST', '/workloads', { nope: 1 })).status, 400, 'a body without domainServices is refused');
 
     const bundle = await ztsCall<{ name: string; certs: string }>(t.server.ztsUrl, t.ca, 'GET', '/cacerts/athenz', undefined);
     assert.deepEqual(bundle.body, { name: 'athenz', certs: t.ca });

@@ -82,3 +82,30 @@ export async function revokeInstance(ctx: ZmsContext, domain: string, service: s
   const found = await revokeCertRecord(ctx.db, { provider, instanceId, service: `${domain}.${service}` }, 'privilegeWithdrawn', ctx.now());
   if (!found) throw notFound(`no instance ${instanceId} of ${domain}.${service} from ${provider}`);
 }
+
+/**
+ * A service's live instances as Athenz's MSD lists them (its DynamicWorkload),
+ * for Athenz's own UI, whose Instances tab reads MSD: Tessera keeps no MSD, so
+ * the workloads are ZTS's certificate records. Revoked instances are left out.
+ */
+export async function dynamicWorkloads(ctx: ZmsContext, domain: string, services: readonly string[]) {
+  if (services.length === 0) return [];
+  const rows = await ctx.db
+    .selectFrom('cert_records')
+    .selectAll()
+    .where('service', 'in', services.map((s) => `${domain}.${s}`))
+    .where('current_serial', '!=', '-1')
+    .orderBy('current_time', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    domainName: domain,
+    serviceName: r.service.slice(domain.length + 1),
+    uuid: r.instance_id,
+    ipAddresses: r.current_ip ? [r.current_ip] : [],
+    hostname: r.hostname ?? '',
+    provider: r.provider,
+    updateTime: r.current_time,
+    certExpiryTime: r.expiry_time,
+    certIssueTime: r.issued_time,
+  }));
+}

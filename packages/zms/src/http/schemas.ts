@@ -231,3 +231,10 @@ export const DomainDataCheck = obj({
   tenantsWithoutAssumeRole: names,
 }, ['policyCount', 'assertionCount', 'roleWildCardCount']);
 export const Status = obj({ code: { type: 'integer' }, message: { type: 'string' } }, ['code', 'message']);
+
+// Athenz MSD's workload types (msd.rdl), for its UI's Instances tab.
+const DynamicWorkload = obj({ domainName, serviceName: simpleName, uuid: { type: 'string' }, ipAddresses: { type: 'array', items: { type: 'string' } }, hostname: { type: 'string' }, provider: { type: 'string' }, updateTime: timestamp, certExpiryTime: timestamp, certIssueTime: timestamp }, ['domainName', 'serviceName', 'uuid', 'ipAddresses', 'hostname', 'provider', 'updateTime', 'certExpiryTime']);
+export const Workloads = obj({ workloadList: arrayOf(DynamicWorkload), dynamicWorkloadList: arrayOf(DynamicWorkload), staticWorkloadList: arrayOf(obj({})) }, ['workloadList']);
+const DomainServices = obj({ domainName, serviceNames: { type: 'array', maxItems: 1000, items: simpleName } }, ['domainName', 'serviceNames']);
+export const BulkWorkloadRequest = obj({ domainServices: { type: 'array', maxItems: 100, items: DomainServices }, fetchStaticTypeWorkloads: { type: 'boolean' }, fetchDynamicTypeWorkloads: { type: 'boolean' }, applicableStaticTypes: { type: 'array', items: { type: 'string' } } }, ['domainServices']);
+export const BulkWorkloadResponse = obj({ unmodifiedServices: arrayOf(DomainServices), workloads: Workloads }, ['unmodifiedServices', 'workloads']);

@@ -1,0 +1,111 @@
+// Walks Athenz's own UI, started by scripts/try-athenz-ui.sh, in headless
+// Chromium: its login page, home, a domain's roles, services, Add Service, the
+// service's instances, Allow provider, policies and history. Prints every
+// failed request and console error it saw, and each page's screenshot path.
+//
+//   node scripts/drive-athenz-ui.mjs https://localhost:3000 [user] [password] [domain]
+//
+// Not part of `npm test` (it needs the UI running); exits 1 when a page shows
+// an error or a call failed.
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [base = 'https://localhost:3000', user = 'jane', password = 'jane-password', domain = 'sports'] = process.argv.slice(2);
+const shots = mkdtempSync(join(tmpdir(), 'athenz-ui-shots-'));
+const service = `svc${Date.now() % 100000}`;
+const problems = [];
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+});
+const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1400, height: 1000 } });
+const page = await context.newPage();
+let step = 'start';
+page.on('console', (m) => m.type() === 'error' && problems.push(`[${step}] console: ${m.text()}`));
+page.on('pageerror', (e) => problems.push(`[${step}] page error: ${e.message}`));
+page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`[${step}] request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+page.on('response', async (r) => {
+  if (r.status() < 400) return;
+  let body = '';
+  try { body = (await r.text()).slice(0, 300); } catch { /* no body */ }
+  problems.push(`[${step}] ${r.status()} ${r.request().method()} ${r.url()} ${body}`);
+});
+
+async function visit(name, path, waitFor) {
+  step = name;
+  try {
+    await page.goto(`${base}${path}`, { waitUntil: 'load' });
+    await page.waitForLoadState('networkidle', { timeout: 15_000 });
+  } catch (e) {
+    problems.push(`[${name}] ${e.message.split('\n')[0]}`);
+  }
+  if (waitFor) await page.getByText(waitFor, { exact: false }).first().waitFor({ timeout: 15_000 }).catch((e) => problems.push(`[${name}] did not show "${waitFor}": ${e.message.split('\n')[0]}`));
+  const file = join(shots, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`${name}: ${page.url()} -> ${file}`);
+}
+
+// The login page: its own form, its own fetch to ZMS, its own /login hand-off.
+step = 'login';
+await page.goto(`${base}/login`, { waitUntil: 'networkidle' });
+await page.getByPlaceholder('Enter Username').fill(user);
+await page.getByPlaceholder('Enter Password').fill(password);
+await page.getByRole('button', { name: 'Login' }).click();
+await page.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: 20_000 }).catch(() => problems.push('[login] stayed on /login'));
+await page.waitForLoadState('networkidle');
+await page.screenshot({ path: join(shots, 'login.png'), fullPage: true });
+console.log(`login: ${page.url()}`);
+
+await visit('home', '/', domain);
+await visit('roles', `/domain/${domain}/role`, 'admin');
+await visit('services', `/domain/${domain}/service`, 'Add Service');
+
+// Add Service, as the guide's first step.
+step = 'add-service';
+try {
+  await page.getByRole('button', { name: 'Add Service' }).first().click();
+  await page.locator('#service-name').fill(service);
+  await page.locator('button', { hasText: 'Submit' }).click({ timeout: 10_000 });
+  await page.locator(`[id="${service}-providers"]`).waitFor({ timeout: 15_000 });
+  console.log(`add-service: ${service}`);
+} catch (e) {
+  problems.push(`[add-service] ${e.message.split('\n')[0]}`);
+}
+await page.screenshot({ path: join(shots, 'add-service.png'), fullPage: true });
+
+// Allow the AWS provider to launch it (the service row's Providers button).
+step = 'providers';
+try {
+  await page.locator(`[id="${service}-providers"]`).click({ timeout: 5_000 });
+  const allow = page.locator('[data-testid="provider-table"] button', { hasText: 'Allow' });
+  await allow.click({ timeout: 10_000 });
+  await page.waitForLoadState('networkidle');
+  // Reopened after a reload, the provider shows a checkmark instead of Allow when ZMS grants it launch.
+  await page.reload({ waitUntil: 'load' });
+  await page.locator(`[id="${service}-providers"]`).click({ timeout: 15_000 });
+  await page.locator('[data-testid="provider-table"] svg').first().waitFor({ timeout: 10_000 });
+  if (await allow.count()) problems.push('[providers] still offers Allow after it was allowed');
+  await page.screenshot({ path: join(shots, 'providers.png'), fullPage: true });
+  console.log('providers: clicked Allow');
+} catch (e) {
+  await page.screenshot({ path: join(shots, 'providers.png'), fullPage: true });
+  problems.push(`[providers] ${e.message.split('\n')[0]}`);
+}
+
+await visit('instances', `/domain/${domain}/service/${service}/instance/dynamic`, 'Instances');
+await visit('static-instances', `/domain/${domain}/service/${service}/instance/static`);
+await visit('policies', `/domain/${domain}/policy`, 'admin');
+await visit('history', `/domain/${domain}/history`, 'History');
+
+await browser.close();
+console.log(`\nscreenshots: ${shots}`);
+if (problems.length) {
+  console.log(`\n${problems.length} problem(s):`);
+  for (const p of problems) console.log(`- ${p}`);
+  process.exit(1);
+}
+console.log('no failed call, no console error');
