@@ -92,10 +92,10 @@ const seen = new Set<string>();
 const problems: string[] = [];
 
 /** The generic RDL client: every call with Athenz-Principal-Auth and Content-Type: application/json. */
-async function call(method: string, path: string, body?: unknown, expect?: number, opts: { metaOnly?: boolean; anonymous?: boolean } = {}) {
+async function call(method: string, path: string, body?: unknown, expect?: number, opts: { metaOnly?: boolean; anonymous?: boolean; headers?: Record<string, string> } = {}) {
   const res = await httpsJson<unknown>({
     method, url: `${t.url}${path}`, ca: t.ca,
-    headers: { 'content-type': 'application/json', ...(opts.anonymous ? {} : { 'athenz-principal-auth': token }) },
+    headers: { 'content-type': 'application/json', ...(opts.anonymous ? {} : { 'athenz-principal-auth': token }), ...opts.headers },
     ...(body === undefined ? {} : { body }),
   });
   const where = `${method} ${path} → ${res.status}`;
@@ -225,6 +225,51 @@ test('a scripted session through an Athenz-style client: every answer matches th
   await call('DELETE', '/domain/conf', undefined, 204);
   await call('GET', '/domain/conf', undefined, 404);
 
+  assert.deepEqual(problems, []);
+});
+
+/**
+ * The ZMS calls Athenz's own UI (ui/ at AthenZ/athenz@228d2236853f) made, as
+ * its RDL client sent them (method, path, query, body, Athenz-Return-Object),
+ * captured from its `rdl-rest` log while scripts/drive-athenz-ui.mjs walked
+ * login, home, roles, services, Add Service, Allow provider, instances,
+ * policies and history against `tessera serve` (see docs/ui.md). Each answer
+ * is checked against the RDL type of its call.
+ */
+test("the calls Athenz's UI made while its pages were walked: every answer matches the RDL", async () => {
+  const adminToken = token;
+  await call('POST', '/domain', { name: 'uisports', adminUsers: ['user.admin', 'user.jane'] }, 200);
+  token = janeToken;
+  try {
+    // page headers (every page)
+    await call('GET', '/pending_members?principal=user.jane', undefined, 200);
+    await call('GET', '/pending_group_members?principal=user.jane', undefined, 200);
+    await call('GET', '/review/role?principal=user.jane', undefined, 200);
+    await call('GET', '/review/group?principal=user.jane', undefined, 200);
+    await call('GET', '/role?expand=true', undefined, 200);
+    await call('GET', '/authority/user/attribute', undefined, 200);
+    await call('GET', '/domain/metastore?attribute=businessService', undefined, 200);
+    await call('GET', '/domain/metastore?attribute=businessService&user=jane', undefined, 200);
+    // the domain header and tabs
+    await call('GET', '/domain/uisports', undefined, 200);
+    await call('GET', '/domain/uisports/template', undefined, 200);
+    await call('GET', '/pending_members?domain=uisports', undefined, 200);
+    await call('GET', '/pending_group_members?domain=uisports', undefined, 200);
+    await call('GET', '/domain/uisports/roles?members=true', undefined, 200);
+    await call('GET', '/domain/uisports/member', undefined, 200);
+    // Add Service (the UI asks for the stored object back), then the Services tab
+    await call('PUT', '/domain/uisports/service/svc1', { name: 'uisports.svc1' }, 200, { headers: { 'athenz-return-object': 'true' } });
+    await call('GET', '/domain/uisports/services?publickeys=true&hosts=true', undefined, 200);
+    // Allow provider: the launch check, the template, the check again
+    await call('GET', '/access/launch?resource=uisports%3Aservice.svc1&domain=uisports&principal=athenz.aws.us-west-2', undefined, 200);
+    await call('PUT', '/domain/uisports/template', { templateNames: ['aws_instance_launch_provider'], params: [{ name: 'service', value: 'svc1' }] }, 204);
+    const granted = await call('GET', '/access/launch?resource=uisports%3Aservice.svc1&domain=uisports&principal=athenz.aws.us-west-2', undefined, 200);
+    assert.deepEqual(granted, { granted: true });
+    // Policies tab
+    await call('GET', '/domain/uisports/policies?assertions=true&includeNonActive=true', undefined, 200);
+  } finally {
+    token = adminToken;
+  }
   assert.deepEqual(problems, []);
 });
 
