@@ -328,6 +328,18 @@ describe("the UI server's calls for the user (signed-on-top token)", () => {
     assert.equal((await asUi('PUT', '/domain/sports/service/web', bobUi, { name: 'sports.web' })).status, 403);
   });
 
+  test("instances: MSD's workload read (the Instances tab) answers the UI-signed token in msd.rdl's shape", async () => {
+    const read = (token: string) => httpsJson<Record<string, unknown>>({
+      method: 'POST', url: serve.zmsUrl.replace('/zms/v1', '/msd/v1') + '/workloads', ca: serve.ca,
+      headers: { 'athenz-principal-auth': token, 'content-type': 'application/json' },
+      body: { domainServices: [{ domainName: 'sports', serviceNames: ['api'] }], resolveStaticWorkloads: false, fetchDynamicTypeWorkloads: true },
+    });
+    const res = await read(ui);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body, { unmodifiedServices: [], workloads: { workloadList: [], dynamicWorkloadList: [], staticWorkloadList: [] } });
+    assert.equal((await read(uiSignToken(ui.slice(0, ui.indexOf(';bk=')), otherKey.privateKey))).status, 401, 'a bad bs is refused here too');
+  });
+
   test('instances: ZTS deletes an instance for the domain admin, with the UI-signed token', async () => {
     const del = await httpsJson<{ message: string }>({
       method: 'DELETE', url: `${serve.ztsUrl}/instance/athenz.aws.us-west-2/sports/api/i-0abc`, ca: serve.ca,

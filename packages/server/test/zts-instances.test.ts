@@ -166,6 +166,8 @@ describe('issuing certificates', () => {
     assert.deepEqual(bulk.body.workloads.staticWorkloadList, []);
     const workload = bulk.body.workloads.dynamicWorkloadList.find((w) => w.uuid === taskId);
     assert.ok(workload, bulk.text);
+    // Exactly msd.rdl's DynamicWorkload fields (certIssueTime is its one optional field).
+    assert.deepEqual(Object.keys(workload).sort(), ['certExpiryTime', 'certIssueTime', 'domainName', 'hostname', 'ipAddresses', 'provider', 'serviceName', 'updateTime', 'uuid']);
     assert.equal(workload.domainName, 'sports');
     assert.equal(workload.serviceName, 'api');
     assert.equal(workload.provider, PROVIDER);
