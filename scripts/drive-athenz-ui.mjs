@@ -1,7 +1,8 @@
 // Walks Athenz's own UI, started by scripts/try-athenz-ui.sh, in headless
 // Chromium: its login page, home, a domain's roles, services, Add Service, the
 // service's instances, Allow provider, policies and history. Prints every
-// failed request and console error it saw, and each page's screenshot path.
+// failed request, console error and request to another host it saw, and
+// each page's screenshot path.
 //
 //   node scripts/drive-athenz-ui.mjs https://localhost:3000 [user] [password] [domain]
 //
@@ -28,6 +29,13 @@ let step = 'start';
 page.on('console', (m) => m.type() === 'error' && problems.push(`[${step}] console: ${m.text()}`));
 page.on('pageerror', (e) => problems.push(`[${step}] page error: ${e.message}`));
 page.on('requestfailed', (r) => r.failure()?.errorText !== 'net::ERR_ABORTED' && problems.push(`[${step}] request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+// Everything stays on this machine: a request to any other host is a problem (and is not sent).
+await context.route(/.*/, (route) => {
+  const host = new URL(route.request().url()).hostname;
+  if (['localhost', '127.0.0.1', '[::1]'].includes(host) || route.request().url().startsWith('data:')) return route.continue();
+  problems.push(`[${step}] the page tried to reach ${route.request().url()} (blocked)`);
+  return route.abort();
+});
 page.on('response', async (r) => {
   if (r.status() < 400) return;
   let body = '';
