@@ -328,6 +328,22 @@ describe("the UI server's calls for the user (signed-on-top token)", () => {
     assert.equal((await asUi('PUT', '/domain/sports/service/web', bobUi, { name: 'sports.web' })).status, 403);
   });
 
+  test('Add Key: the key as the UI sends it (re-wrapped with a blank line before END) is kept, and usable', async () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    // ServiceKeyUtils.trimKey, then y64Encode (ui/src/components/utils/ServiceKeyUtils.js): the pasted key's last newline stays inside.
+    const body = pem.replace('-----BEGIN PUBLIC KEY-----', '').replace('-----END PUBLIC KEY-----', '').replace(/ /g, '\n');
+    const sent = `-----BEGIN PUBLIC KEY-----${body}-----END PUBLIC KEY-----`;
+    assert.match(sent, /\n\n-----END/);
+    const put = await asUi('PUT', '/domain/sports/service/api/publickey/k1', ui, { id: 'k1', key: yEncode(Buffer.from(sent)) });
+    assert.equal(put.status, 204, put.text);
+    const stored = await asUi('GET', '/domain/sports/service/api/publickey/k1', ui);
+    assert.equal(stored.status, 200, stored.text);
+    const storedPem = yDecode(stored.body.key as string).toString();
+    assert.equal(storedPem, pem, 'kept in the standard layout, so every reader of the key can load it');
+    const broken = sent.replace(/[A-Za-z0-9]{8}\n/, '!!!!!!!!\n');
+    assert.equal((await asUi('PUT', '/domain/sports/service/api/publickey/k2', ui, { id: 'k2', key: yEncode(Buffer.from(broken)) })).status, 400);
+  });
+
   test("instances: MSD's workload read (the Instances tab) answers the UI-signed token in msd.rdl's shape", async () => {
     const read = (token: string) => httpsJson<Record<string, unknown>>({
       method: 'POST', url: serve.zmsUrl.replace('/zms/v1', '/msd/v1') + '/workloads', ca: serve.ca,

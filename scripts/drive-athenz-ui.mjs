@@ -9,6 +9,7 @@
 // Not part of `npm test` (it needs the UI running); exits 1 when a page shows
 // an error or a call failed.
 import { chromium } from 'playwright-core';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,10 +105,65 @@ try {
   problems.push(`[providers] ${e.message.split('\n')[0]}`);
 }
 
+// Add a public key to the service, then delete it (the Public Keys sub-row).
+step = 'add-key';
+try {
+  const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await page.goto(`${base}/domain/${domain}/service`, { waitUntil: 'load' });
+  await page.locator('tr', { hasText: service }).locator('svg').nth(1).click({ timeout: 15_000 });
+  await page.getByText('Add Key').click({ timeout: 10_000 });
+  await page.locator('#key-id').fill('k1');
+  await page.locator('#key-value').fill(pem);
+  await page.locator('button', { hasText: 'Submit' }).click({ timeout: 10_000 });
+  await page.getByText('Public Key Version: k1').waitFor({ timeout: 15_000 });
+  await page.screenshot({ path: join(shots, 'add-key.png'), fullPage: true });
+  console.log('add-key: k1');
+  step = 'delete-key';
+  await page.locator('[data-testid="public-key-table"] svg').last().click({ timeout: 10_000 });
+  await page.locator('button', { hasText: 'Delete' }).last().click({ timeout: 10_000 });
+  await page.getByText(/Successfully deleted key id k1/).waitFor({ timeout: 15_000 });
+  console.log('delete-key: k1');
+} catch (e) {
+  await page.screenshot({ path: join(shots, `${step}.png`), fullPage: true });
+  problems.push(`[${step}] ${e.message.split('\n')[0]}`);
+}
+
 await visit('instances', `/domain/${domain}/service/${service}/instance/dynamic`, 'Instances');
 await visit('static-instances', `/domain/${domain}/service/${service}/instance/static`);
 await visit('policies', `/domain/${domain}/policy`, 'admin');
 await visit('history', `/domain/${domain}/history`, 'History');
+
+for (const tab of ['group', 'tags', 'template', 'domain-settings', 'visibility', 'microsegmentation']) await visit(`tab-${tab}`, `/domain/${domain}/${tab}`);
+await visit('role-members', `/domain/${domain}/role/admin/members`, 'user.');
+
+// A sub domain, from the sidebar's Create page.
+step = 'create-subdomain';
+try {
+  await page.goto(`${base}/domain/create`, { waitUntil: 'load' });
+  await page.getByText('Sub Domain', { exact: true }).click({ timeout: 15_000 });
+  await page.getByPlaceholder('Enter an existing domain').fill(domain);
+  await page.getByPlaceholder('Enter a new sub-domain').fill(`sub${service.slice(3)}`);
+  await page.locator('button', { hasText: 'Submit' }).click({ timeout: 10_000 });
+  await page.waitForURL((u) => u.pathname === `/domain/${domain}.sub${service.slice(3)}/role`, { timeout: 20_000 });
+  await page.waitForLoadState('networkidle');
+  console.log(`create-subdomain: ${page.url()}`);
+} catch (e) {
+  problems.push(`[${step}] ${e.message.split('\n')[0]}`);
+}
+await page.screenshot({ path: join(shots, 'create-subdomain.png'), fullPage: true });
+
+// Delete the service added above (the Services tab's trash icon).
+step = 'delete-service';
+try {
+  await page.goto(`${base}/domain/${domain}/service`, { waitUntil: 'load' });
+  await page.locator(`[id="delete-service-${service}"]`).click({ timeout: 15_000 });
+  await page.locator('button', { hasText: 'Delete' }).last().click({ timeout: 10_000 });
+  await page.getByText(`Successfully deleted service ${service}`).waitFor({ timeout: 15_000 });
+  console.log(`delete-service: ${service}`);
+} catch (e) {
+  problems.push(`[${step}] ${e.message.split('\n')[0]}`);
+}
+await page.screenshot({ path: join(shots, 'delete-service.png'), fullPage: true });
 
 await browser.close();
 console.log(`\nscreenshots: ${shots}`);

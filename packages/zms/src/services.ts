@@ -3,7 +3,8 @@ import { createPublicKey } from 'node:crypto';
 import { badRequest, notFound } from '@tessera/core/errors';
 import { serviceFullName, serviceNameProblem, validName } from '@tessera/core/names';
 import type { PublicKeyEntry, ServiceIdentity } from '@tessera/core/model';
-import { ybase64Decode } from '@tessera/core/ybase64';
+import { ybase64Decode, ybase64Encode } from '@tessera/core/ybase64';
+import { pemBody } from '@tessera/core/x509/der/x509-reader';
 import type { Actor, ZmsContext } from './context.ts';
 import { writeDomain, type Trx } from './domain-write.ts';
 import { asBody, optArray, optString } from './body.ts';
@@ -20,13 +21,28 @@ export function readPublicKey(raw: unknown, field: string): PublicKeyEntry {
   const id = validName('simple', `${field}.id`, optString(body, 'id') ?? '0');
   const key = optString(body, 'key');
   if (!key) throw badRequest(`${field}.key is required: the PEM public key, YBase64-encoded`);
+  const plainPem = key.includes('-----BEGIN');
+  const pem = plainPem ? key : ybase64Decode(key);
   try {
-    const pem = key.includes('-----BEGIN') ? key : ybase64Decode(key);
     createPublicKey(pem);
+    return { id, key };
   } catch {
-    throw badRequest(`Provided public key is invalid (${field}, id ${id}): send a PEM public key, YBase64-encoded`);
+    // Athenz's PEM reader skips blank lines and stray whitespace in the block; node's does not. Athenz's UI
+    // sends such a key (its Add Key re-wraps a pasted key with a blank line before END): keep it, re-wrapped.
+    const rewrapped = rewrappedPublicKeyPem(pem);
+    if (!rewrapped) throw badRequest(`Provided public key is invalid (${field}, id ${id}): send a PEM public key, YBase64-encoded`);
+    return { id, key: plainPem ? rewrapped : ybase64Encode(rewrapped) };
   }
-  return { id, key };
+}
+
+/** A "PUBLIC KEY" block whose base64 has blank lines or spaces, in node's layout; undefined when it is no public key. */
+function rewrappedPublicKeyPem(pem: string): string | undefined {
+  try {
+    const der = pemBody(pem, 'PUBLIC KEY');
+    return createPublicKey({ key: der, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    return undefined;
+  }
 }
 
 export async function putService(ctx: ZmsContext, actor: Actor, domain: string, service: string, raw: unknown): Promise<void> {
