@@ -232,8 +232,8 @@ test('a scripted session through an Athenz-style client: every answer matches th
  * The ZMS calls Athenz's own UI (ui/ at AthenZ/athenz@228d2236853f) made, as
  * its RDL client sent them (method, path, query, body, Athenz-Return-Object),
  * captured from its `rdl-rest` log while scripts/drive-athenz-ui.mjs walked
- * login, home, roles, services, Add Service, Allow provider, instances,
- * policies and history against `tessera serve` (see docs/ui.md). Each answer
+ * login, home, roles, services, Add Service, Add Key, Allow provider,
+ * instances, policies, history and the other domain tabs against `tessera serve` (see docs/ui.md). Each answer
  * is checked against the RDL type of its call.
  */
 test("the calls Athenz's UI made while its pages were walked: every answer matches the RDL", async () => {
@@ -267,6 +267,10 @@ test("the calls Athenz's UI made while its pages were walked: every answer match
     assert.deepEqual(granted, { granted: true });
     // Policies tab
     await call('GET', '/domain/uisports/policies?assertions=true&includeNonActive=true', undefined, 200);
+    // Groups and Visibility tabs: Tessera has neither groups nor dependencies, so the lists are empty
+    assert.deepEqual(await call('GET', '/domain/uisports/groups?members=true', undefined, 200), { list: [] });
+    assert.deepEqual(await call('GET', '/dependency/domain/uisports/resourceGroup', undefined, 200), { serviceAndResourceGroups: [] });
+    await call('GET', '/domain/nosuch/groups?members=true', undefined, 404);
   } finally {
     token = adminToken;
   }
