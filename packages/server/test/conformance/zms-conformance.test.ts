@@ -85,6 +85,8 @@ function check(type: string, value: unknown, at: string, opts: { metaOnly?: bool
   return problems;
 }
 
+const ybase64 = (s: string) => Buffer.from(s).toString('base64').replace(/\+/g, '.').replace(/\//g, '_').replace(/=/g, '-');
+
 let t: TestServer;
 let token = '';
 let janeToken = '';
@@ -142,7 +144,6 @@ before(async () => {
 after(() => t?.close());
 
 test('a scripted session through an Athenz-style client: every answer matches the RDL', async () => {
-  const ybase64 = (s: string) => Buffer.from(s).toString('base64').replace(/\+/g, '.').replace(/\//g, '_').replace(/=/g, '-');
   const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
   await call('GET', '/status', undefined, 200);
@@ -271,6 +272,21 @@ test("the calls Athenz's UI made while its pages were walked: every answer match
     assert.deepEqual(await call('GET', '/domain/uisports/groups?members=true', undefined, 200), { list: [] });
     assert.deepEqual(await call('GET', '/dependency/domain/uisports/resourceGroup', undefined, 200), { serviceAndResourceGroups: [] });
     await call('GET', '/domain/nosuch/groups?members=true', undefined, 404);
+    // a role's members page, the Templates and Visibility tabs' other reads
+    await call('GET', '/domain/uisports/role/admin?auditLog=true&pending=true', undefined, 200);
+    await call('GET', '/domain/uisports/templatedetails', undefined, 200);
+    await call('GET', '/templatedetails', undefined, 200);
+    await call('GET', '/domain/uisports/history/auth', undefined, 200);
+    // Add Key (the key as the UI wraps it: a blank line before END), delete it, delete the service
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const uiWrapped = `-----BEGIN PUBLIC KEY-----${pem.replace('-----BEGIN PUBLIC KEY-----', '').replace('-----END PUBLIC KEY-----', '')}-----END PUBLIC KEY-----`;
+    await call('PUT', '/domain/uisports/service/svc1/publickey/k1', { id: 'k1', key: ybase64(uiWrapped) }, 204);
+    await call('DELETE', '/domain/uisports/service/svc1/publickey/k1', undefined, 204);
+    await call('DELETE', '/domain/uisports/service/svc1', undefined, 204);
+    // Create > Sub Domain, then its Roles tab
+    await call('POST', '/subdomain/uisports', { parent: 'uisports', name: 'sub1', adminUsers: ['user.jane'] }, 200);
+    await call('GET', '/domain/uisports.sub1/roles?members=true', undefined, 200);
+    await call('GET', '/pending_members?domain=uisports.sub1', undefined, 200);
   } finally {
     token = adminToken;
   }
