@@ -131,6 +131,8 @@ module.exports = function () {
         msdAuthHeaderPath: '$keys/msd-api-access-token',
         // The default lists IANA names that Node 20 / OpenSSL 3 reject (no TLS handshake at all).
         serverCipherSuites: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305',
+        // Templates for a new personal domain: the default names 'openhouse', which neither Athenz's ZMS nor Tessera has.
+        templates: [],
         // Tessera's AWS providers are athenz.aws.<region>; the template is Tessera's aws_instance_launch_provider.
         allProviders: [
             { id: 'aws_instance_launch_provider', name: 'AWS EC2/EKS/Fargate launches instances for the service', service: 'athenz.aws.us-west-2' },
