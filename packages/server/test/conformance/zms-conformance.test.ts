@@ -234,8 +234,9 @@ test('a scripted session through an Athenz-style client: every answer matches th
  * its RDL client sent them (method, path, query, body, Athenz-Return-Object),
  * captured from its `rdl-rest` log while scripts/drive-athenz-ui.mjs walked
  * login, home, roles, services, Add Service, Add Key, Allow provider,
- * instances, policies, history and the other domain tabs against `tessera serve` (see docs/ui.md). Each answer
- * is checked against the RDL type of its call.
+ * instances, policies, history, the other domain tabs and Create > Sub
+ * Domain against `tessera serve` (see docs/ui.md). Each answer is checked
+ * against the RDL type of its call.
  */
 test("the calls Athenz's UI made while its pages were walked: every answer matches the RDL", async () => {
   const adminToken = token;
