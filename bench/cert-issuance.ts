@@ -255,15 +255,19 @@ async function main(): Promise<void> {
     const warmRegisterCsrs = await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => serviceCsr(keys[w % keys.length], `warm-${w}`)));
     const registerCsr = (w: number, i: number | undefined) => (i === undefined ? warmRegisterCsrs[w] : registerCsrs[i]);
 
-    // Token register: one EKS pod per concurrent client (service account bench.api, a projected token for ZTS),
-    // registering its own instance again and again; the token binds the instance id to the pod.
-    const pods = picked('register-token')
-      ? await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-        const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'bench.pod', account: ACCOUNT, cluster: 'bench', namespace: 'bench', serviceAccount: 'bench.api', tokenAudience: ztsUrl });
-        const token = readFileSync(pod.saTokenFile!, 'utf8');
-        return { csr: await serviceCsr(keys[0], pod.podName), data: JSON.stringify({ role: 'bench.api', commonName: 'bench.api', identityToken: token }) };
-      }))
-      : [];
+    // Token register, like the STS row: every measured register is a new pod (service account bench.api, a
+    // projected token for ZTS) registering its own instance; the warm-up re-registers one pod per concurrent client.
+    const launchPod = async () => {
+      const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'bench.pod', account: ACCOUNT, cluster: 'bench', namespace: 'bench', serviceAccount: 'bench.api', tokenAudience: ztsUrl });
+      const token = readFileSync(pod.saTokenFile!, 'utf8');
+      return { csr: await serviceCsr(keys[0], pod.podName), data: JSON.stringify({ role: 'bench.api', commonName: 'bench.api', identityToken: token }) };
+    };
+    const tokenRegisters = picked('register-token') ? ROUNDS * REQUESTS : 0;
+    if (tokenRegisters) console.log(`launching ${tokenRegisters} EKS pods ...`);
+    const pods: Awaited<ReturnType<typeof launchPod>>[] = [];
+    for (let i = 0; i < tokenRegisters; i++) pods.push(await launchPod());
+    const warmPods = tokenRegisters ? await Promise.all(Array.from({ length: CONCURRENCY }, launchPod)) : [];
+    const podFor = (w: number, i: number | undefined) => (i === undefined ? warmPods[w] : pods[i]);
 
     // Refresh: one registered instance per concurrent client, each refreshing with its latest certificate.
     const instances = await Promise.all(Array.from({ length: CONCURRENCY }, async (_, w) => {
@@ -311,9 +315,12 @@ async function main(): Promise<void> {
         tessera: {
           name: 'Tessera ZTS POST /instance',
           pid: tessera.child.pid!,
-          send: async (w) => ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: pods[w].csr, attestationData: pods[w].data }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate,
+          send: async (w, i) => {
+            const pod = podFor(w, i);
+            return ((await postJson(`${ztsUrl}/instance`, { provider: PROVIDER, domain: 'bench', service: 'api', csr: pod.csr, attestationData: pod.data }, { ca: caPem }, 201)) as { x509Certificate: string }).x509Certificate;
+          },
         },
-        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w) => cfsslSign(pods[w].csr, clientTls) },
+        cfssl: { name: 'cfssl /sign, same CSRs, new mTLS each', pid: cfssl.pid!, send: (w, i) => cfsslSign(podFor(w, i).csr, clientTls) },
       },
       {
         row: 'refresh (new mTLS connection each, STS)',

@@ -109,14 +109,22 @@ test('the README walkthrough runs as written and ends with a 7-day certificate',
   assert.equal(run.code, 0, `the walkthrough failed:\n${run.out}\n--- terminal 1:\n${log1}`);
   assert.match(run.out, /access: granted/);
   assert.match(run.out, /✓ ZTS's verdict: .* a register would succeed/, 'siad -cmd diagnose passed');
+  // The EKS pod by its projected token, no STS call for it; the Fargate task by the STS fallback, once.
+  assert.match(run.out, /attestation by eks-token/);
+  assert.match(run.out, /attestation by sts/);
+  const awsCalls = run.out.split('\n').filter((l) => l.startsWith('tessera_zts_aws_calls_total'));
+  assert.ok(awsCalls.some((l) => l.includes('oidc-provider-lookup')), `ZTS looked the issuer up in the account:\n${awsCalls.join('\n')}`);
+  assert.ok(!awsCalls.some((l) => l.includes('sts-attestation')), `no STS call for the pod:\n${awsCalls.join('\n')}`);
 
-  const certPath = join(dir, 'sia/certs/sports.api.cert.pem');
-  assert.ok(existsSync(certPath), `${certPath} exists`);
-  const cert = parseCertificate(readFileSync(certPath, 'utf8'));
-  assert.equal(cert.commonName, 'sports.api');
-  assert.equal(Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000), 7, 'valid 7 days');
-  assert.ok(cert.notAfter.getTime() > Date.now() + 6 * 86_400_000, 'and valid now');
-  assert.match(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'data/ca.cert.pem'), certPath], { encoding: 'utf8' }), /: OK/);
-  assert.ok(existsSync(join(dir, 'sia/keys/sports.api.key.pem')), 'the key is there');
+  for (const sia of ['sia-pod', 'sia']) {
+    const certPath = join(dir, sia, 'certs/sports.api.cert.pem');
+    assert.ok(existsSync(certPath), `${certPath} exists`);
+    const cert = parseCertificate(readFileSync(certPath, 'utf8'));
+    assert.equal(cert.commonName, 'sports.api');
+    assert.equal(Math.round((cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000), 7, `${sia}: valid 7 days`);
+    assert.ok(cert.notAfter.getTime() > Date.now() + 6 * 86_400_000, 'and valid now');
+    assert.match(execFileSync('openssl', ['verify', '-CAfile', join(dir, 'data/ca.cert.pem'), certPath], { encoding: 'utf8' }), /: OK/);
+    assert.ok(existsSync(join(dir, sia, 'keys/sports.api.key.pem')), `${sia}: the key is there`);
+  }
   assert.ok(existsSync(join(dir, 'sia/certs/sports:role.readers.cert.pem')), 'the role certificate the examples ask for');
 });

@@ -17,10 +17,11 @@ import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tes
 const bin = fileURLToPath(new URL('../bin/tessera.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'aws-sim-commands-'));
 const envFile = join(dir, 'aws-sim.env');
+const serveEnvFile = join(dir, 'serve-aws.env');
 let sim: ChildProcess;
 
 before(async () => {
-  sim = spawn(process.execPath, [bin, 'aws-sim', '--port', '0', '--env-out', envFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  sim = spawn(process.execPath, [bin, 'aws-sim', '--port', '0', '--env-out', envFile, '--serve-env-out', serveEnvFile], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
     sim.stdout!.on('data', (d) => {
@@ -54,6 +55,21 @@ test('the env file: mode 0600, endpoints, root key and the admin API', () => {
   for (const v of ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_IAM', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SIM_URL', 'AWS_SIM_ADMIN_TOKEN']) {
     assert.match(text, new RegExp(`^export ${v}='[^']+'$`, 'm'));
   }
+});
+
+test('the serve env file: mode 0600, aws-sim\'s endpoints for serve and ZTS\'s own identity, which STS knows', async () => {
+  assert.equal(statSync(serveEnvFile).mode & 0o777, 0o600);
+  const text = readFileSync(serveEnvFile, 'utf8');
+  for (const v of ['TESSERA_AWS_STS_ENDPOINT', 'TESSERA_AWS_IAM_ENDPOINT', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+    assert.match(text, new RegExp(`^export ${v}='http://127\\.0\\.0\\.1:\\d+'$|^export ${v}='[A-Za-z0-9/+]+'$`, 'm'), v);
+  }
+  assert.match(text, /^export TESSERA_AWS_OIDC_ENDPOINT='http:\/\/127\.0\.0\.1:\d+\/oidc'$/m);
+  assert.ok(!text.includes('AWS_SIM_ADMIN_TOKEN'), 'the server gets no admin token');
+  const who = await shell(`. ${serveEnvFile} && cd ${repoRoot} && node --input-type=module -e "
+    import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+    const s = new STSClient({ endpoint: process.env.TESSERA_AWS_STS_ENDPOINT, region: 'us-east-1' });
+    console.log((await s.send(new GetCallerIdentityCommand({}))).Arn);"`, false);
+  assert.equal(who.out.trim(), 'arn:aws:iam::999999999999:user/zts', who.err);
 });
 
 test('create-role takes the AWS CLI\'s flags; launch-task prints an env file that acts as the task', async () => {

@@ -13,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AwsIdentity, type Workload } from './aws-identity.ts';
 import type { Agent } from './agent.ts';
-import { registerRequest, SA_TOKEN_FILE_ENV } from './service-cert.ts';
+import { registerRequest } from './service-cert.ts';
+import { podTokenForConfig, SA_TOKEN_FILE_ENV } from './pod-token.ts';
 import { resolveConfig } from './config/resolve.ts';
 import type { SiaConfig, WorkloadRole } from './config/types.ts';
 import { readIfExists } from './files.ts';
@@ -175,7 +176,10 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
   }
 
   function serviceConfig(role: WorkloadRole): Promise<SiaConfig> {
-    return resolveConfig({ configPath: flags.config, fileText: readIfExists(flags.config), env, siaDir: flags.siadir, workloadRole: async () => role });
+    return resolveConfig({
+      configPath: flags.config, fileText: readIfExists(flags.config), env, siaDir: flags.siadir,
+      serviceAccountToken: podTokenForConfig(platform, env), workloadRole: async () => role,
+    });
   }
 
   async function reachZts(): Promise<void> {

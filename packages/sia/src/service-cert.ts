@@ -13,6 +13,7 @@ import { CommandError, commit, nameOf, newKey, refusal, type Agent, type CertSta
 import { buildCsr, k8sDnsNames, serviceCsrNames } from './csr.ts';
 import { CERT_MODE, KEY_MODE, readIfExists, type FileWrite } from './files.ts';
 import { ZtsRefusal, type InstanceIdentity } from './zts-client.ts';
+import { SA_TOKEN_FILE_ENV } from './pod-token.ts';
 
 export type FileCheck = { usable: true; keyPem: string; certPem: string; notAfter: Date } | { usable: false; reason: string };
 
@@ -35,9 +36,6 @@ export function inspectService(a: Agent, svc: ServiceConfig): FileCheck {
   if (!info.uris.includes(instanceUri)) return { usable: false, reason: `${svc.certFile} belongs to another instance (not ${instanceUri})` };
   return { usable: true, keyPem, certPem, notAfter: info.notAfter };
 }
-
-/** The environment variable naming the pod's projected service-account token for ZTS (its pod spec's projected volume). */
-export const SA_TOKEN_FILE_ENV = 'TESSERA_SA_TOKEN_FILE';
 
 export type AttestationMethod = 'eks-token' | 'aws-token' | 'sts';
 

@@ -93,6 +93,25 @@ test('ATHENZ_SIA_* settings apply to the role-name identity too', async () => {
   await assert.rejects(resolveConfig(inputs({ env: { ATHENZ_SIA_KEY_TYPE: 'dsa' } })), /key_type must be "rsa"/);
 });
 
+/** A projected token's shape (unsigned: siad reads it, ZTS verifies it). */
+const podToken = (sub: string) => `e30.${Buffer.from(JSON.stringify({ sub })).toString('base64url')}.sig`;
+
+test('on EKS, the pod token\'s service account <domain>.<service> names the identity; the account is the pod role\'s', async () => {
+  const pod: WorkloadRole = { name: 'sports.api-pod', account: '210987654321', arn: 'arn:aws:iam::210987654321:role/sports.api-pod' };
+  const c = await resolveConfig(inputs({ role: pod, serviceAccountToken: podToken('system:serviceaccount:sports:sports.api') }));
+  assert.deepEqual([c.domain, c.service, c.account, c.source], ['sports', 'api', '210987654321', 'service account sports.api']);
+  // The variable still comes first, and a service account without a dot falls through to the role name.
+  const byVar = await resolveConfig(inputs({ env: { ATHENZ_SIA_IAM_ROLE_ARN: 'arn:aws:iam::123456789012:role/media.web' }, serviceAccountToken: podToken('system:serviceaccount:sports:sports.api') }));
+  assert.deepEqual([byVar.domain, byVar.service], ['media', 'web']);
+  const byRole = await resolveConfig(inputs({ serviceAccountToken: podToken('system:serviceaccount:sports:default') }));
+  assert.deepEqual([byRole.domain, byRole.service, byRole.source], ['sports', 'api', 'IAM role sports.api-service']);
+  await assert.rejects(
+    resolveConfig(inputs({ role: pod, serviceAccountToken: podToken('system:serviceaccount:sports:default') })),
+    (e: unknown) => e instanceof ConfigError && /the pod's service account default, which is not <domain>\.<service>/.test(e.message) && /run the pod as service account <domain>\.<service>/.test(e.message),
+  );
+  await assert.rejects(resolveConfig(inputs({ role: pod, serviceAccountToken: 'not a jwt' })), (e: unknown) => e instanceof ConfigError && /\(unreadable token\)/.test(e.message));
+});
+
 test('nothing names an identity: the message says which three places were searched', async () => {
   const role = { name: 'app-task-role', account: '123456789012', arn: 'arn:aws:iam::123456789012:role/app-task-role' };
   await assert.rejects(resolveConfig(inputs({ role })), (e: unknown) => {

@@ -5,7 +5,7 @@
  * Fargate task or an EKS pod and print its environment as a file to source.
  * For development and tests only.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 
 interface AwsSimFlags {
@@ -15,7 +15,12 @@ interface AwsSimFlags {
   region: string;
   certOut?: string;
   envOut?: string;
+  serveEnvOut?: string;
 }
+
+/** The account and user of `tessera serve`'s own AWS identity in the simulator (the demo uses the same). */
+export const SIM_SERVER_ACCOUNT = '999999999999';
+export const SIM_SERVER_USER = 'zts';
 
 const quote = (v: string): string => `'${v.replace(/'/g, `'\\''`)}'`;
 const exports = (env: Record<string, string>): string[] => Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}`);
@@ -79,6 +84,38 @@ async function simIam() {
   return { iam, client: new iam.IAMClient({ endpoint: process.env.AWS_ENDPOINT_URL_IAM ?? url, region: process.env.AWS_REGION ?? 'us-east-1' }) };
 }
 
+/**
+ * Written whole under a temporary name, then renamed: a shell waiting for the
+ * file (the README's terminal 1) never sources half of it.
+ */
+function writeEnvFile(file: string, lines: string[]): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, lines.join('\n') + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/**
+ * What `tessera serve` needs to use the simulator as its AWS: the endpoints
+ * (STS for the fallback, IAM for the accounts' OIDC providers, the issuers'
+ * documents) and an identity of its own, which domain accounts trust with
+ * their `oidc-issuers-reader` role. On AWS, ZTS has its own role instead.
+ */
+function serveEnv(url: string, region: string, key: { accessKeyId: string; secretAccessKey: string; arn: string }): string[] {
+  return [
+    `# tessera serve's AWS in development: aws-sim at ${url}, ZTS's own identity ${key.arn}.`,
+    'unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE',
+    ...exports({
+      TESSERA_AWS_STS_ENDPOINT: url,
+      TESSERA_AWS_IAM_ENDPOINT: url,
+      TESSERA_AWS_OIDC_ENDPOINT: `${url}/oidc`,
+      TESSERA_AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: key.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: key.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }),
+  ];
+}
+
 function startCommand(): Command {
   return new Command('start')
     .description('run the simulator (the default subcommand)')
@@ -88,6 +125,7 @@ function startCommand(): Command {
     .option('--region <region>', 'region of launches that name none', 'us-west-2')
     .option('--cert-out <file>', 'also write the instance identity document certificate (PEM) to this file')
     .option('--env-out <file>', 'also write the environment below to this file (mode 0600), to source in other shells')
+    .option('--serve-env-out <file>', `write the environment for \`tessera serve\` (mode 0600): aws-sim's STS, IAM and OIDC endpoints and ZTS's own identity, user ${SIM_SERVER_USER} of account ${SIM_SERVER_ACCOUNT}`)
     .action(async (flags: AwsSimFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got '${flags.port}'`);
@@ -103,11 +141,13 @@ function startCommand(): Command {
         '# For `tessera aws-sim create-role | update-assume-role-policy | launch-task | launch-pod | describe-cluster`:',
         ...exports({ AWS_SIM_URL: sim.url, AWS_SIM_ADMIN_TOKEN: sim.adminToken }),
       ];
-      if (flags.envOut) writeFileSync(flags.envOut, env.join('\n') + '\n', { mode: 0o600 });
+      if (flags.serveEnvOut) writeEnvFile(flags.serveEnvOut, serveEnv(sim.url, flags.region, sim.createAccessKey(SIM_SERVER_ACCOUNT, { userName: SIM_SERVER_USER })));
+      if (flags.envOut) writeEnvFile(flags.envOut, env);
       const lines = [
         '# aws-sim: a local AWS for development and tests only. Never point production at it.',
         `# Listening on ${sim.url}; state ${flags.state ? `in ${flags.state}` : 'in memory only'}.`,
         ...(flags.envOut ? [`# Environment written to ${flags.envOut}: \`. ${flags.envOut.includes('/') ? '' : './'}${flags.envOut}\` in another shell.`] : env),
+        ...(flags.serveEnvOut ? [`# tessera serve's AWS (endpoints, ${SIM_SERVER_USER} of ${SIM_SERVER_ACCOUNT}) written to ${flags.serveEnvOut}.`] : []),
         `# Instance identity document certificate: ${flags.certOut ?? `GET ${sim.url}/_sim/identity-document-cert`}`,
       ];
       process.stdout.write(lines.join('\n') + '\n');

@@ -16,6 +16,7 @@ import { keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { serverConfig } from '../server-config.ts';
 import { startServer, type RunningServer } from '../server.ts';
 import { busyPortMessage } from '../commands/serve.ts';
+import { SIM_SERVER_ACCOUNT, SIM_SERVER_USER } from '../commands/aws-sim.ts';
 import { runNode, startNode } from './run-process.ts';
 import { freePort } from '@tessera/core/free-port';
 import { httpsJson } from '@tessera/core/https-client';
@@ -30,8 +31,6 @@ export interface DemoOptions {
 const DOMAIN = 'sports';
 const SERVICE = 'api';
 const ACCOUNT = '123456789012';
-/** ZTS's own AWS account: it reads which EKS clusters the domain's account trusts through a reader role there. */
-const ZTS_ACCOUNT = '999999999999';
 const PROVIDER_PREFIX = 'athenz.aws';
 const REGION = 'us-west-2';
 const DNS_SUFFIX = 'aws.athenz.cloud';
@@ -60,8 +59,10 @@ export async function runDemo(o: DemoOptions, print: (line: string) => void): Pr
   const sim = await startAwsSim({ filesDir: join(dataDir, 'aws-sim'), log: () => {} });
   const docCert = join(dataDir, 'aws-document-cert.pem');
   writeFileSync(docCert, sim.identityDocumentCertPem);
-  // ZTS's own AWS identity, read by the SDK's default chain in this process (siad runs with its own environment).
-  const ztsIdentity = sim.createAccessKey(ZTS_ACCOUNT, { userName: 'zts' });
+  // ZTS's own AWS identity (the one `aws-sim --serve-env-out` gives `tessera serve`), read by the SDK's default
+  // chain in this process (siad runs with its own environment): it reads which EKS clusters the domain's account
+  // trusts through a reader role there.
+  const ztsIdentity = sim.createAccessKey(SIM_SERVER_ACCOUNT, { userName: SIM_SERVER_USER });
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: ztsIdentity.accessKeyId, AWS_SECRET_ACCESS_KEY: ztsIdentity.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;

@@ -1,16 +1,17 @@
 /**
  * Who this workload is and how siad behaves, from the first of: the
- * `sia_config` file, the ATHENZ_SIA_* environment, the workload's IAM role
- * name `<domain>.<service>-service`. Pure: the file text, the environment and
- * the role lookup are passed in.
+ * `sia_config` file, the ATHENZ_SIA_* environment, on EKS the service account
+ * `<domain>.<service>` of the pod's projected token for ZTS, the workload's
+ * IAM role name `<domain>.<service>-service`. Pure: the file text, the
+ * environment, the token and the role lookup are passed in.
  */
 import { assemble } from './assemble.ts';
 import { settingsFromEnv } from './env.ts';
 import { fromFile } from './file.ts';
-import { identityFromRoleName, parseIamRoleArn, splitDomainService } from './iam-names.ts';
+import { identityFromRoleName, parseIamRoleArn, serviceAccountOfToken, splitDomainService } from './iam-names.ts';
 import { ConfigError, type ConfigInputs, type SiaConfig } from './types.ts';
 
-/** The three sources in order; the first that names an identity wins. */
+/** The sources in order; the first that names an identity wins. */
 export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
   if (i.fileText !== undefined) return fromFile(i.fileText, i);
 
@@ -26,13 +27,23 @@ export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
     return assemble(s, { ...id, account: parsed.account }, i.siaDir, 'ATHENZ_SIA_IAM_ROLE_ARN');
   }
 
+  // The pod's token names the service (ZTS accepts it only for `<domain>.<service>`); the account is the pod role's.
+  const serviceAccount = i.serviceAccountToken && serviceAccountOfToken(i.serviceAccountToken);
+  const fromToken = serviceAccount && splitDomainService(serviceAccount);
+  if (fromToken) {
+    const role = await i.workloadRole();
+    return assemble(s, { ...fromToken, account: role.account }, i.siaDir, `service account ${serviceAccount}`);
+  }
+
   const role = await i.workloadRole();
   const id = identityFromRoleName(role.name);
   if (!id) {
     throw new ConfigError(
       `no identity configured; searched: the config file ${i.configPath} (not found), the variable ATHENZ_SIA_IAM_ROLE_ARN (not set), ` +
+        `${i.serviceAccountToken ? `the pod's service account ${serviceAccount ?? '(unreadable token)'}, which is not <domain>.<service>, ` : ''}` +
         `and the workload's IAM role name ${role.name} (${role.arn}), which does not follow <domain>.<service>-service. ` +
-        `Create ${i.configPath}, set ATHENZ_SIA_IAM_ROLE_ARN=arn:aws:iam::<account>:role/<domain>.<service>, or name the role <domain>.<service>-service.`,
+        `Create ${i.configPath}, set ATHENZ_SIA_IAM_ROLE_ARN=arn:aws:iam::<account>:role/<domain>.<service>, ` +
+        `${i.serviceAccountToken ? 'run the pod as service account <domain>.<service>, ' : ''}or name the role <domain>.<service>-service.`,
     );
   }
   return assemble(s, { ...id, account: role.account }, i.siaDir, `IAM role ${role.name}`);

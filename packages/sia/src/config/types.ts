@@ -119,6 +119,8 @@ export interface ConfigInputs {
   fileText?: string;
   env: Record<string, string | undefined>;
   siaDir: string;
+  /** On EKS, the pod's projected service-account token for ZTS, if it has one. */
+  serviceAccountToken?: string;
   /** The workload's own IAM role, asked only when the configuration needs it. */
   workloadRole: () => Promise<WorkloadRole>;
 }
