@@ -8,7 +8,7 @@
  *
  * Each daemon refresh is at least a second apart (siad's floor), so
  * --refreshes sets the run time: the default keeps it under a minute, the
- * figures in docs/benchmarks.md use --refreshes 1000 (about 17 minutes).
+ * figures in docs/benchmarks.md use --refreshes 1000 (about 20 minutes).
  * Every siad row is measured twice: `node siad.mjs`, and with the V8 flags
  * the container image starts node with (IMAGE_NODE_FLAGS); the two daemons
  * run side by side.
@@ -119,7 +119,7 @@ try {
         const lines = (partial + d).split('\n');
         partial = lines.pop()!;
         refreshes += lines.filter((l) => l.includes('sports.api: certificate valid until')).length;
-        if (refreshes === REFRESHES) {
+        if (refreshes >= REFRESHES && child.exitCode === null && !child.killed) {
           const stats = processStats(child.pid!);
           child.kill('SIGTERM');
           resolve(`siad daemon${label} after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): RSS ${stats.rssMb.toFixed(0)} MB, peak ${stats.peakRssMb.toFixed(0)} MB`);
