@@ -3,7 +3,9 @@
  * ZTS) and the few things they share: new keys, writing files with the
  * configured owner, turning a ZTS refusal into a message.
  */
-import { generateKeyPair, toTraditionalPrivateKeyPem } from '@tessera/core/x509/keys';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { KeyAlgorithm } from '@tessera/core/x509/keys';
 import type { ServiceConfig, SiaConfig } from './config/types.ts';
 import type { AwsIdentity, Workload } from './aws-identity.ts';
 import { commitFiles, resolveOwner, type FileWrite, type Owner } from './files.ts';
@@ -24,6 +26,13 @@ export interface Agent {
   now: () => Date;
   /** Set once siad has said it cannot hand files to group athenz. */
   ownerWarned?: boolean;
+  /** A key started before the agent was set up (a register, from main): the first newKey of its type takes it. */
+  earlyKey?: EarlyKey;
+}
+
+export interface EarlyKey {
+  type: KeyAlgorithm;
+  key: Promise<string>;
 }
 
 
@@ -40,9 +49,36 @@ export class CommandError extends Error {}
 
 export const nameOf = (a: Agent, svc: ServiceConfig) => `${a.config.domain}.${svc.name}`;
 
-export function newKey(a: Agent): string {
+const generate = promisify(generateKeyPair);
+
+/**
+ * A new private key, RSA 2048 or EC P-256, generated on libuv's thread pool:
+ * an RSA key takes 0.1–0.4 s of CPU, which siad overlaps with its network
+ * calls instead of blocking on it.
+ */
+export async function generateKey(type: KeyAlgorithm): Promise<string> {
   // PKCS#1 / SEC1, the PEM forms Athenz SIA writes and its consumers expect.
-  return toTraditionalPrivateKeyPem(generateKeyPair(a.config.keyType).privateKeyPem);
+  const { privateKey } = type === 'ec'
+    ? await generate('ec', { namedCurve: 'P-256', publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'sec1', format: 'pem' } })
+    : await generate('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+  return privateKey;
+}
+
+/** Starts a key now for a later newKey (see Agent.earlyKey). */
+export function startEarlyKey(type: KeyAlgorithm): EarlyKey {
+  const key = generateKey(type);
+  key.catch(() => undefined); // whoever takes it sees a failure; nobody taking it is no crash
+  return { type, key };
+}
+
+/** A new key of the configured type: the early one if it is of that type (each key is used once), else a fresh one. */
+export function newKey(a: Agent): Promise<string> {
+  const early = a.earlyKey;
+  if (early?.type === a.config.keyType) {
+    a.earlyKey = undefined;
+    return early.key;
+  }
+  return generateKey(a.config.keyType);
 }
 
 /** Commits files with the configured owner; a default group siad may not give away is skipped with a warning. */

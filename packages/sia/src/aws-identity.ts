@@ -11,6 +11,7 @@
 import type { STSClient } from '@aws-sdk/client-sts';
 import { ConfigError, type SiaConfig, type WorkloadRole } from './config/types.ts';
 import { parseIamRoleArn } from './config/iam-names.ts';
+import { httpFetch, type HttpFetch } from './http-get.ts';
 import { imdsEndpoint, type Platform } from './platform.ts';
 
 export interface Workload {
@@ -38,7 +39,8 @@ export interface AwsDeps {
   meta: string;
   regionalSts: boolean;
   readFile: (path: string) => string;
-  fetch?: typeof fetch;
+  /** Metadata reads (tests may answer them); node:http by default. */
+  fetch?: HttpFetch;
 }
 
 const METADATA_TIMEOUT_MS = 5_000;
@@ -62,14 +64,14 @@ function awsErrorName(e: unknown): string {
 
 export class AwsIdentity {
   private deps: AwsDeps;
-  private readonly http: typeof fetch;
+  private readonly http: HttpFetch;
   private sts?: Promise<STSClient>;
   private region = '';
   private role?: Promise<WorkloadRole>;
 
   constructor(deps: AwsDeps) {
     this.deps = deps;
-    this.http = deps.fetch ?? fetch;
+    this.http = deps.fetch ?? httpFetch;
   }
 
   /** Region, instance id and (EC2) the identity document of the place siad runs in. */
@@ -98,8 +100,7 @@ export class AwsIdentity {
 
   /**
    * One IMDS read: an IMDSv2 token, then the GET with it (IMDSv1 when the
-   * token request is refused and v1 is allowed), each with a timeout. Plain
-   * fetch, so nothing stays open after a failure.
+   * token request is refused and v1 is allowed), each with a timeout.
    */
   private async imdsGet(path: string, signal?: AbortSignal): Promise<string> {
     const env = this.deps.env;

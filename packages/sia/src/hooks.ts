@@ -6,8 +6,12 @@
  * environment (SIAD_CHANGED_FILES, one per line) and a time limit: a hook
  * still running then is killed with its whole process group. A hook never
  * stops siad; each run is logged when it fails and counted.
+ *
+ * Runs never overlap (Athenz runs them one by one in its loop): a run asked
+ * for while another is going waits for it, and what is asked for meanwhile
+ * is merged into that one waiting run (its paths added), so two reloads of
+ * the workload never race and a hook slower than the writes never piles up.
  */
-import { spawn } from 'node:child_process';
 import { isAbsolute } from 'node:path';
 
 export type HookName = 'run_after' | 'run_after_certs_err' | 'run_after_tokens' | 'run_after_tokens_err';
@@ -42,7 +46,18 @@ export function hookWords(command: string): string[] {
   return command.match(/"[^"]*"|'[^']*'|\S+/g)?.map((w) => w.replace(/^(["'])(.*)\1$/, '$2')) ?? [];
 }
 
+/** A run waiting for the one before it: later requests add their paths (and replace the arguments: the latest failure). */
+interface Waiting {
+  extra: string[];
+  files: Set<string>;
+  result: Promise<HookResult>;
+}
+
 export class Hooks {
+  /** The last run started or queued (of any hook). */
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly waiting = new Map<HookName, Waiting>();
+
   constructor(private readonly s: HookSettings, private readonly deps: HookDeps) {}
 
   /** After certificates or keys were written. */
@@ -71,7 +86,27 @@ export class Hooks {
       this.deps.log(`${hook} "${command}" skipped: its first word must be an absolute path`);
       return Promise.resolve(this.done(hook, 'skipped'));
     }
+    const queued = this.waiting.get(hook);
+    if (queued) {
+      for (const f of files) queued.files.add(f);
+      queued.extra = extra;
+      return queued.result;
+    }
+    const w: Waiting = { extra, files: new Set(files), result: Promise.resolve('skipped') };
+    w.result = this.tail.then(() => {
+      this.waiting.delete(hook);
+      // siad is stopping: what waited does not start.
+      return this.deps.signal?.aborted ? 'skipped' : this.start(hook, words, w.extra, [...w.files]);
+    });
+    this.waiting.set(hook, w);
+    this.tail = w.result.catch(() => undefined);
+    return w.result;
+  }
+
+  private async start(hook: HookName, words: string[], extra: string[], files: string[]): Promise<HookResult> {
     const timeoutMs = this.s.runAfterTimeoutSeconds * 1000;
+    // Loaded with the first run: node:child_process brings node:net and node:dgram, which a daemon without hooks never needs.
+    const { spawn } = await import('node:child_process');
     return new Promise((resolve) => {
       const child = spawn(words[0], [...words.slice(1), ...extra], {
         env: { ...this.deps.env, [CHANGED_FILES_VAR]: files.join('\n') },

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsIdentity } from './aws-identity.ts';
 import { ConfigError } from './config/types.ts';
-import { resolveConfig } from './config/resolve.ts';
-import type { Agent } from './agent.ts';
+import { configuredKeyType, resolveConfig } from './config/resolve.ts';
+import { startEarlyKey, type Agent } from './agent.ts';
 import type { DaemonDeps } from './daemon.ts';
 import { readIfExists } from './files.ts';
 import { FlagError, ONE_SHOT, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
@@ -99,6 +99,10 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
       const { diagnose } = await import('./diagnose.ts');
       return await diagnose({ flags, env: io.env, zts: ztsClient(), ...(caError ? { caError } : {}), fsRoot: io.fsRoot ?? '/', out: io.stdout, log, now: io.now });
     }
+    // A register's key is generated from here on, while siad finds its platform, identity and credentials.
+    const earlyKey = ['post', 'register', 'init'].includes(parts[0]?.split(':')[0] ?? '')
+      ? startEarlyKey(configuredKeyType(readIfExists(flags.config), io.env))
+      : undefined;
     const platform = await detectPlatform(io.env, flags.platform, { meta: flags.meta, assumeEc2: daemon, log });
     const zts = ztsClient(platform);
     const fsRoot = io.fsRoot ?? '/';
@@ -138,6 +142,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         etcDir,
         log,
         now: io.now,
+        ...(earlyKey ? { earlyKey } : {}),
       };
     };
 

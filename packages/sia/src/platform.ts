@@ -5,6 +5,7 @@
  * within about a second instead of waiting on 169.254.169.254.
  */
 import { ConfigError } from './config/types.ts';
+import { httpFetch } from './http-get.ts';
 
 export type Platform = 'eks' | 'fargate' | 'ec2';
 
@@ -23,12 +24,11 @@ export function imdsEndpoint(env: Record<string, string | undefined>, meta: stri
 /** Whether an EC2 metadata service hands out an IMDSv2 token within the timeout; the reason when not. */
 export async function probeImds(endpoint: string, timeoutMs = IMDS_PROBE_TIMEOUT_MS): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    const res = await fetch(`${endpoint}/latest/api/token`, {
+    const res = await httpFetch(`${endpoint}/latest/api/token`, {
       method: 'PUT',
       headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '60' },
       signal: AbortSignal.timeout(timeoutMs),
     });
-    await res.body?.cancel();
     return res.ok ? { ok: true } : { ok: false, reason: `${endpoint} answered HTTP ${res.status}` };
   } catch (e) {
     const err = e as Error;

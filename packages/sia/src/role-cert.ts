@@ -18,7 +18,7 @@ export async function fetchRoleCert(a: Agent, role: RoleConfig, signal?: AbortSi
   let newRoleKey = false;
   if (a.config.generateRoleKey) {
     const existing = a.config.rotateKey ? undefined : readIfExists(role.keyFile);
-    roleKey = existing ?? newKey(a);
+    roleKey = existing ?? (await newKey(a));
     newRoleKey = !existing;
   }
   const names = roleCsrNames({

@@ -122,12 +122,13 @@ function saveIdentity(a: Agent, svc: ServiceConfig, keyPem: string | undefined, 
 
 /** The body of a register (`POST /instance`) with a new key: also what `-cmd diagnose` has ZTS check. */
 export async function registerRequest(a: Agent, svc: ServiceConfig, signal?: AbortSignal): Promise<{ keyPem: string; body: Record<string, unknown> }> {
-  const keyPem = newKey(a);
+  // The key is generated on the thread pool while the attestation is fetched (the AWS SDK loads, STS answers).
+  const [keyPem, attestationData] = await Promise.all([newKey(a), attestation(a, svc, signal)]);
   const body = {
     provider: a.provider,
     domain: a.config.domain,
     service: svc.name,
-    attestationData: await attestation(a, svc, signal),
+    attestationData,
     csr: await serviceCsr(a, svc, keyPem),
     // The host's name, shown with the instance (not put in the certificate); sent only when it is a name ZTS accepts.
     ...(isDomainName(hostname()) ? { hostname: hostname() } : {}),
@@ -147,8 +148,8 @@ export async function refreshService(a: Agent, svc: ServiceConfig, signal?: Abor
   const current = inspectService(a, svc);
   if (!current.usable) throw new CommandError(`cannot refresh ${nameOf(a, svc)}: ${current.reason}; register first (-cmd post)`);
   // Athenz keeps the key unless rotate_key is set (role certificates were issued for it).
-  const keyPem = a.config.rotateKey ? newKey(a) : current.keyPem;
-  const body = { attestationData: await attestation(a, svc, signal), csr: await serviceCsr(a, svc, keyPem), ...optionalFields(a, svc) };
+  const [keyPem, attestationData] = await Promise.all([a.config.rotateKey ? newKey(a) : current.keyPem, attestation(a, svc, signal)]);
+  const body = { attestationData, csr: await serviceCsr(a, svc, keyPem), ...optionalFields(a, svc) };
   const path = { provider: a.provider, domain: a.config.domain, service: svc.name, instanceId: a.workload.instanceId };
   const id = await a.zts.refresh(path, body, { cert: current.certPem, key: current.keyPem }, signal)
     .catch((e) => refusal(`to refresh ${nameOf(a, svc)}`, e));

@@ -65,6 +65,23 @@ test('a hook that hangs is killed at its time limit, with what it started', asyn
   }
 });
 
+test('runs never overlap: one asked for during a run waits for it, and those asked for meanwhile merge into one run with all their paths', async () => {
+  // A second copy running at the same time could not take the lock directory and would fail.
+  const s = setup('mkdir "$1/lock" || exit 9\nsleep 0.3\nprintf "%s;" "$SIAD_CHANGED_FILES" >> "$1/runs"\nrmdir "$1/lock"\n');
+  try {
+    const first = s.hooks.afterCerts(['/a']);
+    while (!existsSync(join(s.dir, 'lock'))) await new Promise((r) => setTimeout(r, 10)); // the first run is going
+    const second = s.hooks.afterCerts(['/b']);
+    const third = s.hooks.afterCerts(['/c', '/b']);
+    assert.deepEqual(await Promise.all([first, second, third]), ['ok', 'ok', 'ok']);
+    assert.equal(readFileSync(join(s.dir, 'runs'), 'utf8'), '/a;/b\n/c;');
+    assert.deepEqual(s.results, [['run_after', 'ok'], ['run_after', 'ok']], 'two runs: the second carried both later writes');
+    assert.deepEqual(s.lines, []);
+  } finally {
+    s.done();
+  }
+});
+
 test('error hooks get the failed names or the error as the last argument; a relative command is refused', async () => {
   const s = setup('printf "%s|" "$@" > "$1/args"\n');
   try {

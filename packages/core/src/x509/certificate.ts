@@ -1,6 +1,6 @@
 /** Reading certificates: subject, serial, validity, SANs, issuer checks. */
 import { badRequest } from '../errors.ts';
-import { x509 } from './provider.ts';
+import type * as X509 from '@peculiar/x509';
 import { DerError } from './der/reader.ts';
 import { readCertificate, type CertificateFields } from './der/certificate-reader.ts';
 import { pemBody } from './der/x509-reader.ts';
@@ -20,7 +20,7 @@ export interface CertificateInfo {
   emails: string[];
 }
 
-function loadCertificate(pem: string): x509.X509Certificate {
+function loadCertificate(x509: typeof X509, pem: string): X509.X509Certificate {
   try {
     return new x509.X509Certificate(pem);
   } catch {
@@ -69,8 +69,10 @@ export function parseCertificate(pem: string): CertificateInfo {
  * that, and callers checking a refresh want to see expired certificates too.
  */
 export async function verifyIssuedBy(certPem: string, caCertPem: string): Promise<boolean> {
-  const ca = loadCertificate(caCertPem);
-  const cert = loadCertificate(certPem);
+  // @peculiar/x509 loads here, not with the module: siad reads certificates but never verifies one.
+  const { x509 } = await import('./provider.ts');
+  const ca = loadCertificate(x509, caCertPem);
+  const cert = loadCertificate(x509, certPem);
   // Compared as decoded DN text, so a different string encoding of the same name still matches.
   if (cert.issuer !== ca.subject) return false;
   try {

@@ -1,11 +1,11 @@
 /** Certificate signing requests: created by siad, parsed and checked by ZTS. */
-import { verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, verify, type KeyObject } from 'node:crypto';
 import { badRequest } from '../errors.ts';
-import { x509 } from './provider.ts';
-import { importPrivateKey, importPublicKey, keyAlgorithmOf, keyStrengthProblem, publicKeyPemFromPrivate, signingAlgorithm, type KeyAlgorithm } from './keys.ts';
-import { generalNames, subjectName, type SanValues, type Subject } from './names.ts';
+import { keyStrengthProblem, type KeyAlgorithm } from './keys.ts';
+import { generalNames, type SanValues, type Subject } from './names.ts';
 import { DerError } from './der/reader.ts';
 import { readCsr, type CsrFields } from './der/csr-reader.ts';
+import { writeCsr } from './der/csr-writer.ts';
 import { pemBody, publicKeyObject, signatureDigest, toPem } from './der/x509-reader.ts';
 
 export interface CsrRequest extends SanValues {
@@ -16,14 +16,7 @@ export interface CsrRequest extends SanValues {
 
 /** A PEM `CERTIFICATE REQUEST` signed with SHA-256 (RSA or ECDSA, from the key). */
 export async function createCsr(r: CsrRequest): Promise<string> {
-  const names = generalNames(r);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subjectName(r.subject),
-    keys: { privateKey: await importPrivateKey(r.keyPem), publicKey: await importPublicKey(publicKeyPemFromPrivate(r.keyPem)) },
-    signingAlgorithm: signingAlgorithm(keyAlgorithmOf(r.keyPem)),
-    extensions: names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : [],
-  });
-  return csr.toString('pem') + '\n';
+  return toPem(writeCsr(createPrivateKey(r.keyPem), r.subject, generalNames(r)), 'CERTIFICATE REQUEST');
 }
 
 export interface ParsedCsr {

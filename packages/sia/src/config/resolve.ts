@@ -9,6 +9,8 @@ import { assemble } from './assemble.ts';
 import { settingsFromEnv } from './env.ts';
 import { fromFile } from './file.ts';
 import { identityFromRoleName, parseIamRoleArn, serviceAccountOfToken, splitDomainService } from './iam-names.ts';
+import type { KeyAlgorithm } from '@tessera/core/x509/keys';
+import { keyType } from './values.ts';
 import { ConfigError, type ConfigInputs, type SiaConfig } from './types.ts';
 
 /** The sources in order; the first that names an identity wins. */
@@ -47,4 +49,21 @@ export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
     );
   }
   return assemble(s, { ...id, account: role.account }, i.siaDir, `IAM role ${role.name}`);
+}
+
+/**
+ * The key type the configuration asks for (the file's key_type, else
+ * ATHENZ_SIA_KEY_TYPE), read before the identity is resolved so that a
+ * register can start generating its key at once. A guess when the sources
+ * are broken: resolveConfig reports what is wrong, and a key of the wrong
+ * type is never used (keys.ts).
+ */
+export function configuredKeyType(fileText: string | undefined, env: Record<string, string | undefined>): KeyAlgorithm {
+  try {
+    if (fileText === undefined) return keyType(env.ATHENZ_SIA_KEY_TYPE, 'ATHENZ_SIA_KEY_TYPE');
+    const c = JSON.parse(fileText) as { key_type?: unknown };
+    return keyType(typeof c?.key_type === 'string' ? c.key_type : undefined, 'key_type');
+  } catch {
+    return 'rsa';
+  }
 }

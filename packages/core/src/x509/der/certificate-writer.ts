@@ -58,7 +58,8 @@ export interface CertificateFields {
   crlDistributionPoint?: string;
 }
 
-function name(s: Subject): Buffer {
+/** A subject Name: C, O, OU, CN in that order, each its own RDN (certificates and CSRs). */
+export function name(s: Subject): Buffer {
   const rdn = (type: string, value: string) => set(sequence(oid(type), directoryString(value)));
   const rdns: Buffer[] = [];
   if (s.country) rdns.push(rdn(OID.countryName, s.country));
@@ -88,7 +89,7 @@ export function ipBytes(ip: string): Buffer {
   return out;
 }
 
-function generalName(n: GeneralName): Buffer {
+export function generalName(n: GeneralName): Buffer {
   switch (n.type) {
     case 'email':
       return implicitPrimitive(1, Buffer.from(n.value, 'latin1'));
@@ -101,7 +102,7 @@ function generalName(n: GeneralName): Buffer {
   }
 }
 
-function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
+export function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
   return critical ? sequence(oid(id), booleanTrue(), octetString(value)) : sequence(oid(id), octetString(value));
 }
 
