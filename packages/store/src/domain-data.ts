@@ -45,30 +45,21 @@ export type DomainSelection = string[] | { from: string; to: string } | undefine
  *   services: [name, modified, description, provider_endpoint, [[key_id, key], ...]]
  */
 function bodyColumn(dialect: Dialect): RawBuilder<string> {
-  if (dialect === 'postgres') {
-    // json_agg of no rows is NULL; ::text so that pg hands over the text and does not parse it.
-    const list = (expr: RawBuilder<unknown>, from: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
-      sql`coalesce((select json_agg(${expr} order by ${order}) from ${from}), '[]'::json)`;
-    const members = list(sql`json_build_array(m.member_name, m.expiration, m.system_disabled)`, sql`role_members m where m.domain = r.domain and m.role = r.name`, sql`m.member_name`);
-    const assertions = list(sql`json_build_array(a.id, a.role, a.resource, a.action, a.effect, a.case_sensitive)`, sql`assertions a where a.domain = p.domain and a.policy = p.name`, sql`a.id`);
-    const keys = list(sql`json_build_array(k.key_id, k.key)`, sql`public_keys k where k.domain = s.domain and k.service = s.name`, sql`k.key_id`);
-    return sql<string>`json_build_array(
-      ${list(sql`json_build_array(r.name, r.modified, r.trust, r.description, ${members})`, sql`roles r where r.domain = d.name`, sql`r.name`)},
-      ${list(sql`json_build_array(p.name, p.modified, p.description, p.case_sensitive, ${assertions})`, sql`policies p where p.domain = d.name`, sql`p.name`)},
-      ${list(sql`json_build_array(s.name, s.modified, s.description, s.provider_endpoint, ${keys})`, sql`services s where s.domain = d.name`, sql`s.name`)}
-    )::text`;
-  }
-  // SQLite: a subquery's value loses its JSON subtype, so json() marks it as JSON again (else it is nested as a string).
-  const list = (expr: RawBuilder<unknown>, from: RawBuilder<unknown>, order: RawBuilder<unknown>) =>
-    sql`json((select json_group_array(${expr} order by ${order}) from ${from}))`;
-  const members = list(sql`json_array(m.member_name, m.expiration, m.system_disabled)`, sql`role_members m where m.domain = r.domain and m.role = r.name`, sql`m.member_name`);
-  const assertions = list(sql`json_array(a.id, a.role, a.resource, a.action, a.effect, a.case_sensitive)`, sql`assertions a where a.domain = p.domain and a.policy = p.name`, sql`a.id`);
-  const keys = list(sql`json_array(k.key_id, k.key)`, sql`public_keys k where k.domain = s.domain and k.service = s.name`, sql`k.key_id`);
-  return sql<string>`json_array(
-    ${list(sql`json_array(r.name, r.modified, r.trust, r.description, ${members})`, sql`roles r where r.domain = d.name`, sql`r.name`)},
-    ${list(sql`json_array(p.name, p.modified, p.description, p.case_sensitive, ${assertions})`, sql`policies p where p.domain = d.name`, sql`p.name`)},
-    ${list(sql`json_array(s.name, s.modified, s.description, s.provider_endpoint, ${keys})`, sql`services s where s.domain = d.name`, sql`s.name`)}
-  )`;
+  type Sql = RawBuilder<unknown>;
+  // json_agg of no rows is NULL. A SQLite subquery's value loses its JSON subtype, so json() marks it as JSON again (else it is nested as a string).
+  const [tuple, list, text] = dialect === 'postgres'
+    ? [(...v: Sql[]) => sql`json_build_array(${sql.join(v)})`, (e: Sql, from: Sql, order: Sql) => sql`coalesce((select json_agg(${e} order by ${order}) from ${from}), '[]'::json)`, (b: Sql) => sql<string>`${b}::text`]
+    : [(...v: Sql[]) => sql`json_array(${sql.join(v)})`, (e: Sql, from: Sql, order: Sql) => sql`json((select json_group_array(${e} order by ${order}) from ${from}))`, (b: Sql) => sql<string>`${b}`];
+  const c = (column: string) => sql.ref(column);
+  const members = list(tuple(c('m.member_name'), c('m.expiration'), c('m.system_disabled')), sql`role_members m where m.domain = r.domain and m.role = r.name`, c('m.member_name'));
+  const assertions = list(tuple(c('a.id'), c('a.role'), c('a.resource'), c('a.action'), c('a.effect'), c('a.case_sensitive')), sql`assertions a where a.domain = p.domain and a.policy = p.name`, c('a.id'));
+  const keys = list(tuple(c('k.key_id'), c('k.key')), sql`public_keys k where k.domain = s.domain and k.service = s.name`, c('k.key_id'));
+  // ::text on PostgreSQL, so that pg hands over the text and does not parse it.
+  return text(tuple(
+    list(tuple(c('r.name'), c('r.modified'), c('r.trust'), c('r.description'), members), sql`roles r where r.domain = d.name`, c('r.name')),
+    list(tuple(c('p.name'), c('p.modified'), c('p.description'), c('p.case_sensitive'), assertions), sql`policies p where p.domain = d.name`, c('p.name')),
+    list(tuple(c('s.name'), c('s.modified'), c('s.description'), c('s.provider_endpoint'), keys), sql`services s where s.domain = d.name`, c('s.name')),
+  ));
 }
 
 /** Loads the selected domains as entries (summary and stored body), keyed by name. */
