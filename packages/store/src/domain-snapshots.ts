@@ -141,7 +141,8 @@ export class DomainSnapshots {
    */
   mentioning(text: string): DomainData[] {
     const found: DomainData[] = [];
-    for (const [name, entry] of this.domains) if (entry.body.includes(text)) found.push(this.get(name)!);
+    const asStored = JSON.stringify(text).slice(1, -1); // as it appears inside a JSON string
+    for (const [name, entry] of this.domains) if (entry.body.includes(asStored)) found.push(this.get(name)!);
     return found;
   }
 
