@@ -10,6 +10,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export interface Served {
   child: ChildProcess;
   zms: string;
+  /** ZTS's base URL (…/zts/v1); '' when it does not run (--only zms). */
+  zts: string;
   /** ms from spawn to the first 200 (the web UI's page: the server listens once the store is loaded). */
   firstOkMs: number;
   /** Server CPU ms used until then. */
@@ -45,6 +47,7 @@ export async function startServe(start: string[], dataDir: string, options: Serv
     await sleep(20);
   }
   const zms = /ZMS API\s+(\S+)/.exec(out)![1];
+  const zts = /ZTS API\s+(https:\S+)/.exec(out)?.[1] ?? '';
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 4, ca: readFileSync(join(dataDir, 'ca.cert.pem'), 'utf8') });
   const call: Served['call'] = (method, path, body, auth, headers = {}) =>
     new Promise((resolve, reject) => {
@@ -69,7 +72,7 @@ export async function startServe(start: string[], dataDir: string, options: Serv
   const firstOkMs = performance.now() - started;
   const firstOkCpuMs = processStats(child.pid!).cpuSeconds * 1000;
   return {
-    child, zms, firstOkMs, firstOkCpuMs, call,
+    child, zms, zts, firstOkMs, firstOkCpuMs, call,
     async adminToken() {
       const r = await call('GET', '/user/_self_/token', undefined, `Basic ${Buffer.from(`admin:${options.adminPassword}`).toString('base64')}`);
       return `Bearer ${(JSON.parse(r.text) as { token: string }).token}`;

@@ -165,6 +165,12 @@ for (const backend of BACKENDS) {
         (await t.admin.call<{ granted: boolean }>('GET', `/access/read/${resource}?principal=${principal}`)).body.granted;
       assert.equal(await check('user.jane'), true);
       assert.equal(await check('user.old'), false, 'expired member');
+      // A principal's roles across every domain: found in the stored text, then matched exactly.
+      const rolesOf = async (principal: string) =>
+        (await t.admin.call<{ memberRoles: { domainName: string; roleName: string }[] }>('GET', `/role?principal=${principal}`)).body.memberRoles.map((r) => `${r.domainName}:${r.roleName}`);
+      assert.ok((await rolesOf('user.jane')).includes('sports:readers'));
+      assert.deepEqual(await rolesOf('user.ja'), [], 'a part of a member name is not a member');
+      assert.ok((await rolesOf('user.admin')).includes('sports:admin'));
 
       const deny = await t.admin.call<{ id: number }>('PUT', '/domain/sports/policy/readers/assertion', {
         role: 'sports:role.readers', action: 'read', resource: 'sports:data.secret', effect: 'DENY',

@@ -14,12 +14,18 @@
  * their own writes; other processes and replicas catch up at their next poll,
  * which a PostgreSQL notification starts at once (server.ts), the timer being
  * the backstop. `version` grows on every change, for answers cached per snapshot.
+ *
+ * Each domain is held as its summary and the JSON text the database built of
+ * its roles, policies and services (domain-data.ts); get() builds the object
+ * graph of the domains asked for and keeps the recently used ones, so the
+ * domains a process decides on stay a Map lookup away and 100k domains cost
+ * 100k strings.
  */
 import type { Kysely } from 'kysely';
 import type { DomainData } from '@tessera/core/model';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
-import { loadDomainData } from './domain-data.ts';
+import { loadDomainEntries, materialize, type DomainEntry, type DomainSummary } from './domain-data.ts';
 import { changeFeed, type ChangeFeed } from './change-feed.ts';
 
 /** Domains loaded per query batch on a full pass (bounds the memory peak while loading). */
@@ -30,6 +36,8 @@ export interface DomainSnapshotsOptions {
   pollIntervalMs?: number;
   /** How often the full pass runs (default 10 minutes; keep it well under the change log's retention). */
   fullPassIntervalMs?: number;
+  /** Built domains kept per generation (default 4096): the recently used ones, at most twice this many. */
+  keepBuilt?: number;
   /** Told about poll failures; the last good snapshot keeps serving meanwhile. */
   onError?: (e: unknown) => void;
 }
@@ -39,7 +47,14 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
 const CHANGE_LOG_MAX = 8192;
 
 export class DomainSnapshots {
-  private domains = new Map<string, DomainData>();
+  private domains = new Map<string, DomainEntry>();
+  /**
+   * Domains built by get(), in two generations: a hit in the older one moves the domain to
+   * the newer; when the newer is full it becomes the older and the oldest are dropped.
+   */
+  private built = new Map<string, DomainData>();
+  private builtBefore = new Map<string, DomainData>();
+  private readonly dialect: Dialect;
   private sortedNames: string[] | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The last queued pass; every pass starts after the one before has ended. */
@@ -67,6 +82,7 @@ export class DomainSnapshots {
     private readonly options: DomainSnapshotsOptions = {},
   ) {
     this.db = store.db;
+    this.dialect = store.dialect;
     this.feed = changeFeed(store.db, store.dialect);
   }
 
@@ -91,12 +107,43 @@ export class DomainSnapshots {
   }
 
   get(name: string): DomainData | undefined {
-    return this.domains.get(name);
+    let data = this.built.get(name);
+    if (data) return data;
+    data = this.builtBefore.get(name);
+    if (!data) {
+      const entry = this.domains.get(name);
+      if (!entry) return undefined;
+      data = materialize(entry);
+    }
+    if (this.built.size >= (this.options.keepBuilt ?? 4096)) {
+      this.builtBefore = this.built;
+      this.built = new Map();
+    }
+    this.built.set(name, data);
+    return data;
   }
 
-  /** Every domain, in no particular order. */
-  all(): IterableIterator<DomainData> {
-    return this.domains.values();
+  /** A domain's name, modified time and meta, without building its roles and policies. */
+  summary(name: string): DomainSummary | undefined {
+    return this.domains.get(name)?.summary;
+  }
+
+  /** Every domain's summary, in no particular order. */
+  *summaries(): IterableIterator<DomainSummary> {
+    for (const entry of this.domains.values()) yield entry.summary;
+  }
+
+  /**
+   * The domains whose stored roles, policies or services contain `text`
+   * (a member's name, say), built: a scan of the stored text finds the few
+   * among 100k without building the rest. It may include a domain that only
+   * mentions it elsewhere; the caller checks.
+   */
+  mentioning(text: string): DomainData[] {
+    const found: DomainData[] = [];
+    const asStored = JSON.stringify(text).slice(1, -1); // as it appears inside a JSON string
+    for (const [name, entry] of this.domains) if (entry.body.includes(asStored)) found.push(this.get(name)!);
+    return found;
   }
 
   /**
@@ -104,7 +151,7 @@ export class DomainSnapshots {
    * ZTS finds a few among 100k), or undefined when the log does not reach
    * back that far: then look at every domain.
    */
-  modifiedSince(since: string): DomainData[] | undefined {
+  modifiedSince(since: string): DomainSummary[] | undefined {
     if (since < this.changeLogFrom) return undefined;
     const log = this.changeLog;
     // The first entry whose `newest` is after `since`: every entry before it is not.
@@ -116,9 +163,9 @@ export class DomainSnapshots {
     }
     const names = new Set<string>();
     for (let i = lo; i < log.length; i++) if (log[i].modified > since) names.add(log[i].name);
-    const found: DomainData[] = [];
+    const found: DomainSummary[] = [];
     for (const name of names) {
-      const d = this.domains.get(name);
+      const d = this.domains.get(name)?.summary;
       if (d && d.modified > since) found.push(d);
     }
     return found;
@@ -169,7 +216,7 @@ export class DomainSnapshots {
     // Passes run one at a time, so whatever the snapshot holds was committed before this list was read.
     const present = new Set(rows.map((r) => r.name));
     for (const name of this.domains.keys()) {
-      if (!present.has(name) && this.domains.delete(name)) this.changed();
+      if (!present.has(name) && this.remove(name)) this.changed();
     }
     await this.reload(rows);
     this.lastFullPass = startedAt;
@@ -185,7 +232,7 @@ export class DomainSnapshots {
       if (r.modified === undefined) stale.push(r.name);
       else {
         if (r.modified > this.newestModified) this.newestModified = r.modified;
-        if (this.domains.get(r.name)?.modified !== r.modified) stale.push(r.name);
+        if (this.domains.get(r.name)?.summary.modified !== r.modified) stale.push(r.name);
       }
     }
     // Most of the store (the first load): read it in name ranges, in the tables' key order.
@@ -193,16 +240,17 @@ export class DomainSnapshots {
     if (dense) stale.sort();
     for (let i = 0; i < stale.length; i += LOAD_BATCH) {
       const names = stale.slice(i, i + LOAD_BATCH);
-      const fresh = await loadDomainData(this.db, dense ? { from: names[0], to: names[names.length - 1] } : names);
+      const fresh = await loadDomainEntries(this.db, this.dialect, dense ? { from: names[0], to: names[names.length - 1] } : names);
       for (const name of names) {
-        const data = fresh.get(name);
-        if (data) {
+        const entry = fresh.get(name);
+        if (entry) {
           // A changed domain keeps its place in the sorted names; only a new one reorders them.
           if (!this.domains.has(name)) this.sortedNames = undefined;
-          this.domains.set(name, data);
+          this.remove(name);
+          this.domains.set(name, entry);
           this.changes++;
-          if (this.lastSync) this.logChange(name, data.modified);
-        } else if (this.domains.delete(name)) {
+          if (this.lastSync) this.logChange(name, entry.summary.modified);
+        } else if (this.remove(name)) {
           this.changed();
         }
       }
@@ -216,6 +264,13 @@ export class DomainSnapshots {
     }
     const before = this.changeLog.at(-1)?.newest ?? modified;
     this.changeLog.push({ name, modified, newest: before > modified ? before : modified });
+  }
+
+  /** Drops a domain and what was built of it; true if it was there. */
+  private remove(name: string): boolean {
+    this.built.delete(name);
+    this.builtBefore.delete(name);
+    return this.domains.delete(name);
   }
 
   /** A domain was removed. */

@@ -69,7 +69,7 @@ for (const backend of backends) {
 
     test('loads whole domains in the DomainData shape', async () => {
       await seed(store, 'sports');
-      const data = (await loadDomainData(store.db, ['sports'])).get('sports');
+      const data = (await loadDomainData(store.db, store.dialect, ['sports'])).get('sports');
       assert.ok(data);
       assert.equal(data.account, '123456789012');
       assert.deepEqual(data.roles.map((r) => r.name), ['sports:role.admin', 'sports:role.delegated']);
@@ -135,6 +135,36 @@ for (const backend of backends) {
         assert.equal(snapshots.get('fresh'), undefined);
         assert.ok(!snapshots.names().includes('fresh'));
         assert.ok(snapshots.version > v1);
+      } finally {
+        snapshots.stop();
+      }
+    });
+
+    test('snapshots hold stored text and build the domains asked for: built once, rebuilt after a change, the oldest let go', async () => {
+      for (const name of ['built-a', 'built-b', 'built-c']) await seed(store, name);
+      await store.db.insertInto('role_members').values({ domain: 'built-b', role: 'admin', member_name: 'user.only-in-b', expiration: '2030-01-01T00:00:00.000Z', system_disabled: 2, audit_ref: null }).execute();
+      const snapshots = new DomainSnapshots(store, { pollIntervalMs: 60_000, keepBuilt: 2 });
+      await snapshots.start();
+      try {
+        const a = snapshots.get('built-a');
+        assert.equal(snapshots.get('built-a'), a, 'the same object while the domain is unchanged');
+        assert.deepEqual(snapshots.summary('built-a'), { name: 'built-a', modified: NOW, enabled: true, auditEnabled: false, account: '123456789012' });
+        assert.ok([...snapshots.summaries()].some((d) => d.name === 'built-c' && !('roles' in d)), 'summaries carry no roles');
+        // Past two generations of two, the first built is let go; asked again, it is built again, equal.
+        for (const name of ['built-b', 'built-c', 'snap', 'built-b']) snapshots.get(name);
+        const again = snapshots.get('built-a');
+        assert.notEqual(again, a);
+        assert.deepEqual(again, a);
+        assert.deepEqual(snapshots.get('built-b')?.roles[0].roleMembers, [
+          { memberName: 'user.admin' },
+          { memberName: 'user.only-in-b', expiration: '2030-01-01T00:00:00.000Z', systemDisabled: 2 },
+        ]);
+        assert.deepEqual(snapshots.mentioning('user.only-in-b').map((d) => d.name), ['built-b']);
+        await store.db.updateTable('roles').set({ description: 'changed' }).where('domain', '=', 'built-a').where('name', '=', 'admin').execute();
+        await store.db.updateTable('domains').set({ modified: '2026-01-03T00:00:00.000Z' }).where('name', '=', 'built-a').execute();
+        await snapshots.refresh();
+        assert.equal(snapshots.get('built-a')?.roles[0].description, 'changed', 'a changed domain is built from its new text');
+        assert.equal(snapshots.summary('built-a')?.modified, '2026-01-03T00:00:00.000Z');
       } finally {
         snapshots.stop();
       }

@@ -16,6 +16,7 @@
  */
 import { createSign, type KeyObject } from 'node:crypto';
 import type { DomainData, Policy, Role, ServiceIdentity } from '@tessera/core/model';
+import type { DomainSummary } from '@tessera/store/domain-data';
 import { ybase64Encode } from '@tessera/core/ybase64';
 import type { ZmsContext } from './context.ts';
 import { SYSTEM_DOMAIN } from './config.ts';
@@ -122,14 +123,14 @@ export function jwsDomain(key: DomainSigningKey, data: DomainData, p1363 = false
 export function modifiedDomains(ctx: ZmsContext, since: string | undefined) {
   // A poll (with `since`) usually finds a few, from the snapshots' log of changes.
   const list = since
-    ? (ctx.snapshots.modifiedSince(since) ?? [...ctx.snapshots.all()].filter((d) => d.modified > since)).sort((a, b) => (a.name < b.name ? -1 : 1))
-    : ctx.snapshots.names().map((n) => ctx.snapshots.get(n)!);
+    ? (ctx.snapshots.modifiedSince(since) ?? [...ctx.snapshots.summaries()].filter((d) => d.modified > since)).sort((a, b) => (a.name < b.name ? -1 : 1))
+    : ctx.snapshots.names().map((n) => ctx.snapshots.summary(n)!);
   const etag = list.reduce((max, d) => (d.modified > max ? d.modified : max), since ?? '1970-01-01T00:00:00.000Z');
   return { etag, domains: list };
 }
 
 /** The meta-only SignedDomain Athenz returns for `metaonly=true` (unsigned, as in Athenz). */
-export const metaOnly = (d: DomainData) => ({
+export const metaOnly = (d: DomainSummary) => ({
   domain: { name: d.name, modified: d.modified, enabled: d.enabled !== false, ...(d.account ? { account: d.account } : {}) },
 });
 

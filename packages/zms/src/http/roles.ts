@@ -17,7 +17,8 @@ export async function rolesRoutes(app: FastifyInstance, deps: ZmsRouteDeps): Pro
     const principal = (q.principal || who).toLowerCase();
     // Athenz: an expanded look-up of someone else needs extra rights; Tessera has no groups or delegation to expand.
     if (q.expand === 'true' && principal !== who) throw forbidden('getPrincipalRoles: principal is not authorized to request expanded role lookup');
-    const domains = q.domain ? [domainData(ctx, q.domain.toLowerCase())] : ctx.snapshots.names().map((n) => ctx.snapshots.get(n)!);
+    // Across every domain: only those whose stored roles name the principal are built and looked at.
+    const domains = q.domain ? [domainData(ctx, q.domain.toLowerCase())] : ctx.snapshots.mentioning(principal).sort((a, b) => (a.name < b.name ? -1 : 1));
     return { memberName: principal, memberRoles: domains.flatMap((d) => memberRolesOf(d.name, d.roles, principal)) };
   });
 

@@ -46,7 +46,7 @@ export async function signedDataRoutes(app: FastifyInstance, deps: ZmsRouteDeps)
     }
     const { etag, count, json } = cached(`all|${since ?? ''}|${meta}`, () => {
       const changed = modifiedDomains(ctx, since);
-      return { etag: changed.etag, domains: changed.domains.map((d) => (meta ? metaOnly(d) : signedDomain(signingKey, d))) };
+      return { etag: changed.etag, domains: changed.domains.map((d) => (meta ? metaOnly(d) : signedDomain(signingKey, ctx.snapshots.get(d.name)!))) };
     });
     if (since && count === 0) return reply.code(304).header('ETag', `"${etag}"`).send();
     reply.header('ETag', `"${etag}"`);
