@@ -36,6 +36,7 @@ import { openStore, type Store } from '@tessera/store/open-store';
 import { startTestPostgres } from '@tessera/store/test/support/postgres';
 import { processStats, productionStart } from './support/process.ts';
 import { startServe, type Served } from './support/serve.ts';
+import { percentile as pct, printTable as table } from './support/stats.ts';
 
 const ADMIN_PASSWORD = 'bench-admin-password';
 const ACCOUNT = '123456789012';
@@ -61,7 +62,6 @@ const POOL = Number(opts.pool);
 if (![INSTANCES, ROLL, ROLL_S, STEADY_S, POOL].every((n) => n > 0)) throw new Error('--instances, --roll, --roll-seconds, --steady-seconds and --pool take positive numbers');
 const REFRESH_PER_S = INSTANCES / DAY_S;
 
-const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] : NaN);
 
 /** POSTs JSON over a new TLS connection (no session reuse, as siad); resolves with the certificate. */
 function post(url: string, body: unknown, tls: { ca: string; cert?: string; key?: string }, expect: number): Promise<string> {
@@ -158,12 +158,6 @@ async function seedInstances(store: Store, count: number): Promise<void> {
       };
     })).execute();
   }
-}
-
-function table(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  console.log();
 }
 
 async function main(): Promise<void> {

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { startTestPostgres } from '@tessera/store/test/support/postgres';
 import { productionStart } from './support/process.ts';
 import { startServe, type Served } from './support/serve.ts';
+import { percentile as pct, printTable } from './support/stats.ts';
 
 const ADMIN_PASSWORD = 'bench-admin-password';
 const { values: opts } = parseArgs({ options: { pushed: { type: 'string', default: '200' }, polled: { type: 'string', default: '40' } } });
@@ -24,7 +25,6 @@ const PUSHED = Number(opts.pushed);
 const POLLED = Number(opts.polled);
 if (!(PUSHED > 0 && POLLED > 0)) throw new Error('--pushed and --polled take positive numbers');
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function ok(r: Promise<{ status: number; text: string }>, what: string): Promise<void> {
   const { status, text } = await r;
@@ -72,9 +72,7 @@ async function main(): Promise<void> {
       ['B polling only, every 1 s (before)', await measure(a, polled, auth, 'polled', POLLED)],
     ] as const;
     console.log('Propagation: a role member added on replica A, until replica B\'s access check grants it (two ZMS from the build, one PostgreSQL)');
-    const table = [['B', 'samples', 'p50 ms', 'p99 ms', 'max ms'], ...rows.map(([name, ms]) => [name, String(ms.length), pct(ms, 50).toFixed(1), pct(ms, 99).toFixed(1), Math.max(...ms).toFixed(1)])];
-    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-    for (const r of table) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    printTable([['B', 'samples', 'p50 ms', 'p99 ms', 'max ms'], ...rows.map(([name, ms]) => [name, String(ms.length), pct(ms, 50).toFixed(1), pct(ms, 99).toFixed(1), Math.max(...ms).toFixed(1)])]);
   } finally {
     for (const s of servers) await s.stop();
     await pg.stop();

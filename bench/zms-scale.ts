@@ -22,6 +22,7 @@ import { seedDomains, seedName } from './support/seed-domains.ts';
 import { processStats, productionStart } from './support/process.ts';
 import { describeWarmUp, warmUntilSettled } from './support/warm-up.ts';
 import { startServe as startServeProcess, type Served } from './support/serve.ts';
+import { percentile as pct, printTable as table } from './support/stats.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SOURCES = join(ROOT, 'packages/server/bin/tessera.js');
@@ -55,7 +56,6 @@ const startServe = (start: string[], dataDir: string) => startServeProcess(start
 
 const token = (s: Served) => s.adminToken();
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 interface Row {
   size: number;
@@ -180,12 +180,6 @@ async function idleRss(start: string[]): Promise<number> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function table(rows: string[][]): void {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
-  console.log();
 }
 
 const ratio = (value: number, target: number) => `${(value / target).toFixed(2)}×`;

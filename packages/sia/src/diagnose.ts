@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { AwsIdentity, type Workload } from './aws-identity.ts';
 import type { Agent } from './agent.ts';
 import { registerRequest } from './service-cert.ts';
-import { podTokenForConfig, SA_TOKEN_FILE_ENV } from './pod-token.ts';
+import { readPodToken, SA_TOKEN_FILE_ENV, serviceAccountOf, unverifiedClaims } from './pod-token.ts';
 import { resolveConfig } from './config/resolve.ts';
 import type { SiaConfig, WorkloadRole } from './config/types.ts';
 import { readIfExists } from './files.ts';
@@ -131,12 +131,10 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
     const file = env[SA_TOKEN_FILE_ENV];
     if (platform === 'eks' && file) {
       const mount = `mount a projected service-account token with audience ${audience} at ${file} (docs/siad.md), or unset ${SA_TOKEN_FILE_ENV} to attest with STS credentials`;
-      let claims: { iss?: unknown; sub?: unknown; aud?: unknown; exp?: unknown };
-      try {
-        claims = JSON.parse(Buffer.from(readFileSync(file, 'utf8').trim().split('.')[1] ?? '', 'base64url').toString('utf8')) as typeof claims;
-      } catch (e) {
-        throw new Broken(`the projected token ${file} cannot be read as a JWT: ${(e as Error).message}`, mount);
-      }
+      const read = readPodToken(platform, env)!;
+      if (read.error) throw new Broken(`the projected token: ${read.error}`, mount);
+      const claims = unverifiedClaims(read.token!);
+      if (!claims) throw new Broken(`the projected token ${file} cannot be read as a JWT`, mount);
       const aud = (Array.isArray(claims.aud) ? claims.aud : [claims.aud]).map(String);
       if (!aud.includes(audience)) {
         throw new Broken(`the projected token ${file} is for ${aud.join(', ')}, not ZTS (${audience})`, `set the projected volume's audience to ${audience} (ZTS's URL, or the --attestation-audience it was given)`);
@@ -144,7 +142,7 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
       if (typeof claims.exp !== 'number' || claims.exp * 1000 <= d.now().getTime()) {
         throw new Broken(`the projected token ${file} has expired`, 'the kubelet rewrites it before it expires: check that the volume is a projected serviceAccountToken');
       }
-      const sa = /^system:serviceaccount:[^:]+:([^:]+)$/.exec(String(claims.sub))?.[1];
+      const sa = serviceAccountOf(claims.sub);
       if (sa !== full) throw new Broken(`the pod runs as service account ${sa ?? String(claims.sub)}, and ZTS requires ${full}`, `run the pod as a Kubernetes service account named ${full}`);
       const issuer = String(claims.iss);
       const providerArn = `arn:aws:iam::${config.account}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
@@ -178,7 +176,7 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
   function serviceConfig(role: WorkloadRole): Promise<SiaConfig> {
     return resolveConfig({
       configPath: flags.config, fileText: readIfExists(flags.config), env, siaDir: flags.siadir,
-      serviceAccountToken: podTokenForConfig(platform, env), workloadRole: async () => role,
+      serviceAccountToken: readPodToken(platform, env)?.token, workloadRole: async () => role,
     });
   }
 

@@ -17,7 +17,7 @@ import { readIfExists } from './files.ts';
 import { FlagError, ONE_SHOT, SIA_FLAGS, parseSiaFlags, usage } from './flags.ts';
 import { defaultMetaEndpoint, detectPlatform, type Platform } from './platform.ts';
 import { ZtsClient } from './zts-client.ts';
-import { podTokenForConfig } from './pod-token.ts';
+import { readPodToken } from './pod-token.ts';
 
 export const VERSION = '0.1.0';
 
@@ -119,7 +119,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         fileText: readIfExists(flags.config),
         env: io.env,
         siaDir: flags.siadir,
-        serviceAccountToken: podTokenForConfig(platform, io.env),
+        serviceAccountToken: readPodToken(platform, io.env)?.token,
         workloadRole: () => awsIdentity.workloadRole(platform, sig),
       });
       awsIdentity.useRegionalSts(flags.regionalsts || config.regionalSts);

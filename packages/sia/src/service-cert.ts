@@ -2,7 +2,6 @@
  * The service certificate: register with a new key, refresh over mTLS with
  * the files on disk, or decide which of the two the files allow.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isDomainName } from '@tessera/core/names';
 import { parseCertificate } from '@tessera/core/x509/certificate';
@@ -13,7 +12,7 @@ import { CommandError, commit, nameOf, newKey, refusal, type Agent, type CertSta
 import { buildCsr, k8sDnsNames, serviceCsrNames } from './csr.ts';
 import { CERT_MODE, KEY_MODE, readIfExists, type FileWrite } from './files.ts';
 import { ZtsRefusal, type InstanceIdentity } from './zts-client.ts';
-import { SA_TOKEN_FILE_ENV } from './pod-token.ts';
+import { readPodToken } from './pod-token.ts';
 
 export type FileCheck = { usable: true; keyPem: string; certPem: string; notAfter: Date } | { usable: false; reason: string };
 
@@ -40,15 +39,8 @@ export function inspectService(a: Agent, svc: ServiceConfig): FileCheck {
 export type AttestationMethod = 'eks-token' | 'aws-token' | 'sts';
 
 /** The pod's projected token for the primary service (its service account is `<domain>.<service>`), if the pod has one. */
-export function projectedToken(a: Agent, svc: ServiceConfig): { file: string; token?: string; error?: string } | undefined {
-  const file = a.env[SA_TOKEN_FILE_ENV];
-  if (a.workload.platform !== 'eks' || !file || svc.name !== a.config.service) return undefined;
-  try {
-    const token = readFileSync(file, 'utf8').trim();
-    return token ? { file, token } : { file, error: `${file} is empty` };
-  } catch (e) {
-    return { file, error: `cannot read ${file}: ${(e as Error).message}` };
-  }
+export function projectedToken(a: Agent, svc: ServiceConfig): ReturnType<typeof readPodToken> {
+  return svc.name === a.config.service ? readPodToken(a.workload.platform, a.env) : undefined;
 }
 
 /**

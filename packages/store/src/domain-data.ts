@@ -126,12 +126,6 @@ export function materialize({ summary, body }: DomainEntry): DomainData {
   };
 }
 
-/** Loads the selected domains as DomainData, keyed by name. */
-export async function loadDomainData(db: Db, dialect: Dialect, selection?: DomainSelection): Promise<Map<string, DomainData>> {
-  const entries = await loadDomainEntries(db, dialect, selection);
-  return new Map([...entries].map(([name, entry]) => [name, materialize(entry)]));
-}
-
 export function assertionFromRow(a: {
   id: number;
   role: string;

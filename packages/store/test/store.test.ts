@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../src/open-store.ts';
-import { loadDomainData } from '../src/domain-data.ts';
+import { loadDomainEntries, materialize } from '../src/domain-data.ts';
 import { DomainSnapshots } from '../src/domain-snapshots.ts';
 import { startTestPostgres } from './support/postgres.ts';
 
@@ -69,7 +69,8 @@ for (const backend of backends) {
 
     test('loads whole domains in the DomainData shape', async () => {
       await seed(store, 'sports');
-      const data = (await loadDomainData(store.db, store.dialect, ['sports'])).get('sports');
+      const entry = (await loadDomainEntries(store.db, store.dialect, ['sports'])).get('sports');
+      const data = entry && materialize(entry);
       assert.ok(data);
       assert.equal(data.account, '123456789012');
       assert.deepEqual(data.roles.map((r) => r.name), ['sports:role.admin', 'sports:role.delegated']);

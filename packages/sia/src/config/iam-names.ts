@@ -1,4 +1,4 @@
-/** Identities in AWS and EKS names: the IAM role ARN, Athenz's `<domain>.<service>-service` role name, the pod's service account. */
+/** Identities in AWS names: the IAM role ARN and Athenz's `<domain>.<service>-service` role name. */
 
 /** `sports.api-service` (or `sports.api-service@profile`) → sports / api: strip `-service`, split at the last dot. */
 export function identityFromRoleName(roleName: string): { domain: string; service: string } | undefined {
@@ -24,19 +24,4 @@ export function parseIamRoleArn(arn: string): { account: string; path?: string; 
   const name = parts.pop()!;
   if (!name) return undefined;
   return { account: m[1], name, ...(parts.length > 0 ? { path: parts.join('/') } : {}) };
-}
-
-/**
- * The service account a projected service-account token was issued to
- * (`sub: system:serviceaccount:<namespace>:<name>`), read without verifying
- * it: ZTS verifies the token, and refuses it unless the name is
- * `<domain>.<service>`.
- */
-export function serviceAccountOfToken(token: string): string | undefined {
-  try {
-    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
-    return typeof claims.sub === 'string' ? /^system:serviceaccount:[^:]+:([^:]+)$/.exec(claims.sub)?.[1] : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,8 @@
 import { assemble } from './assemble.ts';
 import { settingsFromEnv } from './env.ts';
 import { fromFile } from './file.ts';
-import { identityFromRoleName, parseIamRoleArn, serviceAccountOfToken, splitDomainService } from './iam-names.ts';
+import { identityFromRoleName, parseIamRoleArn, splitDomainService } from './iam-names.ts';
+import { serviceAccountOf, unverifiedClaims } from '../pod-token.ts';
 import type { KeyAlgorithm } from '@tessera/core/x509/keys';
 import { keyType } from './values.ts';
 import { ConfigError, type ConfigInputs, type SiaConfig } from './types.ts';
@@ -29,15 +30,12 @@ export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
     return assemble(s, { ...id, account: parsed.account }, i.siaDir, 'ATHENZ_SIA_IAM_ROLE_ARN');
   }
 
-  // The pod's token names the service (ZTS accepts it only for `<domain>.<service>`); the account is the pod role's.
-  const serviceAccount = i.serviceAccountToken && serviceAccountOfToken(i.serviceAccountToken);
-  const fromToken = serviceAccount && splitDomainService(serviceAccount);
-  if (fromToken) {
-    const role = await i.workloadRole();
-    return assemble(s, { ...fromToken, account: role.account }, i.siaDir, `service account ${serviceAccount}`);
-  }
-
   const role = await i.workloadRole();
+  // The pod's token names the service (ZTS accepts it only for `<domain>.<service>`); the account is the pod role's.
+  const serviceAccount = i.serviceAccountToken && serviceAccountOf(unverifiedClaims(i.serviceAccountToken)?.sub);
+  const fromToken = serviceAccount && splitDomainService(serviceAccount);
+  if (fromToken) return assemble(s, { ...fromToken, account: role.account }, i.siaDir, `service account ${serviceAccount}`);
+
   const id = identityFromRoleName(role.name);
   if (!id) {
     throw new ConfigError(

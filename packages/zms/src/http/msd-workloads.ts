@@ -37,7 +37,7 @@ export async function msdWorkloadRoutes(app: FastifyInstance, deps: ZmsRouteDeps
     if (body.fetchDynamicTypeWorkloads !== false) {
       for (const { domainName, serviceNames } of body.domainServices) {
         // A domain this ZMS does not have has no workloads (as MSD, which answers an empty list).
-        if (!ctx.snapshots.get(domainName.toLowerCase())) continue;
+        if (!ctx.snapshots.summary(domainName.toLowerCase())) continue;
         list.push(...(await dynamicWorkloads(ctx, domainName.toLowerCase(), serviceNames.map((s) => s.toLowerCase()))));
       }
     }
