@@ -53,7 +53,10 @@ before(async () => {
   if (uiBuildStale()) execFileSync('npm', ['run', 'build', '-w', 'packages/ui', '--silent'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   mkdirSync(SHOTS, { recursive: true });
   sim = await startAwsSim();
-  t = await startTestServer('sqlite', { awsStsEndpoint: sim.url });
+  // ZTS's own AWS identity, as aws-sim's serve-aws.env gives it: the local EKS steps trust it with oidc-issuers-reader.
+  const zts = sim.createAccessKey('999999999999', { userName: 'zts' });
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: zts.accessKeyId, AWS_SECRET_ACCESS_KEY: zts.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
+  t = await startTestServer('sqlite', { awsStsEndpoint: sim.url, awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc` });
   origin = new URL(t.url).origin;
   await t.user('alice');
   await t.user('bob');
@@ -928,34 +931,49 @@ async function runLocally(commands: string): Promise<string> {
   }
 }
 
-test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim, give the service a certificate; the instance shows platform and host name', { timeout: 120_000 }, async () => {
+test('Next steps "Locally (aws-sim)": its commands, run as shown against aws-sim, give the service a certificate by token on EKS and by STS on Fargate; the instance shows platform and host name', { timeout: 120_000 }, async () => {
   const { context, page } = await adminAt({ width: 390, height: 844 });
   await page.goto(`${origin}/domain/sports/services`);
   await page.getByRole('button', { name: 'Providers of api' }).click();
   const next = page.getByRole('region', { name: 'Next steps' });
   await next.getByRole('tab', { name: 'Locally (aws-sim)' }).click();
   const start = (await next.getByLabel('Start aws-sim and the server', { exact: true }).textContent()) ?? '';
-  assert.match(start, /^npx tessera aws-sim --port 4566 --account 123456789012 --region us-west-2 --env-out aws-sim\.env &\nnpx tessera serve --data-dir \.\/data --aws-sts-endpoint http:\/\/127\.0\.0\.1:4566$/);
-  const commands = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
-  assert.match(commands, /create-role --role-name sports\.api-service/);
-  assert.match(commands, /launch-task --task-role sports\.api-service --account 123456789012/);
+  assert.equal(start, [
+    'rm -f serve-aws.env',
+    'npx tessera aws-sim --port 4566 --account 123456789012 --region us-west-2 --env-out aws-sim.env --serve-env-out serve-aws.env &',
+    'while [ ! -f serve-aws.env ]; do sleep 0.2; done',
+    '(. ./serve-aws.env && npx tessera serve --data-dir ./data)',
+  ].join('\n'));
+  // The token path is the one shown first, as in the README.
+  assert.ok(await next.getByRole('radio', { name: 'EKS pod, projected token (no STS call)' }).isChecked());
+  const ztsPort = new URL(t.server.ztsUrl).port;
+  const eks = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
+  assert.match(eks, /create-role --role-name oidc-issuers-reader .*arn:aws:iam::999999999999:user\/zts/);
+  assert.ok(eks.includes(`launch-pod --role sports.api-pod --account 123456789012 --cluster sports \\\n  --namespace sports --service-account sports.api --token-audience https://localhost:${ztsPort}/zts/v1 > task.env`), eks);
   await next.screenshot({ path: join(SHOTS, 'next-steps-local-390.png') });
   assert.equal((await hiddenCells(page)).problems.length, 0);
 
-  const fargate = await runLocally(commands);
-  assert.match(fargate, /subject=.*CN ?= ?sports\.api$/m, 'the certificate siad wrote');
+  const byToken = await runLocally(eks);
+  assert.match(byToken, /subject=.*CN ?= ?sports\.api$/m, 'the certificate siad wrote');
+  assert.match(byToken, /attestation by eks-token/);
+  assert.doesNotMatch(byToken, /attestation by sts/);
 
-  // The EKS variant, for another service (the roles above exist now: create-role would refuse them).
+  // The STS fallback on Fargate, for another service (the oidc-issuers-reader step is for EKS only).
   await page.getByRole('button', { name: 'Providers of api' }).click(); // closes them: one Next steps at a time
   await page.getByRole('button', { name: 'Providers of keys' }).click();
   await next.getByRole('tab', { name: 'Locally (aws-sim)' }).click();
-  await next.getByRole('radio', { name: 'EKS pod (Pod Identity)' }).check();
-  const eks = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
-  assert.match(eks, /launch-pod --role sports\.keys-service --mode pod-identity/);
-  assert.match(await runLocally(eks), /subject=.*CN ?= ?sports\.keys$/m);
+  await next.getByRole('radio', { name: 'EKS pod, Pod Identity credentials (STS)' }).check();
+  assert.match((await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '', /launch-pod --role sports\.keys-service --mode pod-identity/);
+  await next.getByRole('radio', { name: 'Fargate task (STS)' }).check();
+  const fargate = (await next.getByLabel('Local commands', { exact: true }).textContent()) ?? '';
+  assert.match(fargate, /create-role --role-name sports\.keys-service/);
+  assert.match(fargate, /launch-task --task-role sports\.keys-service --account 123456789012/);
+  const bySts = await runLocally(fargate);
+  assert.match(bySts, /subject=.*CN ?= ?sports\.keys$/m);
+  assert.match(bySts, /attestation by sts/);
 
   // The instance siad registered: its platform (from siad's User-Agent) and host name (sent at register).
-  await page.goto(`${origin}/domain/sports/services/api/instances`);
+  await page.goto(`${origin}/domain/sports/services/keys/instances`);
   const row = page.locator('tr[data-instance]', { hasText: 'Fargate' }).first();
   await row.waitFor();
   if (isDomainName(hostname())) assert.ok(((await row.textContent()) ?? '').includes(hostname().toLowerCase()), 'the host name siad sent');

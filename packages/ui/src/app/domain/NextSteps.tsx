@@ -50,7 +50,7 @@ export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0
   const tabsId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const [where, setWhere] = useState<Where>('aws');
-  const [localPlatform, setLocalPlatform] = useState<LocalPlatform>('fargate');
+  const [localPlatform, setLocalPlatform] = useState<LocalPlatform>('eks-token');
   const platforms = (Object.keys(PLATFORMS) as Platform[]).filter((p) => allowed.some((a) => a.template === PLATFORMS[p].template));
   const [chosen, setChosen] = useState<Platform>();
   const platform = chosen && platforms.includes(chosen) ? chosen : platforms[0];
@@ -221,7 +221,11 @@ export function NextSteps({ domain, accounts, service, allowed, focusRequest = 0
   );
 }
 
-const LOCAL_PLATFORMS: Record<LocalPlatform, string> = { fargate: 'Fargate task', 'eks-pod-identity': 'EKS pod (Pod Identity)' };
+const LOCAL_PLATFORMS: Record<LocalPlatform, string> = {
+  'eks-token': 'EKS pod, projected token (no STS call)',
+  fargate: 'Fargate task (STS)',
+  'eks-pod-identity': 'EKS pod, Pod Identity credentials (STS)',
+};
 
 interface LocalStepsProps {
   domain: string;
@@ -269,6 +273,9 @@ function LocalSteps({ domain, service, accounts, provider, platform, onPlatform 
       <CodeBlock label="Local commands" text={steps.commands} />
       <p className="muted">
         <code>diagnose</code> checks each link and names the fix; nothing is issued until <code>post</code>. The certificate lands in <code>./sia</code>; the instance then shows under the service's instances.
+        {platform === 'eks-token'
+          ? ' ZTS checks the pod\u2019s token against the cluster issuer\u2019s keys, with no STS call: siad logs attestation by eks-token.'
+          : ' ZTS checks the credentials siad sends with one STS call per certificate: siad logs attestation by sts.'}
       </p>
     </>
   );
