@@ -7,6 +7,7 @@ bash scripts/setup.sh --quiet --bench
 # Servers start from the build, as in production (one worker per core).
 node packages/server/build.mjs
 node --import tsx bench/cert-issuance.ts "$@"
+node --import tsx bench/tls-floor.ts
 node --import tsx bench/access-token.ts
 node --import tsx bench/siad.ts
 node --import tsx bench/zms-scale.ts ${TESSERA_BENCH_ZMS_SIZES:+--sizes "$TESSERA_BENCH_ZMS_SIZES"}
