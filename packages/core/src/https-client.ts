@@ -2,7 +2,8 @@
  * A minimal JSON-over-HTTPS client on node:https, so that a private CA and a
  * client certificate (mTLS) can be given per request — which fetch cannot.
  */
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
+import type { SecureContext } from 'node:tls';
 
 export interface HttpsRequest {
   method?: string;
@@ -14,6 +15,14 @@ export interface HttpsRequest {
   /** PEM client certificate and key, for mTLS. */
   cert?: string;
   key?: string;
+  /**
+   * A TLS context made once (tls.createSecureContext) instead of ca/cert/key:
+   * a client calling with the same CA and certificate again and again keeps
+   * one context instead of parsing a new one per request.
+   */
+  secureContext?: SecureContext;
+  /** The connection pool; false = a connection per request, nothing kept between calls. Node's global agent by default. */
+  agent?: Agent | false;
   /** The name expected in the server's certificate, when it is not the URL's host. */
   servername?: string;
   timeoutMs?: number;
@@ -37,9 +46,8 @@ export function httpsJson<T = unknown>(req: HttpsRequest): Promise<HttpsResponse
       req.url,
       {
         method: req.method ?? 'GET',
-        ca: req.ca,
-        cert: req.cert,
-        key: req.key,
+        ...(req.secureContext ? { secureContext: req.secureContext } : { ca: req.ca, cert: req.cert, key: req.key }),
+        ...(req.agent !== undefined ? { agent: req.agent } : {}),
         ...(req.servername ? { servername: req.servername } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(req.localAddress ? { localAddress: req.localAddress, family: 4 } : {}),

@@ -4,7 +4,8 @@
  * service certificate). Failures are sorted into a refusal (ZTS said no) and
  * unavailability (worth retrying).
  */
-import { httpsJson, type HttpsResponse } from '@tessera/core/https-client';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { httpsJson, type HttpsRequest, type HttpsResponse } from '@tessera/core/https-client';
 
 export interface InstanceIdentity {
   provider?: string;
@@ -56,11 +57,36 @@ export interface Mtls {
   key: string;
 }
 
+/**
+ * siad calls ZTS every few minutes for as long as it runs, with a new
+ * certificate after each refresh. So it keeps one TLS context for the server
+ * check and one for the current certificate (a new one only when the
+ * certificate changes), and no connection pool: Node's default agent would
+ * make a context per request and keep sockets and TLS sessions under names
+ * that contain the PEMs, which a daemon only ever adds to.
+ */
 export class ZtsClient {
   private readonly o: ZtsClientOptions;
+  private serverOnly?: SecureContext;
+  private current?: { cert: string; key: string; context: SecureContext };
 
   constructor(o: ZtsClientOptions) {
     this.o = o;
+  }
+
+  /** The TLS side of a request: the CA (system CAs when none), the client certificate when mTLS. */
+  private tls(mtls?: Mtls): Pick<HttpsRequest, 'secureContext' | 'agent' | 'servername'> {
+    const ca = this.o.ca ? { ca: this.o.ca } : {};
+    let context: SecureContext;
+    if (!mtls) {
+      context = this.serverOnly ??= createSecureContext(ca);
+    } else {
+      if (this.current?.cert !== mtls.cert || this.current.key !== mtls.key) {
+        this.current = { ...mtls, context: createSecureContext({ ...ca, cert: mtls.cert, key: mtls.key }) };
+      }
+      context = this.current.context;
+    }
+    return { secureContext: context, agent: false, ...(this.o.servername ? { servername: this.o.servername } : {}) };
   }
 
   get baseUrl(): string {
@@ -85,8 +111,7 @@ export class ZtsClient {
   async reach(signal?: AbortSignal): Promise<void> {
     await httpsJson({
       url: `${this.o.baseUrl}/status`,
-      ...(this.o.ca ? { ca: this.o.ca } : {}),
-      ...(this.o.servername ? { servername: this.o.servername } : {}),
+      ...this.tls(),
       headers: { 'user-agent': this.o.userAgent },
       timeoutMs: this.o.timeoutMs ?? 30_000,
       ...(signal ? { signal } : {}),
@@ -111,8 +136,7 @@ export class ZtsClient {
   async jwks(signal?: AbortSignal): Promise<{ keys: Record<string, unknown>[] }> {
     const res = await httpsJson({
       url: `${this.o.baseUrl}/oauth2/keys?rfc=true`,
-      ...(this.o.ca ? { ca: this.o.ca } : {}),
-      ...(this.o.servername ? { servername: this.o.servername } : {}),
+      ...this.tls(),
       headers: { 'user-agent': this.o.userAgent },
       timeoutMs: this.o.timeoutMs ?? 30_000,
       ...(signal ? { signal } : {}),
@@ -136,9 +160,7 @@ export class ZtsClient {
         method: 'POST',
         url: `${this.o.baseUrl}${path}`,
         body,
-        ...(this.o.ca ? { ca: this.o.ca } : {}),
-        ...(this.o.servername ? { servername: this.o.servername } : {}),
-        ...(mtls ?? {}),
+        ...this.tls(mtls),
         headers: { 'user-agent': this.o.userAgent, ...headers },
         timeoutMs: this.o.timeoutMs ?? 30_000,
         ...(signal ? { signal } : {}),
