@@ -10,3 +10,4 @@ node --import tsx bench/cert-issuance.ts "$@"
 node --import tsx bench/access-token.ts
 node --import tsx bench/siad.ts
 node --import tsx bench/zms-scale.ts ${TESSERA_BENCH_ZMS_SIZES:+--sizes "$TESSERA_BENCH_ZMS_SIZES"}
+node --import tsx bench/zms-start.ts
