@@ -11,3 +11,4 @@ node --import tsx bench/tls-floor.ts
 node --import tsx bench/access-token.ts
 node --import tsx bench/siad.ts
 node --import tsx bench/zms-scale.ts ${TESSERA_BENCH_ZMS_SIZES:+--sizes "$TESSERA_BENCH_ZMS_SIZES"}
+node --import tsx bench/zms-start.ts

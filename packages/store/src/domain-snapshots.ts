@@ -30,6 +30,8 @@ import { changeFeed, type ChangeFeed } from './change-feed.ts';
 
 /** Domains loaded per query batch on a full pass (bounds the memory peak while loading). */
 const LOAD_BATCH = 2000;
+/** Batches read at once on a full pass (PostgreSQL: that many pool connections; SQLite runs them in turn). */
+const LOAD_CONNECTIONS = 2;
 
 export interface DomainSnapshotsOptions {
   /** How often to read the change feed (default 1 s). */
@@ -238,21 +240,41 @@ export class DomainSnapshots {
     // Most of the store (the first load): read it in name ranges, in the tables' key order.
     const dense = stale.length > LOAD_BATCH && stale.length * 2 > this.domains.size;
     if (dense) stale.sort();
-    for (let i = 0; i < stale.length; i += LOAD_BATCH) {
-      const names = stale.slice(i, i + LOAD_BATCH);
-      const fresh = await loadDomainEntries(this.db, this.dialect, dense ? { from: names[0], to: names[names.length - 1] } : names);
-      for (const name of names) {
-        const entry = fresh.get(name);
-        if (entry) {
-          // A changed domain keeps its place in the sorted names; only a new one reorders them.
-          if (!this.domains.has(name)) this.sortedNames = undefined;
-          this.remove(name);
-          this.domains.set(name, entry);
-          this.changes++;
-          if (this.lastSync) this.logChange(name, entry.summary.modified);
-        } else if (this.remove(name)) {
-          this.changed();
+    const batches: string[][] = [];
+    for (let i = 0; i < stale.length; i += LOAD_BATCH) batches.push(stale.slice(i, i + LOAD_BATCH));
+    // Batches are read on LOAD_CONNECTIONS connections at once, so that this process's work on one
+    // overlaps the database's on the next. Each batch is applied when it arrives (they hold
+    // different domains); every read starts after the feed's mark, as one at a time did.
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < batches.length) {
+        const names = batches[next++];
+        try {
+          this.apply(names, await loadDomainEntries(this.db, this.dialect, dense ? { from: names[0], to: names[names.length - 1] } : names));
+        } catch (e) {
+          failed = true; // the other reader stops after its batch: the pass ends only when both have
+          throw e;
         }
+      }
+    };
+    const done = await Promise.allSettled(Array.from({ length: Math.min(LOAD_CONNECTIONS, batches.length) }, worker));
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
+  }
+
+  /** Puts the domains of one batch read into the snapshot; a name not read is gone. */
+  private apply(names: string[], fresh: Map<string, DomainEntry>): void {
+    for (const name of names) {
+      const entry = fresh.get(name);
+      if (entry) {
+        // A changed domain keeps its place in the sorted names; only a new one reorders them.
+        if (!this.domains.has(name)) this.sortedNames = undefined;
+        this.remove(name);
+        this.domains.set(name, entry);
+        this.changes++;
+        if (this.lastSync) this.logChange(name, entry.summary.modified);
+      } else if (this.remove(name)) {
+        this.changed();
       }
     }
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openStore, type Store } from '../src/open-store.ts';
 import { loadDomainEntries, materialize } from '../src/domain-data.ts';
 import { DomainSnapshots } from '../src/domain-snapshots.ts';
+import { insertRows } from '../src/insert-rows.ts';
 import { startTestPostgres } from './support/postgres.ts';
 
 const NOW = '2026-01-01T00:00:00.000Z';
@@ -239,6 +240,39 @@ for (const backend of backends) {
       } finally {
         writer.stop();
         replica.stop();
+      }
+    });
+
+    test('a full load of more domains than one batch has every domain, each as read by its name, its lists in order', async () => {
+      // Last in the file: the other tests need not load these. 4,500 domains: three batches of 2,000 or fewer, read two at a time; each with members, roles and keys inserted out of order.
+      const names = Array.from({ length: 4500 }, (_, i) => `many${String(i).padStart(4, '0')}`);
+      const domain = (name: string) => ({
+        name, id: `id-${name}`, description: null, org: null, enabled: 1, audit_enabled: 0, account: null, aws_account_name: null,
+        ypm_id: null, product_id: null, application_id: null, cert_dns_domain: null, business_service: null, member_expiry_days: null,
+        service_expiry_days: null, token_expiry_mins: null, service_cert_expiry_mins: null, role_cert_expiry_mins: null, sign_algorithm: null,
+        created: NOW, modified: NOW,
+      });
+      await insertRows(store.db, 'domains', names.map(domain));
+      await insertRows(store.db, 'roles', names.flatMap((d) => ['writers', 'readers'].map((name) => ({ domain: d, name, trust: null, description: null, modified: NOW }))));
+      await insertRows(store.db, 'role_members', names.flatMap((d) => ['user.b', 'user.a'].map((member_name) => ({ domain: d, role: 'readers', member_name, expiration: null, system_disabled: 0, audit_ref: null }))));
+      await insertRows(store.db, 'services', names.map((d) => ({ domain: d, name: 'api', description: null, provider_endpoint: null, modified: NOW })));
+      await insertRows(store.db, 'public_keys', names.flatMap((d) => ['1', '0'].map((key_id) => ({ domain: d, service: 'api', key_id, key: 'a2V5' }))));
+      const snapshots = new DomainSnapshots(store, { pollIntervalMs: 60_000 });
+      await snapshots.start();
+      try {
+        for (const name of names) assert.ok(snapshots.get(name), name);
+        const picked = [names[0], names[1999], names[2000], names[4499]];
+        const byName = await loadDomainEntries(store.db, store.dialect, picked);
+        for (const name of picked) assert.deepEqual(snapshots.get(name), materialize(byName.get(name)!), name);
+        const last = snapshots.get(names[4499])!;
+        assert.deepEqual(last.roles.map((r) => [r.name, r.roleMembers]), [
+          [`${names[4499]}:role.readers`, [{ memberName: 'user.a' }, { memberName: 'user.b' }]],
+          [`${names[4499]}:role.writers`, []],
+        ]);
+        assert.deepEqual(last.policies.contents.policies, []);
+        assert.deepEqual(last.services.map((s) => s.publicKeys?.map((k) => k.id)), [['0', '1']]);
+      } finally {
+        snapshots.stop();
       }
     });
   });
