@@ -5,7 +5,7 @@
  *   node scripts/test-progress.mjs slowest <log> [N]  the N slowest test files, first begin to last end
  */
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 const [mode, log, arg = ''] = process.argv.slice(2);
 const rows = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => {
@@ -13,6 +13,8 @@ const rows = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => {
   return { kind, at: Number(at), file, nesting: Number(nesting), name };
 });
 const where = (file) => relative(process.cwd(), file) || file;
+// A file's own entry: Node 20 names it by its absolute path, Node 24 by the path as given on the command line.
+const isFile = (r) => r.name === r.file || resolve(r.name) === r.file;
 
 if (mode === 'unfinished') {
   const open = new Map();
@@ -21,13 +23,13 @@ if (mode === 'unfinished') {
     const key = `${r.file}\t${r.nesting}\t${r.name}`;
     if (r.kind === 'begin') open.set(key, r);
     else open.delete(key);
-    if (r.kind === 'begin' && r.name === r.file) lastFile = r.file;
+    if (r.kind === 'begin' && isFile(r)) lastFile = r.file;
   }
   // Node 20 reports no end for a file that finished, so a file counts only in a run that was
   // stopped, and then only the one begun last (files run one at a time).
   for (const t of open.values()) {
-    if (t.name === t.file && (arg !== 'stopped' || t.file !== lastFile)) continue;
-    console.log(t.name === t.file ? `  ${where(t.file)}` : `  ${where(t.file)}: ${'  '.repeat(t.nesting)}${t.name}`);
+    if (isFile(t) && (arg !== 'stopped' || t.file !== lastFile)) continue;
+    console.log(isFile(t) ? `  ${where(t.file)}` : `  ${where(t.file)}: ${'  '.repeat(t.nesting)}${t.name}`);
   }
 } else if (mode === 'slowest') {
   const spans = new Map();
