@@ -10,8 +10,9 @@
  * --refreshes sets the run time: the default keeps it under a minute, the
  * figures in docs/benchmarks.md use --refreshes 1000 (about 20 minutes).
  * Every siad row is measured twice: `node siad.mjs`, and with the V8 flags
- * the container image starts node with (IMAGE_NODE_FLAGS); the two daemons
- * run side by side.
+ * the container image starts node with (IMAGE_NODE_FLAGS). Three daemons run
+ * side by side: a Fargate task's (STS attestation) both ways, and an EKS
+ * pod's with the image flags, attesting with its projected token.
  * Peak memory comes from /usr/bin/time (Debian's `time` package).
  * BENCH_SIAD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go before siad's bundle (to profile it).
  */
@@ -22,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startAwsSim } from '@tessera/aws-sim/sim';
-import { awsTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
+import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { startTestServer } from '@tessera/server/test/support/test-server';
 import { processStats } from './support/process.ts';
 
@@ -73,7 +74,12 @@ async function row(name: string, run: () => Promise<{ wall: number; peakMb: numb
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-siad-'));
 const sim = await startAwsSim({ filesDir: join(dir, 'sim') });
 writeFileSync(join(dir, 'aws-doc.pem'), sim.identityDocumentCertPem);
-const t = await startTestServer('sqlite', { awsStsEndpoint: sim.url, awsDocumentCert: join(dir, 'aws-doc.pem') });
+// ZTS's own AWS identity, for reading the account's OIDC providers (the EKS daemon's projected token).
+const ztsKey = sim.createAccessKey('999999999999', { userName: 'zts' });
+Object.assign(process.env, { AWS_ACCESS_KEY_ID: ztsKey.accessKeyId, AWS_SECRET_ACCESS_KEY: ztsKey.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true' });
+const t = await startTestServer('sqlite', {
+  awsStsEndpoint: sim.url, awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc`, awsDocumentCert: join(dir, 'aws-doc.pem'),
+});
 try {
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, t.ca);
@@ -88,9 +94,17 @@ try {
   }
   const iam = new IAMClient({ region: 'us-east-1', endpoint: sim.url, credentials: sim.createAccessKey(ACCOUNT, { userName: 'admin' }) });
   await iam.send(new CreateRoleCommand({ RoleName: 'sports.api-service', AssumeRolePolicyDocument: serviceTrustPolicy('ecs-tasks.amazonaws.com') }));
-  await iam.send(new CreateRoleCommand({ RoleName: 'sports.api', AssumeRolePolicyDocument: awsTrustPolicy([`arn:aws:iam::${ACCOUNT}:role/sports.api-service`]) }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'sports.api-pod', AssumeRolePolicyDocument: podIdentityTrustPolicy() }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'oidc-issuers-reader', AssumeRolePolicyDocument: awsTrustPolicy(ztsKey.arn) }));
+  await iam.send(new CreateRoleCommand({
+    RoleName: 'sports.api', AssumeRolePolicyDocument: awsTrustPolicy([`arn:aws:iam::${ACCOUNT}:role/sports.api-service`, `arn:aws:iam::${ACCOUNT}:role/sports.api-pod`]),
+  }));
+  sim.eksCluster({ account: ACCOUNT, cluster: 'prod' });
   iam.destroy();
   const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+  const pod = await sim.launchEksPod({
+    mode: 'pod-identity', role: 'sports.api-pod', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl,
+  });
   const zts = new URL(t.server.ztsUrl);
   const common = (siadir: string) => ['-zts', zts.hostname, '-ztsport', zts.port, '-ztscacert', caFile, '-dnsdomains', 'aws.athenz.cloud',
     '-providerprefix', 'athenz.aws', '-siadir', siadir, '-config', '/nonexistent/sia_config'];
@@ -104,9 +118,15 @@ try {
   }
 
   // The daemons, side by side: refreshes as fast as siad allows (refresh_interval 0.001 min → its one-second floor).
-  const daemons = LAUNCHES.map(([label, args], i) => {
+  // The EKS pod's daemon attests with its projected token (no AWS SDK call on the way), the others by STS.
+  const podEnv = { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace };
+  const runs: [string, string[], NodeJS.ProcessEnv, string][] = [
+    ...LAUNCHES.map(([label, args]): [string, string[], NodeJS.ProcessEnv, string] => [`${label} (Fargate)`, args, task.env, 'sts']),
+    [' [image flags] (EKS)', LAUNCHES[1][1], podEnv, 'eks-token'],
+  ];
+  const daemons = runs.map(([label, args, env, method], i) => {
     const child = spawn(process.execPath, [...args, ...common(join(dir, `daemon-${i}`))], {
-      env: { ...task.env, ATHENZ_SIA_REFRESH_INTERVAL: '0.001' },
+      env: { ...env, ATHENZ_SIA_REFRESH_INTERVAL: '0.001' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let log = '';
@@ -118,11 +138,15 @@ try {
         log = (log + d).slice(-20_000); // the tail, for an error message
         const lines = (partial + d).split('\n');
         partial = lines.pop()!;
+        if (lines.some((l) => l.includes('sports.api: attestation by ') && !l.includes(`attestation by ${method}`))) {
+          child.kill('SIGTERM');
+          reject(new Error(`siad daemon${label} did not attest by ${method}:\n${log}`));
+        }
         refreshes += lines.filter((l) => l.includes('sports.api: certificate valid until')).length;
         if (refreshes >= REFRESHES && child.exitCode === null && !child.killed) {
           const stats = processStats(child.pid!);
           child.kill('SIGTERM');
-          resolve(`siad daemon${label} after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): RSS ${stats.rssMb.toFixed(0)} MB, peak ${stats.peakRssMb.toFixed(0)} MB`);
+          resolve(`siad daemon${label}, attestation by ${method}, after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): RSS ${stats.rssMb.toFixed(0)} MB, peak ${stats.peakRssMb.toFixed(0)} MB`);
         }
       });
       child.on('exit', (code) => {
