@@ -119,12 +119,13 @@ try {
 
   // The daemons, side by side: refreshes as fast as siad allows (refresh_interval 0.001 min → its one-second floor).
   // The EKS pod's daemon attests with its projected token (no AWS SDK call on the way), the others by STS.
-  const podEnv = { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace };
-  const runs: [string, string[], NodeJS.ProcessEnv, string][] = [
-    ...LAUNCHES.map(([label, args]): [string, string[], NodeJS.ProcessEnv, string] => [`${label} (Fargate)`, args, task.env, 'sts']),
-    [' [image flags] (EKS)', LAUNCHES[1][1], podEnv, 'eks-token'],
+  const [[, plain], [, imageFlags]] = LAUNCHES;
+  const runs = [
+    { label: ' (Fargate)', args: plain, env: task.env, method: 'sts' },
+    { label: ' [image flags] (Fargate)', args: imageFlags, env: task.env, method: 'sts' },
+    { label: ' [image flags] (EKS)', args: imageFlags, env: { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace }, method: 'eks-token' },
   ];
-  const daemons = runs.map(([label, args, env, method], i) => {
+  const daemons = runs.map(({ label, args, env, method }, i) => {
     const child = spawn(process.execPath, [...args, ...common(join(dir, `daemon-${i}`))], {
       env: { ...env, ATHENZ_SIA_REFRESH_INTERVAL: '0.001' },
       stdio: ['ignore', 'ignore', 'pipe'],

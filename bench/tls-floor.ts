@@ -8,39 +8,34 @@
  *
  *   node --import tsx bench/tls-floor.ts [--requests N] [--concurrency C]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
+import { httpsJson } from '@tessera/core/https-client';
 import { processStats, productionStart, start } from './support/process.ts';
 import { printTable } from './support/stats.ts';
+import { warmUntilSettled } from './support/warm-up.ts';
 
 const { values: opts } = parseArgs({ options: { requests: { type: 'string', default: '3000' }, concurrency: { type: 'string', default: '8' } } });
 const REQUESTS = Number(opts.requests);
 const CONCURRENCY = Number(opts.concurrency);
 
-function get(url: string, agent: Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent, rejectUnauthorized: false, servername: 'localhost' }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url}: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Server CPU ms per request over `n` requests, C at a time, after as many unmeasured. */
-async function cpuPerRequest(pid: number, url: string, keepAlive: boolean): Promise<number> {
+/** Server CPU ms per request over REQUESTS requests, C at a time, once the server's CPU per request has settled. */
+async function cpuPerRequest(pid: number, url: string, secureContext: SecureContext, keepAlive: boolean): Promise<number> {
   const agent = keepAlive ? new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) : new Agent({ keepAlive: false, maxCachedSessions: 0 });
   const run = async (n: number) => {
     let sent = 0;
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (sent++ < n) await get(url, agent);
+      while (sent++ < n) {
+        const res = await httpsJson({ url, secureContext, servername: 'localhost', agent });
+        if (res.status !== 200) throw new Error(`${url}: ${res.status}`);
+      }
     }));
   };
-  await run(REQUESTS);
+  await warmUntilSettled(pid, run);
   const before = processStats(pid).cpuSeconds;
   await run(REQUESTS);
   agent.destroy();
@@ -63,9 +58,13 @@ try {
     await peer('fastify'),
     ['tessera serve, ZTS GET /zts/v1/status', tessera.child.pid!, `${/ZTS API\s+(\S+)/.exec(tessera.out())![1]}/status`],
   ];
-  console.log(`${REQUESTS} requests each after ${REQUESTS} unmeasured, ${CONCURRENCY} at a time; server CPU from /proc`);
+  // One client context: the load generator shares the two cores with the server it measures.
+  const ca = createSecureContext({ ca: readFileSync(join(dir, 'ca.cert.pem'), 'utf8') });
+  console.log(`${REQUESTS} requests each once the server's CPU per request has settled, ${CONCURRENCY} at a time; server CPU from /proc`);
   const rows = [['server', 'new TLS connection each, CPU ms/request', 'keep-alive, CPU ms/request']];
-  for (const [name, pid, url] of targets) rows.push([name, (await cpuPerRequest(pid, url, false)).toFixed(3), (await cpuPerRequest(pid, url, true)).toFixed(3)]);
+  for (const [name, pid, url] of targets) {
+    rows.push([name, (await cpuPerRequest(pid, url, ca, false)).toFixed(3), (await cpuPerRequest(pid, url, ca, true)).toFixed(3)]);
+  }
   printTable(rows);
 } finally {
   for (const c of children) c.kill();
