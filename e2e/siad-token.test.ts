@@ -101,6 +101,18 @@ test('EKS: post and rotate with the projected token, no STS call from ZTS; diagn
   assert.equal(diag.out.trimEnd().split('\n').filter((l) => l.startsWith('✓ ')).length, 7, diag.out);
 });
 
+test('EKS: a pod attested by its token makes no AWS call of its own (STS unreachable), with Pod Identity and with IRSA', async () => {
+  for (const mode of ['pod-identity', 'irsa'] as const) {
+    const pod = await sim.launchEksPod({ mode, role: 'sports.api-service', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl });
+    // A closed loopback port: any STS call siad made would fail the command.
+    const env = { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: 'sports', AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' };
+    const post = await siad(['-cmd', 'post'], env, join(dir, `no-sts-${mode}`));
+    assert.equal(post.status, 0, `${mode}: ${post.out}`);
+    assert.match(post.out, /sports\.api \(from service account sports\.api\) on eks/);
+    assert.match(post.out, /attestation by eks-token/);
+  }
+});
+
 test('EKS: the token path needs no AssumeRole; diagnose says the STS fallback would fail', async () => {
   const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'sports.other-pod', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl });
   const env = { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: 'sports', ATHENZ_SIA_IAM_ROLE_ARN: arn('sports.api') };

@@ -267,9 +267,25 @@ export class AwsIdentity {
     return this.role;
   }
 
+  /**
+   * The workload's account. On EKS without the AWS SDK where the pod says
+   * it (IRSA's AWS_ROLE_ARN, the Pod Identity agent's `AccountId`): a pod
+   * attested by its token then never loads the SDK. Elsewhere, the role's.
+   */
+  async workloadAccount(platform: Platform, signal?: AbortSignal): Promise<string> {
+    if (platform === 'eks') {
+      const irsa = parseIamRoleArn(this.deps.env.AWS_ROLE_ARN ?? '');
+      if (irsa) return irsa.account;
+      const doc = await this.containerCredentials(signal).catch(() => undefined);
+      if (typeof doc?.AccountId === 'string' && /^\d{12}$/.test(doc.AccountId)) return doc.AccountId;
+    }
+    return (await this.workloadRole(platform, signal)).account;
+  }
+
   private async lookUpRole(platform: Platform, signal?: AbortSignal): Promise<WorkloadRole> {
     if (platform === 'fargate') {
-      const fromDoc = await this.containerRoleArn(signal).catch(() => undefined);
+      const doc = await this.containerCredentials(signal).catch(() => undefined);
+      const fromDoc = typeof doc?.RoleArn === 'string' ? doc.RoleArn : undefined;
       const parsed = fromDoc ? parseIamRoleArn(fromDoc) : undefined;
       if (parsed && fromDoc) return { name: parsed.name, account: parsed.account, arn: fromDoc };
     }
@@ -289,7 +305,8 @@ export class AwsIdentity {
     throw callerError;
   }
 
-  private async containerRoleArn(signal?: AbortSignal): Promise<string | undefined> {
+  /** The container credentials document (Fargate's ECS agent, EKS Pod Identity's agent). */
+  private async containerCredentials(signal?: AbortSignal): Promise<{ RoleArn?: unknown; AccountId?: unknown } | undefined> {
     const env = this.deps.env;
     // aws-sim and Pod Identity use the full URI; real Fargate sets the relative one under 169.254.170.2.
     const url = env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
@@ -298,9 +315,9 @@ export class AwsIdentity {
     const token = env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
       ? this.deps.readFile(env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE).trim()
       : env.AWS_CONTAINER_AUTHORIZATION_TOKEN;
-    // The document holds the task's credentials: only RoleArn is kept, nothing is logged.
+    // The document holds the workload's credentials: only RoleArn and AccountId are kept, nothing is logged.
     const doc = await this.getJson(url, token ? { authorization: token } : {}, 'the container credentials', signal);
-    return typeof doc.RoleArn === 'string' ? doc.RoleArn : undefined;
+    return { RoleArn: doc.RoleArn, AccountId: doc.AccountId };
   }
 
   private async instanceProfile(): Promise<WorkloadRole | undefined> {

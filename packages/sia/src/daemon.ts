@@ -36,6 +36,8 @@ export interface DaemonDeps {
   healthHost?: string;
   /** Told the health endpoint's port once it listens. */
   onHealthPort?: (port: number) => void;
+  /** Runs after each pass of the loop, while nothing is due (main: a full GC). */
+  idle?: () => void;
 }
 
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -240,6 +242,7 @@ export async function runDaemon(setup: (signal: AbortSignal) => Promise<Agent>, 
       void hooks.afterTokens(renewed.filter((r) => isToken(r.job)).flatMap((r) => r.files));
       const certsFailed = failed.filter((f) => !isToken(f.job)).map((f) => f.job.name);
       if (certsFailed.length > 0) void hooks.certsFailed(certsFailed);
+      deps.idle?.();
     });
   } finally {
     await socket?.close();

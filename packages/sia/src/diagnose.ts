@@ -176,7 +176,7 @@ export async function diagnose(d: DiagnoseDeps): Promise<number> {
   function serviceConfig(role: WorkloadRole): Promise<SiaConfig> {
     return resolveConfig({
       configPath: flags.config, fileText: readIfExists(flags.config), env, siaDir: flags.siadir,
-      serviceAccountToken: readPodToken(platform, env)?.token, workloadRole: async () => role,
+      serviceAccountToken: readPodToken(platform, env)?.token, workloadRole: async () => role, workloadAccount: async () => role.account,
     });
   }
 

@@ -121,6 +121,7 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
         siaDir: flags.siadir,
         serviceAccountToken: readPodToken(platform, io.env)?.token,
         workloadRole: () => awsIdentity.workloadRole(platform, sig),
+        workloadAccount: () => awsIdentity.workloadAccount(platform, sig),
       });
       awsIdentity.useRegionalSts(flags.regionalsts || config.regionalSts);
       // The flags win, then the standard SPIFFE variable, then sds_uds_path / ATHENZ_SIA_SDS_UDS_PATH.
@@ -148,7 +149,8 @@ export async function main(args: string[], io: Io, signal: AbortSignal = new Abo
 
     if (daemon) {
       const { abortableSleep, runDaemon } = await import('./daemon.ts');
-      await runDaemon(setup, { now: io.now, sleep: abortableSleep, random: Math.random, log, ...io.daemon }, signal);
+      const { releaseMemory } = await import('./release-memory.ts');
+      await runDaemon(setup, { now: io.now, sleep: abortableSleep, random: Math.random, log, idle: releaseMemory, ...io.daemon }, signal);
       return 0;
     }
     const agent = await setup(signal);

@@ -7,8 +7,10 @@ import { resolveConfig } from '../src/config/resolve.ts';
 
 const ROLE: WorkloadRole = { name: 'sports.api-service', account: '123456789012', arn: 'arn:aws:iam::123456789012:role/sports.api-service' };
 
-function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole } = {}): ConfigInputs & { asked: () => number } {
+/** `asked` counts role lookups, `accountAsked` account lookups (on EKS, the account alone costs no STS call). */
+function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole; account?: string } = {}): ConfigInputs & { asked: () => number; accountAsked: () => number } {
   let asked = 0;
+  let accountAsked = 0;
   const role = over.role ?? ROLE;
   return {
     configPath: '/etc/sia/sia_config',
@@ -19,7 +21,12 @@ function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole } = {}): Con
       asked++;
       return role;
     },
+    workloadAccount: async () => {
+      accountAsked++;
+      return over.account ?? role.account;
+    },
     asked: () => asked,
+    accountAsked: () => accountAsked,
   };
 }
 
@@ -96,10 +103,12 @@ test('ATHENZ_SIA_* settings apply to the role-name identity too', async () => {
 /** A projected token's shape (unsigned: siad reads it, ZTS verifies it). */
 const podToken = (sub: string) => `e30.${Buffer.from(JSON.stringify({ sub })).toString('base64url')}.sig`;
 
-test('on EKS, the pod token\'s service account <domain>.<service> names the identity; the account is the pod role\'s', async () => {
+test('on EKS, the pod token\'s service account <domain>.<service> names the identity; the account is the pod\'s, the role is not looked up', async () => {
   const pod: WorkloadRole = { name: 'sports.api-pod', account: '210987654321', arn: 'arn:aws:iam::210987654321:role/sports.api-pod' };
-  const c = await resolveConfig(inputs({ role: pod, serviceAccountToken: podToken('system:serviceaccount:sports:sports.api') }));
+  const i = inputs({ role: pod, serviceAccountToken: podToken('system:serviceaccount:sports:sports.api') });
+  const c = await resolveConfig(i);
   assert.deepEqual([c.domain, c.service, c.account, c.source], ['sports', 'api', '210987654321', 'service account sports.api']);
+  assert.deepEqual([i.asked(), i.accountAsked()], [0, 1]);
   // The variable still comes first, and a service account without a dot falls through to the role name.
   const byVar = await resolveConfig(inputs({ env: { ATHENZ_SIA_IAM_ROLE_ARN: 'arn:aws:iam::123456789012:role/media.web' }, serviceAccountToken: podToken('system:serviceaccount:sports:sports.api') }));
   assert.deepEqual([byVar.domain, byVar.service], ['media', 'web']);
@@ -133,7 +142,7 @@ test('several accounts: the entry for the workload\'s account', async () => {
   const file = JSON.stringify({ service: 'api', accounts: [{ domain: 'dev', account: '111111111111' }, { domain: 'sports', account: '123456789012' }] });
   const i = inputs({ fileText: file });
   assert.equal((await resolveConfig(i)).domain, 'sports');
-  assert.equal(i.asked(), 1);
+  assert.deepEqual([i.asked(), i.accountAsked()], [0, 1]);
   const other = JSON.stringify({ service: 'api', accounts: [{ domain: 'a', account: '1' }, { domain: 'b', account: '2' }] });
   await assert.rejects(resolveConfig(inputs({ fileText: other })), /none of the "accounts" entries is for this workload's AWS account 123456789012/);
 });

@@ -77,7 +77,7 @@ export async function fromFile(text: string, i: ConfigInputs): Promise<SiaConfig
   }
   let entry = accounts[0] as Raw;
   if (accounts.length > 1) {
-    const current = (await i.workloadRole()).account;
+    const current = await i.workloadAccount();
     const match = accounts.find((a) => (a as Raw)?.account === current) as Raw | undefined;
     if (!match) throw new ConfigError(`${source}: none of the "accounts" entries is for this workload's AWS account ${current}`);
     entry = match;

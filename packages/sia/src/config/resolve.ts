@@ -30,12 +30,12 @@ export async function resolveConfig(i: ConfigInputs): Promise<SiaConfig> {
     return assemble(s, { ...id, account: parsed.account }, i.siaDir, 'ATHENZ_SIA_IAM_ROLE_ARN');
   }
 
-  const role = await i.workloadRole();
-  // The pod's token names the service (ZTS accepts it only for `<domain>.<service>`); the account is the pod role's.
+  // The pod's token names the service (ZTS accepts it only for `<domain>.<service>`); the account is the pod's.
   const serviceAccount = i.serviceAccountToken && serviceAccountOf(unverifiedClaims(i.serviceAccountToken)?.sub);
   const fromToken = serviceAccount && splitDomainService(serviceAccount);
-  if (fromToken) return assemble(s, { ...fromToken, account: role.account }, i.siaDir, `service account ${serviceAccount}`);
+  if (fromToken) return assemble(s, { ...fromToken, account: await i.workloadAccount() }, i.siaDir, `service account ${serviceAccount}`);
 
+  const role = await i.workloadRole();
   const id = identityFromRoleName(role.name);
   if (!id) {
     throw new ConfigError(

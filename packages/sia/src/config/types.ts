@@ -123,6 +123,8 @@ export interface ConfigInputs {
   serviceAccountToken?: string;
   /** The workload's own IAM role, asked only when the configuration needs it. */
   workloadRole: () => Promise<WorkloadRole>;
+  /** The workload's AWS account, when only the account is needed (cheaper where the platform says it). */
+  workloadAccount: () => Promise<string>;
 }
 
 /** A JSON object as read from the file or a variable. */
