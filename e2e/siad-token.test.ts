@@ -111,6 +111,11 @@ test('EKS: a pod attested by its token makes no AWS call of its own (STS unreach
     assert.match(post.out, /sports\.api \(from service account sports\.api\) on eks/);
     assert.match(post.out, /attestation by eks-token/);
   }
+  // Without a token siad must ask STS who the pod is, and says that is what failed.
+  const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'sports.api-service', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api' });
+  const post = await siad(['-cmd', 'post'], { ...pod.env, AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:1' }, join(dir, 'no-sts-no-token'));
+  assert.equal(post.status, 1, post.out);
+  assert.match(post.out, /error: STS GetCallerIdentity \(who the workload is\) failed: .*ECONNREFUSED 127\.0\.0\.1:1/);
 });
 
 test('EKS: the token path needs no AssumeRole; diagnose says the STS fallback would fail', async () => {

@@ -250,8 +250,13 @@ export class AwsIdentity {
   /** The caller ARN of the workload's own credentials. */
   async callerArn(signal?: AbortSignal): Promise<string> {
     const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-    const who = await (await this.stsClient()).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
-    return who.Arn ?? '';
+    try {
+      const who = await (await this.stsClient()).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
+      return who.Arn ?? '';
+    } catch (e) {
+      const code = awsErrorName(e);
+      throw new Error(`STS GetCallerIdentity (who the workload is) failed: ${code && code !== 'Error' ? `${code}: ` : ''}${(e as Error).message}`);
+    }
   }
 
   /**
