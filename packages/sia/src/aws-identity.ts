@@ -62,6 +62,12 @@ function awsErrorName(e: unknown): string {
   return (e as { name?: string; Code?: string }).name ?? '';
 }
 
+/** `<what> failed: <AWS error name>: <message>`; a plain Error (no answer from AWS) without the name. */
+function stsFailure(what: string, e: unknown): Error {
+  const code = awsErrorName(e);
+  return new Error(`${what} failed: ${code && code !== 'Error' ? `${code}: ` : ''}${(e as Error).message}`);
+}
+
 export class AwsIdentity {
   private deps: AwsDeps;
   private readonly http: HttpFetch;
@@ -232,8 +238,7 @@ export class AwsIdentity {
       if (!out.WebIdentityToken) throw new Error('STS GetWebIdentityToken returned no token');
       return out.WebIdentityToken;
     } catch (e) {
-      const code = awsErrorName(e);
-      throw new Error(`STS GetWebIdentityToken failed: ${code ? `${code}: ` : ''}${(e as Error).message}`);
+      throw stsFailure('STS GetWebIdentityToken', e);
     } finally {
       sts.destroy();
     }
@@ -254,8 +259,7 @@ export class AwsIdentity {
       const who = await (await this.stsClient()).send(new GetCallerIdentityCommand({}), { abortSignal: signal });
       return who.Arn ?? '';
     } catch (e) {
-      const code = awsErrorName(e);
-      throw new Error(`STS GetCallerIdentity (who the workload is) failed: ${code && code !== 'Error' ? `${code}: ` : ''}${(e as Error).message}`);
+      throw stsFailure('STS GetCallerIdentity (who the workload is)', e);
     }
   }
 
@@ -363,7 +367,7 @@ export class AwsIdentity {
             JSON.stringify(statement, null, 2),
         );
       }
-      throw new Error(`STS AssumeRole of ${arn} failed: ${code ? `${code}: ` : ''}${(e as Error).message}`);
+      throw stsFailure(`STS AssumeRole of ${arn}`, e);
     }
   }
 

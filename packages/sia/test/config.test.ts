@@ -8,7 +8,7 @@ import { resolveConfig } from '../src/config/resolve.ts';
 const ROLE: WorkloadRole = { name: 'sports.api-service', account: '123456789012', arn: 'arn:aws:iam::123456789012:role/sports.api-service' };
 
 /** `asked` counts role lookups, `accountAsked` account lookups (on EKS, the account alone costs no STS call). */
-function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole; account?: string } = {}): ConfigInputs & { asked: () => number; accountAsked: () => number } {
+function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole } = {}): ConfigInputs & { asked: () => number; accountAsked: () => number } {
   let asked = 0;
   let accountAsked = 0;
   const role = over.role ?? ROLE;
@@ -23,7 +23,7 @@ function inputs(over: Partial<ConfigInputs> & { role?: WorkloadRole; account?: s
     },
     workloadAccount: async () => {
       accountAsked++;
-      return over.account ?? role.account;
+      return role.account;
     },
     asked: () => asked,
     accountAsked: () => accountAsked,

@@ -1,4 +1,4 @@
-/** releaseMemory in a process of its own: the garbage of a pass is collected at once, and `gc` stays hidden from the workload's code. */
+/** releaseMemory in a process of its own: the garbage of a pass is collected at once, and siad's global object gets no `gc`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
