@@ -95,8 +95,10 @@ test('the README walkthrough runs as written and ends with a 7-day certificate',
   terminal1.stderr!.on('data', (d) => (log1 += d));
   const deadline = Date.now() + 180_000;
   for (const port of Object.values(ports)) await waitForPort(port, deadline, terminal1, () => log1);
-  while (!existsSync(join(dir, 'aws-sim.env')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  assert.match(log1, /Log in +user admin, password: the one in TESSERA_ADMIN_PASSWORD/, 'serve printed its summary');
+  // serve prints its summary after it listens, and its output reaches this process a moment later: wait for both.
+  const summary = /Log in +user admin, password: the one in TESSERA_ADMIN_PASSWORD/;
+  while (!(existsSync(join(dir, 'aws-sim.env')) && summary.test(log1)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  assert.match(log1, summary, 'serve printed its summary');
 
   const script = ['set -eo pipefail', ...blocks.filter((b) => b.mode === 'foreground').map((b, i) => `echo '### block ${i + 1}'\n${withPorts(b.code)}`)].join('\n');
   const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
