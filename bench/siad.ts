@@ -36,7 +36,7 @@ const { values: opts } = parseArgs({ options: { runs: { type: 'string', default:
 const RUNS = Number(opts.runs);
 const REFRESHES = Number(opts.refreshes);
 if (!(RUNS > 0 && REFRESHES > 0)) throw new Error('--runs and --refreshes take positive numbers');
-/** The daemons' RSS is sampled at each of the last SAMPLED refreshes. */
+/** A daemon's RSS is sampled at each of its last SAMPLED refreshes: one sample moves by about ±0.5 MB with where V8's pages stand. */
 const SAMPLED = Math.max(1, Math.ceil(REFRESHES / 10));
 if (!existsSync(TIME)) throw new Error(`${TIME} is missing: apt-get install time`);
 
@@ -149,17 +149,13 @@ try {
         }
         const refreshed = lines.filter((l) => l.includes('sports.api: certificate valid until')).length;
         refreshes += refreshed;
-        if (child.exitCode !== null || child.killed) return;
-        // One sample is at the mercy of where V8's pages happen to stand (about ±0.5 MB): the last tenth is sampled.
-        if (refreshed > 0 && refreshes > REFRESHES - SAMPLED) rss.push(processStats(child.pid!).rssMb);
-        if (refreshes >= REFRESHES) {
-          const stats = processStats(child.pid!);
-          child.kill('SIGTERM');
-          rss.sort((a, b) => a - b);
-          const median = rss[Math.floor(rss.length / 2)];
-          resolve(`siad daemon${label}, attestation by ${method}, after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): `
-            + `RSS ${median.toFixed(1)} MB (median over the last ${SAMPLED} refreshes, range ${rss[0].toFixed(1)}–${rss.at(-1)!.toFixed(1)}), peak ${stats.peakRssMb.toFixed(1)} MB`);
-        }
+        if (child.exitCode !== null || child.killed || refreshed === 0 || refreshes <= REFRESHES - SAMPLED) return;
+        const stats = processStats(child.pid!);
+        rss.push(stats.rssMb);
+        if (refreshes < REFRESHES) return;
+        child.kill('SIGTERM');
+        resolve(`siad daemon${label}, attestation by ${method}, after ${REFRESHES} refreshes (${((Date.now() - started) / 1000).toFixed(0)} s): `
+          + `RSS ${median(rss).toFixed(1)} MB (median over the last ${SAMPLED} refreshes, range ${Math.min(...rss).toFixed(1)}–${Math.max(...rss).toFixed(1)}), peak ${stats.peakRssMb.toFixed(1)} MB`);
       });
       child.on('exit', (code) => {
         if (refreshes < REFRESHES) reject(new Error(`siad exited (${code}):\n${log}`));
