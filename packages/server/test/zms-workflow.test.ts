@@ -211,6 +211,10 @@ for (const backend of BACKENDS) {
       const bad = await t.admin.call<{ message: string }>('PUT', '/domain/sports/service/keys/publickey/v2', { id: 'v2', key: 'bm90LWEta2V5' });
       assert.equal(bad.status, 400);
       assert.match(bad.body.message, /public key is invalid/);
+      // Not YBase64 at all (a length no encoder makes) is the same 400, not a 500 (found by zms-body-fuzz, seed 419879171).
+      const notYbase64 = await t.admin.call<{ message: string }>('PUT', '/domain/sports/service/keys/publickey/v2', { id: 'v2', key: '0' });
+      assert.equal(notYbase64.status, 400);
+      assert.match(notYbase64.body.message, /public key is invalid \(publicKeyEntry, id v2\)/);
       const after = await t.admin.call<{ publicKeys: { id: string }[] }>('GET', '/domain/sports/service/keys');
       assert.deepEqual(after.body.publicKeys.map((k) => k.id), ['v1']);
     });

@@ -21,8 +21,14 @@ export function readPublicKey(raw: unknown, field: string): PublicKeyEntry {
   const id = validName('simple', `${field}.id`, optString(body, 'id') ?? '0');
   const key = optString(body, 'key');
   if (!key) throw badRequest(`${field}.key is required: the PEM public key, YBase64-encoded`);
+  const invalid = () => badRequest(`Provided public key is invalid (${field}, id ${id}): send a PEM public key, YBase64-encoded`);
   const plainPem = key.includes('-----BEGIN');
-  const pem = plainPem ? key : ybase64Decode(key);
+  let pem: string;
+  try {
+    pem = plainPem ? key : ybase64Decode(key);
+  } catch {
+    throw invalid(); // not YBase64 at all (e.g. "0": a length no encoder makes)
+  }
   try {
     createPublicKey(pem);
     return { id, key };
@@ -30,7 +36,7 @@ export function readPublicKey(raw: unknown, field: string): PublicKeyEntry {
     // Athenz's PEM reader skips blank lines and stray whitespace in the block; node's does not. Athenz's UI
     // sends such a key (its Add Key re-wraps a pasted key with a blank line before END): keep it, re-wrapped.
     const rewrapped = rewrappedPublicKeyPem(pem);
-    if (!rewrapped) throw badRequest(`Provided public key is invalid (${field}, id ${id}): send a PEM public key, YBase64-encoded`);
+    if (!rewrapped) throw invalid();
     return { id, key: plainPem ? rewrapped : ybase64Encode(rewrapped) };
   }
 }
