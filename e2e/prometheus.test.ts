@@ -125,6 +125,9 @@ describe('Prometheus scrapes Tessera', () => {
     const refused = await eventually(`tessera_certificates_refused_total{job="tessera-zts"}`);
     const byReason = Object.fromEntries(refused.map((r) => [`${r.metric.provider}/${r.metric.reason}`, r.value[1]]));
     assert.deepEqual(byReason, { [`${PROVIDER}/bad_request`]: '1', [`${PROVIDER}/forbidden`]: '1' });
+    // Each use of the CA key: the three certificates answered, none signed for the refusals.
+    const signed = await eventually(`tessera_ca_signatures_total{job="tessera-zts",what="certificate"}`);
+    assert.equal(signed[0].value[1], '3');
   });
 
   test('requests by route and status, STS calls, sign-ins, database and snapshot', async () => {

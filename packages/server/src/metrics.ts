@@ -14,6 +14,7 @@ export interface ServerMetrics {
   requests: Histogram<'service' | 'method' | 'route' | 'status'>;
   certsIssued: Counter<'provider' | 'kind'>;
   certsRefused: Counter<'provider' | 'kind' | 'reason'>;
+  caSignatures: Counter<'what'>;
   signIns: Counter<'result'>;
   stsDuration: Histogram<'outcome'>;
   stsFailures: Counter<'reason'>;
@@ -52,6 +53,12 @@ export function serverMetrics(registry: Registry): ServerMetrics {
       name: 'tessera_certificates_refused_total',
       help: 'Certificate requests ZTS refused, by provider, kind and reason (from the status code)',
       labelNames: ['provider', 'kind', 'reason'],
+      registers,
+    }),
+    caSignatures: new Counter({
+      name: 'tessera_ca_signatures_total',
+      help: 'Signatures made with the CA key, by what was signed (certificate, crl), whether or not the answer reached the caller',
+      labelNames: ['what'],
       registers,
     }),
     signIns: new Counter({ name: 'tessera_signins_total', help: 'Password sign-ins by result (success, failure)', labelNames: ['result'], registers }),

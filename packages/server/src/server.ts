@@ -117,6 +117,7 @@ export async function startServer(config: ServerConfig, now: () => Date = () => 
       db: store.db, snapshots, ca: { keyPem: tls.caKeyPem, certPem: tls.caCertPem }, config: config.zts, tokenKeys, now,
       wrapSts: (check) => timedStsCheck(check, metrics),
       countAwsCall: (call, reason) => metrics.awsCalls.inc({ call, reason }),
+      countSignature: (what) => metrics.caSignatures.inc({ what }),
     });
     revocations = zctx.revocations;
     await zctx.revocations.start((e) => zts.log.warn(`reading revoked certificates failed: ${e.message}`), config.snapshotPollMs);

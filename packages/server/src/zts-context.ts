@@ -5,7 +5,7 @@ import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
 import type { CertificateAuthority } from '@tessera/core/x509/ca';
 import type { ZtsConfig } from '@tessera/zts/config';
 import type { ZtsContext } from '@tessera/zts/context';
-import { pemFileSigner } from '@tessera/zts/signer';
+import { pemFileSigner, type CertSigner } from '@tessera/zts/signer';
 import { ProviderRegistry } from '@tessera/zts/providers/registry';
 import { awsProvider } from '@tessera/zts/providers/aws/aws-provider';
 import { stsCallerIdentity, type CallerIdentityCheck } from '@tessera/zts/providers/aws/sts-identity';
@@ -33,6 +33,8 @@ export function ztsContext(a: {
   wrapSts?: (check: CallerIdentityCheck) => CallerIdentityCheck;
   /** Counts AWS calls by reason (metrics). */
   countAwsCall?: AwsCallCounter;
+  /** Counts each use of the CA key (metrics): set against the certificates answered, a gap is signed but never delivered. */
+  countSignature?: (what: 'certificate' | 'crl') => void;
 }): ZtsContext {
   const c = a.config;
   const count = a.countAwsCall ?? ignoreAwsCalls;
@@ -62,7 +64,13 @@ export function ztsContext(a: {
       count,
       now: a.now,
     });
-  const signer = pemFileSigner(a.ca, { crlUrl: a.config.crlUrl });
+  const pem = pemFileSigner(a.ca, { crlUrl: a.config.crlUrl });
+  const counted = a.countSignature ?? (() => {});
+  const signer: CertSigner = {
+    ...pem,
+    sign: (req) => pem.sign(req).then((r) => (counted('certificate'), r)),
+    signCrl: (req) => pem.signCrl(req).then((r) => (counted('crl'), r)),
+  };
   return {
     db: a.db,
     snapshots: a.snapshots,
