@@ -243,11 +243,27 @@ describe('issuing certificates', () => {
   });
 });
 
-test('the instance list shows the host name the agent sent and the platform its User-Agent names; a host name that is not a DomainName is a 400', async () => {
+/** Certificates the CA key has signed, from /metrics. */
+async function caSignatures(): Promise<number> {
+  const res = await httpsJson<string>({ url: t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: t.ca });
+  return Number(/^tessera_ca_signatures_total\{what="certificate"\} (\d+)$/m.exec(res.text)?.[1] ?? 0);
+}
+
+test('the instance list shows the host name the agent sent and the platform its User-Agent names; a host name that is not a DomainName is a 400, before anything is signed', async () => {
   const { creds, taskId } = await fargateCreds();
+  const signed = await caSignatures();
   const bad = await register(creds, taskId, { body: { hostname: 'web 01;rm -rf' } });
   assert.equal(bad.res.status, 400, bad.res.text);
   assert.match(bad.res.body.message, /^hostname "web 01;rm -rf" is not valid: dot-separated parts/);
+  assert.equal(await caSignatures(), signed, 'a refused register had a certificate signed');
+  // siad -cmd diagnose's check-only register runs the same checks.
+  const { csr } = await serviceCsr({ domain: 'sports', service: 'api', provider: PROVIDER, instanceId: taskId });
+  const checked = await httpsJson<{ message: string }>({
+    method: 'POST', url: `${t.server.ztsUrl}/instance`, ca: t.ca, headers: { 'tessera-check-only': 'true' },
+    body: { provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData: attestation('sports.api', creds), hostname: 'web 01' },
+  });
+  assert.equal(checked.status, 400, checked.text);
+  assert.match(checked.body.message, /^hostname "web 01" is not valid/);
   const { res } = await register(creds, taskId, { body: { hostname: 'IP-10-0-12-34.us-west-2.compute.internal' } });
   assert.equal(res.status, 201, res.text);
   const listed = await t.admin.call<{ instances: { instanceId: string; platform?: string; hostname?: string }[] }>('GET', '/domain/sports/service/api/instances');

@@ -33,7 +33,11 @@ export async function checkInstanceRegister(ctx: ZtsContext, caller: Caller, bod
   return { provider, name: `${domain}.${service}`, instanceId: v.instanceId, checks: 'passed' };
 }
 
-/** The checks of a register: names, tenant domain and service, launch authorization, CSR, provider attestation. */
+/**
+ * The checks of a register: names, tenant domain and service, launch
+ * authorization, the request's own fields, CSR, provider attestation. All of
+ * them come before anything is signed.
+ */
 async function checkRegister(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>) {
   const { provider, domain, service } = requestNames(body);
   const data = tenantDomain(ctx, domain, service);
@@ -42,12 +46,14 @@ async function checkRegister(ctx: ZtsContext, caller: Caller, body: Record<strin
   if (typeof attestationData !== 'string' || attestationData === '') {
     throw badRequest('attestation data is required for x509 certificate request');
   }
+  const hostname = hostnameOf(body);
+  const expiryMins = optMinutes(body.expiryTime, 'expiryTime');
   const fallback = typeof body.x509CertInstanceId === 'string' ? body.x509CertInstanceId : undefined;
   const v = await validateServiceCsr({
     csrPem: body.csr as string, domain: data, service, provider, sysAuth: ctx.snapshots.get('sys.auth'), allowedO: ctx.config.certAllowedO, fallbackInstanceId: fallback,
   });
   const result = await callProvider(ctx, caller, 'confirm', { provider, domain, service, attestationData }, data, v, v.instanceId);
-  return { provider, domain, service, data, v, result };
+  return { provider, domain, service, data, v, result, hostname, expiryMins };
 }
 
 /** The optional host name the agent sent: a DomainName, as Athenz's RDL types it; kept to show with the instance. */
@@ -66,8 +72,8 @@ export async function registerInstance(
   body: Record<string, unknown>,
   log: WarnLog = { warn: () => {} },
 ): Promise<InstanceIdentity> {
-  const { provider, domain, service, data, v, result } = await checkRegister(ctx, caller, body);
-  const cert = await signServiceCert(ctx, data, v, result, optMinutes(body.expiryTime, 'expiryTime'));
+  const { provider, domain, service, data, v, result, hostname, expiryMins } = await checkRegister(ctx, caller, body);
+  const cert = await signServiceCert(ctx, data, v, result, expiryMins);
 
   if (result.certRefresh !== false) {
     const key = { provider, instanceId: v.instanceId, service: `${domain}.${service}` };
@@ -85,7 +91,7 @@ export async function registerInstance(
       prev_time: now,
       expiry_time: cert.notAfter.toISOString(),
       issued_time: now,
-      hostname: hostnameOf(body),
+      hostname,
       client_cert: result.certUsage === 'client' ? 1 : 0,
       sia_provider: /SIA-([^ ]+)/.exec(caller.userAgent ?? '')?.[1] ?? null,
       attested_identity: result.attestedIdentity ?? null,

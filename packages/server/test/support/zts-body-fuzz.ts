@@ -1,0 +1,128 @@
+/**
+ * Property over the JSON bodies of every ZTS route that issues something:
+ * register, refresh, role certificates (both APIs), X509- and JWT-SVIDs.
+ * Whatever the body (random JSON, or a valid body with one field replaced,
+ * inside the attestation data too), the answer is never a 5xx, comes in time,
+ * is in Athenz's error shape when refused, and a refused request has no
+ * certificate signed (the CA key's signature count does not move). Each
+ * route's valid body is real: a Fargate task of sports.api in aws-sim,
+ * attested through STS. Used by the bounded CI test (zts-body-fuzz.test.ts)
+ * and the long run (scripts/fuzz-zts-bodies.ts).
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
+import { httpsJson } from '@tessera/core/https-client';
+import { createCsr } from '@tessera/core/x509/csr';
+import { generateKeyPair } from '@tessera/core/x509/keys';
+import { fargateCreds, PROVIDER, setUpSports } from './cert-flow.ts';
+import { bodyFor, hostileValue } from './hostile-json.ts';
+import { startTestServer, type Backend, type TestServer } from './test-server.ts';
+import { attestation, serviceCsr } from './workload.ts';
+
+interface Route {
+  path: string;
+  body: Record<string, unknown>;
+  /** The service certificate the request is made with (mTLS), when the route needs one. */
+  mtls: boolean;
+}
+
+export interface ZtsFuzzTarget {
+  t: TestServer;
+  routes: Route[];
+  /** What the instance holds now: a refresh that succeeds replaces it. */
+  identity: { cert: string; key: string };
+  close(): Promise<void>;
+}
+
+/** A server on aws-sim, the sports domain, and one registered Fargate task; the valid body of every route. */
+export async function startZtsFuzzTarget(backend: Backend): Promise<ZtsFuzzTarget> {
+  const sim: AwsSim = await startAwsSim();
+  const t = await startTestServer(backend, { awsStsEndpoint: sim.url }).catch(async (e) => {
+    await sim.close();
+    throw e;
+  });
+  try {
+    await setUpSports(t, sim);
+    const { creds, taskId } = await fargateCreds(sim);
+    const key = generateKeyPair('ec').privateKeyPem;
+    const { csr } = await serviceCsr({ domain: 'sports', service: 'api', provider: PROVIDER, instanceId: taskId, keyPem: key });
+    const attestationData = attestation('sports.api', creds);
+    const registerBody = { provider: PROVIDER, domain: 'sports', service: 'api', csr, attestationData };
+    const reg = await httpsJson<{ x509Certificate: string }>({ method: 'POST', url: `${t.server.ztsUrl}/instance`, ca: t.ca, body: registerBody });
+    assert.equal(reg.status, 201, reg.text);
+    const roleCsr = await createCsr({
+      keyPem: key,
+      subject: { commonName: 'sports:role.readers', organizationalUnit: PROVIDER },
+      uris: ['spiffe://sports/ra/readers', `athenz://instanceid/${PROVIDER}/${taskId}`, 'athenz://principal/sports.api'],
+    });
+    const routes: Route[] = [
+      { path: '/instance', body: registerBody, mtls: false },
+      { path: `/instance/${PROVIDER}/sports/api/${taskId}`, body: { csr, attestationData }, mtls: true },
+      { path: '/rolecert', body: { csr: roleCsr, expiryTime: 60 }, mtls: true },
+      { path: '/domain/sports/role/readers/token', body: { csr: roleCsr, expiryTime: 60 }, mtls: true },
+      { path: '/svid', body: { csr }, mtls: true },
+      { path: '/svid/jwt', body: { audience: ['https://api.example.com'] }, mtls: true },
+    ];
+    return {
+      t, routes, identity: { cert: reg.body.x509Certificate, key },
+      close: async () => {
+        await t.close();
+        await sim.close();
+      },
+    };
+  } catch (e) {
+    await t.close();
+    await sim.close();
+    throw e;
+  }
+}
+
+/** Certificates the CA key has signed so far, from /metrics: whether or not they reached the caller. */
+async function signedSoFar(f: ZtsFuzzTarget): Promise<number> {
+  const res = await httpsJson<string>({ url: f.t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: f.t.ca });
+  return Number(/^tessera_ca_signatures_total\{what="certificate"\} (\d+)$/m.exec(res.text)?.[1] ?? 0);
+}
+
+/** The attestation data is JSON in a string: one of its fields replaced, or the string itself. */
+function withAttestationMutated(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
+  const inner = JSON.parse(valid.attestationData as string) as Record<string, unknown>;
+  const keys = [...Object.keys(inner), 'identityToken', 'document', 'signature'];
+  return fc.tuple(fc.constantFrom(...keys), hostileValue).map(([key, value]) => ({ ...valid, attestationData: JSON.stringify({ ...inner, [key]: value }) }));
+}
+
+/** Runs the property `numRuns` times per route. */
+export async function fuzzZtsBodies(f: ZtsFuzzTarget, numRuns: number, seed?: number): Promise<void> {
+  for (const route of f.routes) {
+    const bodies = 'attestationData' in route.body
+      ? fc.oneof({ arbitrary: bodyFor(route.body, ['extra', 'expiryTime', 'hostname', 'athenzJWK']), weight: 2 }, { arbitrary: withAttestationMutated(route.body), weight: 1 })
+      : bodyFor(route.body, ['extra', 'expiryTime', 'audience']);
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const signed = await signedSoFar(f);
+        const started = Date.now();
+        const res = await httpsJson<{ code?: unknown; message?: unknown; x509Certificate?: string }>({
+          method: 'POST', url: `${f.t.server.ztsUrl}${route.path}`, ca: f.t.ca, body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json', 'user-agent': 'SIA-AWS fuzz' },
+          ...(route.mtls ? f.identity : {}),
+        });
+        const what = `POST ${route.path} ${JSON.stringify(body).slice(0, 300)} → ${res.status} ${res.text.slice(0, 300)}`;
+        assert.ok(res.status < 500, what);
+        assert.ok(Date.now() - started < 30_000, `${what}: too slow`);
+        if (res.status >= 400) {
+          assert.equal(res.body.code, res.status, what);
+          assert.equal(typeof res.body.message, 'string', what);
+          assert.equal(await signedSoFar(f), signed, `${what}: a refused request had a certificate signed`);
+        } else if (route.path.startsWith('/instance')) {
+          // A register or refresh that went through replaced the certificate the instance holds.
+          f.identity.cert = res.body.x509Certificate!;
+        }
+      }),
+      { numRuns, ...(seed === undefined ? {} : { seed }) },
+    );
+  }
+  // Refusals changed nothing the instance relies on: its current certificate still refreshes.
+  const refresh = f.routes[1];
+  const res = await httpsJson({ method: 'POST', url: `${f.t.server.ztsUrl}${refresh.path}`, ca: f.t.ca, body: refresh.body, ...f.identity });
+  assert.equal(res.status, 200, `a valid refresh after the fuzzing: ${res.status} ${res.text}`);
+}
