@@ -14,8 +14,7 @@ import { join } from 'node:path';
 import { CreateRoleCommand, EnableOutboundWebIdentityFederationCommand, IAMClient } from '@aws-sdk/client-iam';
 import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
-import { httpsJson } from '@tessera/core/https-client';
-import { startTestServer, type TestServer } from '@tessera/server/test/support/test-server';
+import { startTestServer, ztsMetric, type TestServer } from '@tessera/server/test/support/test-server';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SIAD = join(ROOT, 'packages/sia/bin/siad.js');
@@ -74,10 +73,7 @@ function siad(args: string[], env: Record<string, string>, siadir: string): Prom
   });
 }
 
-async function stsCalls(): Promise<number> {
-  const res = await httpsJson<string>({ url: t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: t.ca });
-  return Number(/^tessera_zts_aws_calls_total\{call="sts:GetCallerIdentity",reason="sts-attestation"\} (\d+)$/m.exec(res.text)?.[1] ?? 0);
-}
+const stsCalls = () => ztsMetric(t, 'tessera_zts_aws_calls_total{call="sts:GetCallerIdentity",reason="sts-attestation"}');
 
 const podEnv = async (tokenAudience: string) => {
   const pod = await sim.launchEksPod({ mode: 'pod-identity', role: 'sports.api-service', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience });

@@ -17,7 +17,7 @@ import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair, keyMatchesCertificate } from '@tessera/core/x509/keys';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { httpsJson } from '@tessera/core/https-client';
-import { startTestServer, type TestServer } from './support/test-server.ts';
+import { startTestServer, ztsMetric, type TestServer } from './support/test-server.ts';
 import { assumeRole, attestation, serviceCsr, withEnv, ztsCall, type AwsCreds } from './support/workload.ts';
 
 const ACCOUNT = '123456789012';
@@ -243,11 +243,8 @@ describe('issuing certificates', () => {
   });
 });
 
-/** Certificates the CA key has signed, from /metrics. */
-async function caSignatures(): Promise<number> {
-  const res = await httpsJson<string>({ url: t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: t.ca });
-  return Number(/^tessera_ca_signatures_total\{what="certificate"\} (\d+)$/m.exec(res.text)?.[1] ?? 0);
-}
+/** Certificates the CA key has signed, whether or not they reached the caller. */
+const caSignatures = () => ztsMetric(t, 'tessera_ca_signatures_total{what="certificate"}');
 
 test('the instance list shows the host name the agent sent and the platform its User-Agent names; a host name that is not a DomainName is a 400, before anything is signed', async () => {
   const { creds, taskId } = await fargateCreds();

@@ -92,3 +92,10 @@ export async function startTestServer(backend: Backend = 'sqlite', flags: ServeF
     },
   };
 }
+
+/** One sample of ZTS's /metrics, named as Prometheus prints it (e.g. `tessera_ca_signatures_total{what="certificate"}`); 0 while absent. */
+export async function ztsMetric(t: Pick<TestServer, 'server' | 'ca'>, sample: string): Promise<number> {
+  const res = await httpsJson<string>({ url: t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: t.ca });
+  const line = res.text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}

@@ -11,13 +11,13 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { startAwsSim, type AwsSim } from '@tessera/aws-sim/sim';
+import { startAwsSim } from '@tessera/aws-sim/sim';
 import { httpsJson } from '@tessera/core/https-client';
 import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { fargateCreds, PROVIDER, setUpSports } from './cert-flow.ts';
 import { bodyFor, hostileValue } from './hostile-json.ts';
-import { startTestServer, type Backend, type TestServer } from './test-server.ts';
+import { startTestServer, ztsMetric, type Backend, type TestServer } from './test-server.ts';
 import { attestation, serviceCsr } from './workload.ts';
 
 interface Route {
@@ -30,6 +30,8 @@ interface Route {
 export interface ZtsFuzzTarget {
   t: TestServer;
   routes: Route[];
+  /** The refresh route, with a valid body: it must still work after the fuzzing. */
+  refresh: Route;
   /** What the instance holds now: a refresh that succeeds replaces it. */
   identity: { cert: string; key: string };
   close(): Promise<void>;
@@ -37,12 +39,14 @@ export interface ZtsFuzzTarget {
 
 /** A server on aws-sim, the sports domain, and one registered Fargate task; the valid body of every route. */
 export async function startZtsFuzzTarget(backend: Backend): Promise<ZtsFuzzTarget> {
-  const sim: AwsSim = await startAwsSim();
-  const t = await startTestServer(backend, { awsStsEndpoint: sim.url }).catch(async (e) => {
+  const sim = await startAwsSim();
+  let t: TestServer | undefined;
+  const close = async () => {
+    await t?.close();
     await sim.close();
-    throw e;
-  });
+  };
   try {
+    t = await startTestServer(backend, { awsStsEndpoint: sim.url });
     await setUpSports(t, sim);
     const { creds, taskId } = await fargateCreds(sim);
     const key = generateKeyPair('ec').privateKeyPem;
@@ -56,33 +60,24 @@ export async function startZtsFuzzTarget(backend: Backend): Promise<ZtsFuzzTarge
       subject: { commonName: 'sports:role.readers', organizationalUnit: PROVIDER },
       uris: ['spiffe://sports/ra/readers', `athenz://instanceid/${PROVIDER}/${taskId}`, 'athenz://principal/sports.api'],
     });
+    const refresh: Route = { path: `/instance/${PROVIDER}/sports/api/${taskId}`, body: { csr, attestationData }, mtls: true };
     const routes: Route[] = [
       { path: '/instance', body: registerBody, mtls: false },
-      { path: `/instance/${PROVIDER}/sports/api/${taskId}`, body: { csr, attestationData }, mtls: true },
+      refresh,
       { path: '/rolecert', body: { csr: roleCsr, expiryTime: 60 }, mtls: true },
       { path: '/domain/sports/role/readers/token', body: { csr: roleCsr, expiryTime: 60 }, mtls: true },
       { path: '/svid', body: { csr }, mtls: true },
       { path: '/svid/jwt', body: { audience: ['https://api.example.com'] }, mtls: true },
     ];
-    return {
-      t, routes, identity: { cert: reg.body.x509Certificate, key },
-      close: async () => {
-        await t.close();
-        await sim.close();
-      },
-    };
+    return { t, routes, refresh, identity: { cert: reg.body.x509Certificate, key }, close };
   } catch (e) {
-    await t.close();
-    await sim.close();
+    await close();
     throw e;
   }
 }
 
-/** Certificates the CA key has signed so far, from /metrics: whether or not they reached the caller. */
-async function signedSoFar(f: ZtsFuzzTarget): Promise<number> {
-  const res = await httpsJson<string>({ url: f.t.server.ztsUrl.replace('/zts/v1', '/metrics'), ca: f.t.ca });
-  return Number(/^tessera_ca_signatures_total\{what="certificate"\} (\d+)$/m.exec(res.text)?.[1] ?? 0);
-}
+/** Certificates the CA key has signed so far, whether or not they reached the caller. */
+const signedSoFar = (f: ZtsFuzzTarget) => ztsMetric(f.t, 'tessera_ca_signatures_total{what="certificate"}');
 
 /** The attestation data is JSON in a string: one of its fields replaced, or the string itself. */
 function withAttestationMutated(valid: Record<string, unknown>): fc.Arbitrary<unknown> {
@@ -122,7 +117,6 @@ export async function fuzzZtsBodies(f: ZtsFuzzTarget, numRuns: number, seed?: nu
     );
   }
   // Refusals changed nothing the instance relies on: its current certificate still refreshes.
-  const refresh = f.routes[1];
-  const res = await httpsJson({ method: 'POST', url: `${f.t.server.ztsUrl}${refresh.path}`, ca: f.t.ca, body: refresh.body, ...f.identity });
+  const res = await httpsJson({ method: 'POST', url: `${f.t.server.ztsUrl}${f.refresh.path}`, ca: f.t.ca, body: f.refresh.body, ...f.identity });
   assert.equal(res.status, 200, `a valid refresh after the fuzzing: ${res.status} ${res.text}`);
 }
