@@ -1,7 +1,7 @@
 /**
- * The long fuzz run over the JSON body of every ZTS route that issues
- * something (the CI test runs the same property 25 times per route). Runs
- * against a throwaway server and aws-sim.
+ * The long fuzz run over the body of every ZTS route that issues
+ * something, the token endpoint's form too (the CI test runs the same
+ * property 25 times per route). Runs against a throwaway server and aws-sim.
  *
  *   node --import tsx scripts/fuzz-zts-bodies.ts [runs-per-route=10000] [sqlite|postgres] [seed]
  */

@@ -1,4 +1,4 @@
-/** Bounded fuzzing of the JSON body of every ZTS route that issues something (the long run: scripts/fuzz-zts-bodies.ts). */
+/** Bounded fuzzing of the body of every ZTS route that issues something and of the token endpoint's form (the long run: scripts/fuzz-zts-bodies.ts). */
 import { after, before, test } from 'node:test';
 import { fuzzZtsBodies, startZtsFuzzTarget, type ZtsFuzzTarget } from './support/zts-body-fuzz.ts';
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 
-const hostileString = fc.oneof(
+export const hostileString = fc.oneof(
   fc.string(),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.constantFrom('', ' ', '\u0000', 'a\r\nb', '../../etc', '%E0%A4%A', '*', 'user.*', 'x'.repeat(5000), '__proto__', '0x10', '1e308', 'NaN'),
