@@ -4,7 +4,7 @@
  * ZTS through aws-sim), next to a bare `node -e 0` in the same run; then the
  * daemon's resident memory after a number of refreshes.
  *
- *   node --import tsx bench/siad.ts [--runs N] [--refreshes N]
+ *   node --import tsx bench/siad.ts [--runs N] [--refreshes N] [--plain-sts]
  *
  * Each daemon refresh is at least a second apart (siad's floor), so
  * --refreshes sets the run time: the default keeps it under a minute, the
@@ -14,6 +14,8 @@
  * side by side: a Fargate task's (STS attestation) both ways, and an EKS
  * pod's with the image flags, attesting with its projected token; each one's
  * RSS is the median of samples taken at its last tenth of refreshes.
+ * The Fargate task reaches STS over HTTPS (bench/support/tls-front.ts in
+ * front of aws-sim), as on AWS; --plain-sts keeps aws-sim's plain HTTP.
  * Peak memory comes from /usr/bin/time (Debian's `time` package).
  * BENCH_SIAD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go before siad's bundle (to profile it).
  */
@@ -27,12 +29,15 @@ import { startAwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { startTestServer } from '@tessera/server/test/support/test-server';
 import { processStats } from './support/process.ts';
+import { startTlsFront, type TlsFront } from './support/tls-front.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ACCOUNT = '123456789012';
 const TIME = '/usr/bin/time';
 
-const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '5' }, refreshes: { type: 'string', default: '30' } } });
+const { values: opts } = parseArgs({
+  options: { runs: { type: 'string', default: '5' }, refreshes: { type: 'string', default: '30' }, 'plain-sts': { type: 'boolean', default: false } },
+});
 const RUNS = Number(opts.runs);
 const REFRESHES = Number(opts.refreshes);
 if (!(RUNS > 0 && REFRESHES > 0)) throw new Error('--runs and --refreshes take positive numbers');
@@ -75,6 +80,7 @@ async function row(name: string, run: () => Promise<{ wall: number; peakMb: numb
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-siad-'));
+let stsFront: TlsFront | undefined;
 const sim = await startAwsSim({ filesDir: join(dir, 'sim') });
 writeFileSync(join(dir, 'aws-doc.pem'), sim.identityDocumentCertPem);
 // ZTS's own AWS identity, for reading the account's OIDC providers (the EKS daemon's projected token).
@@ -104,7 +110,14 @@ try {
   }));
   sim.eksCluster({ account: ACCOUNT, cluster: 'prod' });
   iam.destroy();
-  const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+  // siad reaches STS over HTTPS, as on AWS (its trust store loaded too); --plain-sts for aws-sim's plain HTTP.
+  stsFront = opts['plain-sts'] ? undefined : await startTlsFront(sim.url, dir);
+  const front = stsFront;
+  const fargateTask = async () => {
+    const { env } = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
+    return front ? { ...env, AWS_ENDPOINT_URL_STS: front.url, NODE_EXTRA_CA_CERTS: front.caFile } : env;
+  };
+  const task = { env: await fargateTask() };
   const pod = await sim.launchEksPod({
     mode: 'pod-identity', role: 'sports.api-pod', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl,
   });
@@ -123,9 +136,10 @@ try {
   // The daemons, side by side: refreshes as fast as siad allows (refresh_interval 0.001 min → its one-second floor).
   // The EKS pod's daemon attests with its projected token (no AWS SDK call on the way), the others by STS.
   const [[, plain], [, imageFlags]] = LAUNCHES;
+  // Each daemon is its own task: two on one instance id would each revoke the other's certificate at every register.
   const runs = [
-    { label: ' (Fargate)', args: plain, env: task.env, method: 'sts' },
-    { label: ' [image flags] (Fargate)', args: imageFlags, env: task.env, method: 'sts' },
+    { label: ' (Fargate)', args: plain, env: await fargateTask(), method: 'sts' },
+    { label: ' [image flags] (Fargate)', args: imageFlags, env: await fargateTask(), method: 'sts' },
     { label: ' [image flags] (EKS)', args: imageFlags, env: { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace }, method: 'eks-token' },
   ];
   const daemons = runs.map(({ label, args, env, method }, i) => {
@@ -147,7 +161,12 @@ try {
           child.kill('SIGTERM');
           reject(new Error(`siad daemon${label} did not attest by ${method}:\n${log}`));
         }
-        const refreshed = lines.filter((l) => l.includes('sports.api: certificate valid until')).length;
+        // Refreshes only: a refused refresh that registers afresh is another workload, not the one measured.
+        if (lines.some((l) => l.includes('registering afresh'))) {
+          child.kill('SIGTERM');
+          reject(new Error(`siad daemon${label} had a refresh refused:\n${log}`));
+        }
+        const refreshed = lines.filter((l) => l.includes('sports.api: refreshed the certificate of instance')).length;
         refreshes += refreshed;
         if (child.exitCode !== null || child.killed || refreshed === 0 || refreshes <= REFRESHES - SAMPLED) return;
         const stats = processStats(child.pid!);
@@ -164,7 +183,9 @@ try {
     return done;
   });
   for (const line of await Promise.all(daemons)) console.log(line);
+  if (stsFront) console.log(`(siad's ${stsFront.requests()} STS requests went over HTTPS, through bench/support/tls-front.ts)`);
 } finally {
+  await stsFront?.close();
   await t.close();
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
