@@ -20,7 +20,7 @@
  * BENCH_SIAD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go before siad's bundle (to profile it).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +29,7 @@ import { startAwsSim } from '@tessera/aws-sim/sim';
 import { awsTrustPolicy, podIdentityTrustPolicy, serviceTrustPolicy } from '@tessera/aws-sim/policy-templates';
 import { startTestServer } from '@tessera/server/test/support/test-server';
 import { processStats } from './support/process.ts';
-import { startTlsFront, type TlsFront } from './support/tls-front.ts';
+import { startTlsFront } from './support/tls-front.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ACCOUNT = '123456789012';
@@ -80,7 +80,6 @@ async function row(name: string, run: () => Promise<{ wall: number; peakMb: numb
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-siad-'));
-let stsFront: TlsFront | undefined;
 const sim = await startAwsSim({ filesDir: join(dir, 'sim') });
 writeFileSync(join(dir, 'aws-doc.pem'), sim.identityDocumentCertPem);
 // ZTS's own AWS identity, for reading the account's OIDC providers (the EKS daemon's projected token).
@@ -89,9 +88,13 @@ Object.assign(process.env, { AWS_ACCESS_KEY_ID: ztsKey.accessKeyId, AWS_SECRET_A
 const t = await startTestServer('sqlite', {
   awsStsEndpoint: sim.url, awsIamEndpoint: sim.url, awsOidcEndpoint: `${sim.url}/oidc`, awsDocumentCert: join(dir, 'aws-doc.pem'),
 });
+const caFile = join(dir, 'ca.pem');
+writeFileSync(caFile, t.ca);
+// siad reaches STS over HTTPS, as on AWS (its trust store loaded too), served with ZTS's own certificate; --plain-sts for aws-sim's plain HTTP.
+const stsFront = opts['plain-sts'] ? undefined : await startTlsFront(sim.url, {
+  key: readFileSync(join(t.dataDir, 'server.key.pem')), cert: readFileSync(join(t.dataDir, 'server.cert.pem')),
+});
 try {
-  const caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, t.ca);
   for (const [m, p, b] of [
     ['POST', '/domain', { name: 'sports', adminUsers: ['user.admin'] }],
     ['PUT', '/domain/sports/meta/system/account', { account: ACCOUNT }],
@@ -110,14 +113,11 @@ try {
   }));
   sim.eksCluster({ account: ACCOUNT, cluster: 'prod' });
   iam.destroy();
-  // siad reaches STS over HTTPS, as on AWS (its trust store loaded too); --plain-sts for aws-sim's plain HTTP.
-  stsFront = opts['plain-sts'] ? undefined : await startTlsFront(sim.url, dir);
-  const front = stsFront;
   const fargateTask = async () => {
     const { env } = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
-    return front ? { ...env, AWS_ENDPOINT_URL_STS: front.url, NODE_EXTRA_CA_CERTS: front.caFile } : env;
+    return stsFront ? { ...env, AWS_ENDPOINT_URL_STS: stsFront.url, NODE_EXTRA_CA_CERTS: caFile } : env;
   };
-  const task = { env: await fargateTask() };
+  const postTask = await fargateTask();
   const pod = await sim.launchEksPod({
     mode: 'pod-identity', role: 'sports.api-pod', account: ACCOUNT, cluster: 'prod', namespace: 'sports', serviceAccount: 'sports.api', tokenAudience: t.server.ztsUrl,
   });
@@ -130,7 +130,7 @@ try {
   let n = 0;
   for (const [label, args] of LAUNCHES) {
     await row(`siad -version${label}`, () => measure([...args, '-version'], {}));
-    await row(`siad -cmd post${label} (Fargate, local ZTS)`, () => measure([...args, ...common(join(dir, `post-${n++}`)), '-cmd', 'post'], task.env));
+    await row(`siad -cmd post${label} (Fargate, local ZTS)`, () => measure([...args, ...common(join(dir, `post-${n++}`)), '-cmd', 'post'], postTask));
   }
 
   // The daemons, side by side: refreshes as fast as siad allows (refresh_interval 0.001 min → its one-second floor).
@@ -157,14 +157,12 @@ try {
         log = (log + d).slice(-20_000); // the tail, for an error message
         const lines = (partial + d).split('\n');
         partial = lines.pop()!;
-        if (lines.some((l) => l.includes('sports.api: attestation by ') && !l.includes(`attestation by ${method}`))) {
+        // The method measured, and refreshes only: a refused refresh that registers afresh is not the workload measured.
+        const wrong = lines.some((l) => l.includes('sports.api: attestation by ') && !l.includes(`attestation by ${method}`))
+          ? `did not attest by ${method}` : lines.some((l) => l.includes('registering afresh')) ? 'had a refresh refused' : '';
+        if (wrong) {
           child.kill('SIGTERM');
-          reject(new Error(`siad daemon${label} did not attest by ${method}:\n${log}`));
-        }
-        // Refreshes only: a refused refresh that registers afresh is another workload, not the one measured.
-        if (lines.some((l) => l.includes('registering afresh'))) {
-          child.kill('SIGTERM');
-          reject(new Error(`siad daemon${label} had a refresh refused:\n${log}`));
+          reject(new Error(`siad daemon${label} ${wrong}:\n${log}`));
         }
         const refreshed = lines.filter((l) => l.includes('sports.api: refreshed the certificate of instance')).length;
         refreshes += refreshed;
