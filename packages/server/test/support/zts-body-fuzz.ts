@@ -128,6 +128,7 @@ export async function fuzzZtsBodies(f: ZtsFuzzTarget, numRuns: number, seed?: nu
 
 const TOKEN_FORM: [string, string][] = [['grant_type', 'client_credentials'], ['scope', 'sports:domain'], ['expires_in', '600']];
 const TOKEN_PARAMS = [...TOKEN_FORM.map(([k]) => k), 'proxy_for_principal', 'role_in_aud_claim', 'authorization_details', 'id_token_hint'];
+/** RFC 6749 section 5.2's error codes: the only ones a refusal may carry. */
 const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope'];
 
 /** A token request body: the valid form with one parameter replaced, added or repeated, or any text at all. */
