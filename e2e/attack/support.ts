@@ -58,7 +58,8 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(dir: string, o: { backend?: Backend; flags?: ServeFlags; documentCert?: boolean } = {}): Promise<Bench> {
+/** `now` is ZTS's clock (the default: the machine's). */
+export async function startBench(dir: string, o: { backend?: Backend; flags?: ServeFlags; documentCert?: boolean; now?: () => Date } = {}): Promise<Bench> {
   let offset = 0;
   const sim = await startAwsSim({ clock: () => new Date(Date.now() + offset) });
   const docCert = join(dir, 'aws-doc.pem');
@@ -67,7 +68,7 @@ export async function startBench(dir: string, o: { backend?: Backend; flags?: Se
     awsStsEndpoint: sim.url,
     ...(o.documentCert === false ? {} : { awsDocumentCert: docCert }),
     ...o.flags,
-  });
+  }, o.now ? { now: o.now } : {});
   for (const [m, p, b] of [
     ['POST', '/domain', { name: 'sports', adminUsers: ['user.admin'] }],
     ['PUT', '/domain/sports/meta/system/account', { account: ACCOUNT }],

@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCertificate } from '@tessera/core/x509/certificate';
+import { createCertificateAuthority } from '@tessera/core/x509/ca';
+import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
+import { issueCertificate } from '@tessera/core/x509/issue';
+import { generateKeyPair } from '@tessera/core/x509/keys';
 import { assumeRole, ztsCall } from '@tessera/server/test/support/workload';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
@@ -344,7 +348,7 @@ describe('AWS provider: EC2 instance identity document', () => {
 describe('certificate lifetimes', () => {
   const hours = (pem: string) => {
     const c = parseCertificate(pem);
-    return (c.notAfter.getTime() - c.notBefore.getTime()) / 3_600_000;
+    return (c.notAfter.getTime() - c.notBefore.getTime() - CLOCK_SKEW_MS) / 3_600_000;
   };
   test('the request’s expiryTime shortens the certificate; the domain’s serviceCertExpiryMins caps it', async () => {
     const asked = await registerAs({ body: { expiryTime: 60 } });
@@ -366,7 +370,7 @@ describe('delete (instance-delete.ts)', () => {
     const a = await b.registered();
     const zts = (mtls?: Identity) =>
       ztsCall(b.t.server.ztsUrl, b.t.ca, 'DELETE', `/instance/${PROVIDER}/sports/api/never-registered`, undefined, mtls) as Promise<Reply>;
-    refused(await zts(), 401, /Authentication required: connect with a client certificate/);
+    refused(await zts(), 401, /Authentication required: connect with a client certificate.* \(no client certificate was presented\)/);
     assert.equal((await b.t.admin.call('PUT', '/domain/sports/role/cleaners', { roleMembers: [{ memberName: 'sports.api' }] })).status, 204);
     assert.equal((await b.t.admin.call('PUT', '/domain/sports/policy/cleaners', { assertions: [{ role: 'cleaners', action: 'delete', resource: 'sports:instance.*' }] })).status, 204);
     refused(await zts(a.id), 404, /no instance never-registered of sports\.api registered by athenz\.aws\.us-west-2/);
@@ -379,7 +383,19 @@ describe('refresh (instance-refresh.ts)', () => {
   test('refresh without a client certificate → 401', async () => {
     const { instanceId, creds } = await b.registered();
     refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }), 401,
-      /refresh needs the current service certificate: connect with it as the TLS client certificate/);
+      /refresh needs the current service certificate: connect with it as the TLS client certificate \(no client certificate was presented\)/);
+  });
+  test('refresh with a look-alike certificate from another CA → 401 that says it did not verify', async () => {
+    const { instanceId, creds } = await b.registered();
+    const rogue = await createCertificateAuthority({ commonName: 'Rogue', alg: 'ec', validityDays: 1, now: new Date() });
+    const key = generateKeyPair('ec');
+    const now = new Date();
+    const { certPem } = await issueCertificate({
+      ca: rogue, publicKeyPem: key.publicKeyPem, subject: { commonName: 'sports.api' }, notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+      uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
+    });
+    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, { cert: certPem, key: key.privateKeyPem }), 401,
+      /refresh needs the current service certificate: .*\(the client certificate did not verify against this server's CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
   });
   test('refresh without a CSR → 400', async () => {
     const { id, instanceId, creds } = await b.registered();
@@ -436,6 +452,27 @@ describe('refresh (instance-refresh.ts)', () => {
   });
 });
 
+describe('a ZTS whose clock runs ahead of its clients', () => {
+  // Its certificates are backdated, so a client (or OpenSSL's coarse time()) that is a little behind accepts them at once.
+  test('a certificate is accepted the moment it is issued: refresh and role certificate with it at once', async () => {
+    const adir = mkdtempSync(join(tmpdir(), 'tessera-attack-ahead-'));
+    const ahead = await startBench(adir, { now: () => new Date(Date.now() + 5_000) });
+    try {
+      const a = await ahead.registered();
+      assert.ok(parseCertificate(a.id.cert).notBefore.getTime() <= Date.now(), 'valid by the client\'s clock');
+      const { csr, keyPem } = await ahead.serviceCsr(a.instanceId);
+      const r = await ahead.refresh({ instanceId: a.instanceId }, { csr, attestationData: attestation('sports.api', a.creds) }, a.id);
+      assert.equal(r.status, 200, r.text);
+      const role = await ahead.roleCert({ csr: (await ahead.csr({ subject: { commonName: 'sports:role.readers' }, uris: ['athenz://principal/sports.api'] })).csr },
+        { cert: r.body.x509Certificate, key: keyPem });
+      assert.equal(role.status, 200, role.text);
+    } finally {
+      await ahead.close();
+      rmSync(adir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('refresh retry grace window (--refresh-retry-grace)', () => {
   let g: Bench;
   let gdir: string;
@@ -489,7 +526,7 @@ describe('role certificates: who may ask', () => {
   });
 
   test('role cert without a client certificate → 401', async () => {
-    refused(await b.roleCert({ csr: (await roleCsr()).csr }), 401, /role certificates need a service certificate as the TLS client certificate/);
+    refused(await b.roleCert({ csr: (await roleCsr()).csr }), 401, /role certificates need a service certificate as the TLS client certificate \(no client certificate was presented\)/);
   });
   test('role cert using a role certificate as the client certificate → 403', async () => {
     const { csr, keyPem } = await roleCsr();

@@ -1,4 +1,5 @@
 /** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
 import { serviceNameProblem, validName } from '@tessera/core/names';
 import { claim, fact, refusal } from '@tessera/core/explained';
@@ -94,7 +95,7 @@ export async function signServiceCert(
     subject: v.names.subject,
     dnsNames: v.names.dnsNames,
     uris: v.names.uris,
-    notBefore: now,
+    notBefore: backdated(now),
     notAfter: new Date(now.getTime() + minutes * 60_000),
     usage: result.certUsage === 'client' ? 'client' : 'client-server',
   });

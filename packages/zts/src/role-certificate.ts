@@ -3,6 +3,7 @@
  * `POST /domain/{d}/role/{r}/token`): a service proves with its certificate
  * that it is a member of a role and gets a client certificate for it.
  */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { isRoleMember } from '@tessera/core/authz/evaluate-access';
 import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
@@ -24,7 +25,7 @@ export async function issueRoleCertificate(
   body: Record<string, unknown>,
   expected?: { domain: string; role: string },
 ): Promise<RoleCertResult> {
-  if (!caller.principal || !caller.cert) throw unauthorized('role certificates need a service certificate as the TLS client certificate');
+  if (!caller.principal || !caller.cert) throw unauthorized(`role certificates need a service certificate as the TLS client certificate (${caller.noPrincipal})`);
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
@@ -78,7 +79,7 @@ export async function issueRoleCertificate(
     subject,
     dnsNames,
     uris,
-    notBefore: now,
+    notBefore: backdated(now),
     notAfter,
     usage: 'client',
   });

@@ -10,6 +10,7 @@
  * Nothing in the request names the identity: the SPIFFE ID is the one ZTS
  * wrote into the caller's certificate, and the SVID never outlives it.
  */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
 import { SignJWT } from 'jose';
@@ -23,7 +24,7 @@ export interface SvidResult {
 
 /** The caller's SPIFFE ID, from the service certificate ZTS issued it (a role certificate or a revoked one is refused). */
 function callerSpiffeId(ctx: ZtsContext, caller: Caller, what: string): { principal: string; spiffeId: string; notAfter: Date } {
-  if (!caller.principal || !caller.cert) throw unauthorized(`${what} needs the service certificate as the TLS client certificate`);
+  if (!caller.principal || !caller.cert) throw unauthorized(`${what} needs the service certificate as the TLS client certificate (${caller.noPrincipal})`);
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
@@ -75,7 +76,7 @@ export async function issueSvid(ctx: ZtsContext, caller: Caller, body: Record<st
     // The CN names the Athenz principal for people reading it; validators look only at the URI.
     subject: { commonName: principal },
     uris: [spiffeIds[0]],
-    notBefore: now,
+    notBefore: backdated(now),
     notAfter,
     usage: 'client-server',
   });

@@ -3,6 +3,7 @@
  * client certificate, one without exactly one SPIFFE ID, an empty CSR and a CSR
  * whose self-signature does not verify are refused before anything is signed.
  */
+import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '@tessera/core/errors';
@@ -69,7 +70,7 @@ test('the SVID carries only the SPIFFE ID of the client certificate and ends wit
   assert.deepEqual(signed[0].uris, [SPIFFE], 'not the athenz:// URI, not the CSR\'s URI');
   assert.deepEqual(signed[0].subject, { commonName: 'sports.api' });
   assert.equal(signed[0].publicKeyPem.replace(/\s/g, ''), key.publicKeyPem.replace(/\s/g, ''));
-  assert.equal(signed[0].notBefore, NOW);
+  assert.deepEqual(signed[0].notBefore, new Date(NOW.getTime() - CLOCK_SKEW_MS), 'backdated by the clock skew');
 });
 
 test('a revoked client certificate is refused with 401 and told to register again', async () => {

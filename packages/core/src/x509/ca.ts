@@ -8,6 +8,7 @@ import {
   type KeyAlgorithm,
 } from './keys.ts';
 import { randomSerial } from './serial.ts';
+import { backdated } from './clock-skew.ts';
 import { subjectName } from './names.ts';
 
 export interface CertificateAuthority {
@@ -25,8 +26,6 @@ export interface CaOptions {
 }
 
 const DAY_MS = 86_400_000;
-// Backdated so that hosts whose clocks run a little behind accept the CA at once.
-const CLOCK_SKEW_MS = 60_000;
 
 /** A self-signed CA: basicConstraints CA (pathLen 0: it signs only end entities), keyCertSign/cRLSign, SKI. */
 export async function createCertificateAuthority(o: CaOptions): Promise<CertificateAuthority> {
@@ -37,7 +36,7 @@ export async function createCertificateAuthority(o: CaOptions): Promise<Certific
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: subjectName({ commonName: o.commonName, organization: 'Tessera' }),
-    notBefore: new Date(o.now.getTime() - CLOCK_SKEW_MS),
+    notBefore: backdated(o.now),
     notAfter: new Date(o.now.getTime() + o.validityDays * DAY_MS),
     signingAlgorithm: signingAlgorithm(alg),
     keys,

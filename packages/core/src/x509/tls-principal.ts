@@ -42,5 +42,17 @@ export function tlsPeer(socket: TLSSocket): Readonly<TlsPeer> {
 
 export const tlsPrincipal = (socket: TLSSocket): string | undefined => tlsPeer(socket).principal;
 
+/**
+ * Why a TLS client proved no principal, for the refusal it gets: without a
+ * reason, "send your certificate" is all a client that did send one hears.
+ */
+export function missingPrincipalReason(socket: TLSSocket): string {
+  if (!socket.encrypted) return 'the connection is not TLS';
+  const presented = socket.getPeerCertificate(false)?.raw !== undefined;
+  if (!presented) return 'no client certificate was presented';
+  if (!socket.authorized) return `the client certificate did not verify against this server's CA: ${String(socket.authorizationError)}`;
+  return 'the client certificate is not strict DER or has no common name';
+}
+
 /** The verified client certificate's fields, or undefined without one. */
 export const tlsPeerCertificate = (socket: TLSSocket): CertificateInfo | undefined => tlsPeer(socket).certificate;

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import { ztsSchemas } from './zts-schemas.ts';
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
-import { tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
+import { missingPrincipalReason, tlsPeerCertificate, tlsPrincipal } from '@tessera/core/x509/tls-principal';
 import type { Caller, ZtsContext } from '../context.ts';
 import { checkInstanceRegister, registerInstance } from '../instance-register.ts';
 import { refreshInstance } from '../instance-refresh.ts';
@@ -23,7 +23,7 @@ function callerOf(req: FastifyRequest): Caller {
   // Read once per TLS connection (keep-alive clients send many requests on one).
   const cert = principal ? tlsPeerCertificate(socket) : undefined;
   return {
-    ...(principal ? { principal } : {}),
+    ...(principal ? { principal } : { noPrincipal: missingPrincipalReason(socket) }),
     ...(cert ? { cert } : {}),
     ip: req.ip,
     ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
