@@ -397,6 +397,17 @@ describe('refresh (instance-refresh.ts)', () => {
     refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, { cert: certPem, key: key.privateKeyPem }), 401,
       /refresh needs the current service certificate: .*\(the client certificate did not verify against this server's CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
   });
+  test('refresh with a certificate of this CA that names no principal (no CN) → 401 that says so', async () => {
+    const { instanceId, creds } = await b.registered();
+    const key = generateKeyPair('ec');
+    const now = new Date();
+    const { certPem } = await issueCertificate({
+      ca: { keyPem: b.t.server.tls.caKeyPem, certPem: b.t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem, subject: { commonName: '' },
+      notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client', uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
+    });
+    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, { cert: certPem, key: key.privateKeyPem }), 401,
+      /\(the client certificate is not strict DER or has no common name\)/);
+  });
   test('refresh without a CSR → 400', async () => {
     const { id, instanceId, creds } = await b.registered();
     refused(await b.refresh({ instanceId }, { attestationData: attestation('sports.api', creds) }, id), 400, /no csr provided/);

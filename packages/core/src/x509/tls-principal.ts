@@ -47,7 +47,6 @@ export const tlsPrincipal = (socket: TLSSocket): string | undefined => tlsPeer(s
  * reason, "send your certificate" is all a client that did send one hears.
  */
 export function missingPrincipalReason(socket: TLSSocket): string {
-  if (!socket.encrypted) return 'the connection is not TLS';
   const presented = socket.getPeerCertificate(false)?.raw !== undefined;
   if (!presented) return 'no client certificate was presented';
   if (!socket.authorized) return `the client certificate did not verify against this server's CA: ${String(socket.authorizationError)}`;
