@@ -1,4 +1,5 @@
 /** zms-cli against a real server: every command, the token cache, and refused and malformed cases. */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -211,7 +212,7 @@ describe('the zms-cli binary', () => {
     const now = new Date();
     const { certPem } = await issueCertificate({
       ca: { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem,
-      subject: { commonName: 'sports.api' }, notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+      subject: { commonName: 'sports.api' }, notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
     });
     writeFileSync(join(home, 'svc.key'), key.privateKeyPem);
     writeFileSync(join(home, 'svc.cert'), certPem);

@@ -1,4 +1,5 @@
 /** The server as a whole: TLS material, mTLS principals, and the binary run as a process. */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -32,7 +33,7 @@ describe('TLS and client certificates', () => {
     const now = new Date();
     const { certPem } = await issueCertificate({
       ca, publicKeyPem: key.publicKeyPem, subject: { commonName: cn },
-      notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+      notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
     });
     return { cert: certPem, key: key.privateKeyPem };
   };

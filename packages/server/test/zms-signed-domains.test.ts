@@ -6,6 +6,7 @@
  * signed fields, unset fields left out, strings unescaped), SHA-256 signatures
  * in YBase64 (ECDSA DER), and the JWS form (DER by default, P1363 on request).
  */
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
@@ -99,7 +100,7 @@ test('every domain in the full change feed is signed (sys.* principal, master co
   const now = new Date();
   const { certPem } = await issueCertificate({
     ca: { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem, subject: { commonName: 'sys.auth.zts' },
-    notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+    notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
   });
   const r = await httpsJson<{ domains: { domain: Obj; signature: string; keyId: string }[] }>({ url: `${t.url}/sys/modified_domains?master=true`, ca: t.ca, cert: certPem, key: key.privateKeyPem });
   assert.equal(r.status, 200, r.text);
