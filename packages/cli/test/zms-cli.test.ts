@@ -1,5 +1,4 @@
 /** zms-cli against a real server: every command, the token cache, and refused and malformed cases. */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startTestServer, ADMIN_PASSWORD, type TestServer } from '@tessera/server/test/support/test-server';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { main } from '../src/main.ts';
 
 const BIN = new URL('../bin/zms-cli.js', import.meta.url).pathname;

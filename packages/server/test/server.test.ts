@@ -1,5 +1,4 @@
 /** The server as a whole: TLS material, mTLS principals, and the binary run as a process. */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -10,6 +9,7 @@ import { httpsJson } from '@tessera/core/https-client';
 import { createCertificateAuthority } from '@tessera/core/x509/ca';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const BIN = new URL('../bin/tessera.js', import.meta.url).pathname;

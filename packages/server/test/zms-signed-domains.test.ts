@@ -6,13 +6,13 @@
  * signed fields, unset fields left out, strings unescaped), SHA-256 signatures
  * in YBase64 (ECDSA DER), and the JWS form (DER by default, P1363 on request).
  */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { httpsJson } from '@tessera/core/https-client';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 let t: TestServer;

@@ -1,9 +1,9 @@
 /** Steps shared by register and refresh: request names, domain and service checks, the provider call, signing. */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { ApiError, badRequest, notFound } from '@tessera/core/errors';
 import { serviceNameProblem, validName } from '@tessera/core/names';
 import { claim, fact, refusal } from '@tessera/core/explained';
 import type { DomainData } from '@tessera/core/model';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import type { Caller, ZtsContext } from './context.ts';
 import type { InstanceConfirmation, ProviderResult } from './providers/instance-provider.ts';
 import { ProviderError } from './providers/instance-provider.ts';

@@ -3,10 +3,10 @@
  * `POST /domain/{d}/role/{r}/token`): a service proves with its certificate
  * that it is a member of a role and gets a client certificate for it.
  */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { isRoleMember } from '@tessera/core/authz/evaluate-access';
 import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { refusal, type Explained } from '@tessera/core/explained';
 import type { Caller, ZtsContext } from './context.ts';
 import { certSubject, INSTANCE_ID_URI, roleCertUris } from './cert-names.ts';

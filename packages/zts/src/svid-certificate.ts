@@ -10,9 +10,9 @@
  * Nothing in the request names the identity: the SPIFFE ID is the one ZTS
  * wrote into the caller's certificate, and the SVID never outlives it.
  */
-import { backdated } from '@tessera/core/x509/clock-skew';
 import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
+import { backdated } from '@tessera/core/x509/clock-skew';
 import { SignJWT } from 'jose';
 import type { Caller, ZtsContext } from './context.ts';
 

@@ -3,13 +3,13 @@
  * client certificate, one without exactly one SPIFFE ID, an empty CSR and a CSR
  * whose self-signature does not verify are refused before anything is signed.
  */
-import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '@tessera/core/errors';
 import { createCsr } from '@tessera/core/x509/csr';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import type { CertificateInfo } from '@tessera/core/x509/certificate';
+import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
 import type { Caller, ZtsContext } from '../src/context.ts';
 import type { SignRequest } from '../src/signer.ts';
 import { issueSvid } from '../src/svid-certificate.ts';
