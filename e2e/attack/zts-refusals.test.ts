@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { createCertificateAuthority } from '@tessera/core/x509/ca';
-import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
+import { backdated, CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
 import { issueCertificate } from '@tessera/core/x509/issue';
 import { generateKeyPair } from '@tessera/core/x509/keys';
 import { assumeRole, ztsCall } from '@tessera/server/test/support/workload';
@@ -379,6 +379,16 @@ describe('delete (instance-delete.ts)', () => {
 
 describe('refresh (instance-refresh.ts)', () => {
   const fresh = async (instanceId: string, change?: CsrSpec) => (await b.serviceCsr(instanceId, change)).csr;
+  /** A client certificate naming the instance, signed by `ca`, for an hour from now. */
+  const instanceCert = async (ca: { keyPem: string; certPem: string }, instanceId: string, commonName: string): Promise<Identity> => {
+    const key = generateKeyPair('ec');
+    const now = new Date();
+    const { certPem } = await issueCertificate({
+      ca, publicKeyPem: key.publicKeyPem, subject: { commonName }, notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
+      uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
+    });
+    return { cert: certPem, key: key.privateKeyPem };
+  };
 
   test('refresh without a client certificate → 401', async () => {
     const { instanceId, creds } = await b.registered();
@@ -388,24 +398,13 @@ describe('refresh (instance-refresh.ts)', () => {
   test('refresh with a look-alike certificate from another CA → 401 that says it did not verify', async () => {
     const { instanceId, creds } = await b.registered();
     const rogue = await createCertificateAuthority({ commonName: 'Rogue', alg: 'ec', validityDays: 1, now: new Date() });
-    const key = generateKeyPair('ec');
-    const now = new Date();
-    const { certPem } = await issueCertificate({
-      ca: rogue, publicKeyPem: key.publicKeyPem, subject: { commonName: 'sports.api' }, notBefore: now, notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
-      uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
-    });
-    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, { cert: certPem, key: key.privateKeyPem }), 401,
+    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, await instanceCert(rogue, instanceId, 'sports.api')), 401,
       /refresh needs the current service certificate: .*\(the client certificate did not verify against this server's CA: UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/);
   });
   test('refresh with a certificate of this CA that names no principal (no CN) → 401 that says so', async () => {
     const { instanceId, creds } = await b.registered();
-    const key = generateKeyPair('ec');
-    const now = new Date();
-    const { certPem } = await issueCertificate({
-      ca: { keyPem: b.t.server.tls.caKeyPem, certPem: b.t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem, subject: { commonName: '' },
-      notBefore: new Date(now.getTime() - 60_000), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client', uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
-    });
-    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, { cert: certPem, key: key.privateKeyPem }), 401,
+    const ours = { keyPem: b.t.server.tls.caKeyPem, certPem: b.t.server.tls.caCertPem };
+    refused(await b.refresh({ instanceId }, { csr: await fresh(instanceId), attestationData: attestation('sports.api', creds) }, await instanceCert(ours, instanceId, '')), 401,
       /\(the client certificate is not strict DER or has no common name\)/);
   });
   test('refresh without a CSR → 400', async () => {

@@ -26,8 +26,8 @@ export interface ZtsContext {
 export interface Caller {
   /** CN of the client certificate, when one was presented and verified. */
   principal?: string;
-  /** Why there is no principal, when there is none (said in the refusal). */
-  noPrincipal?: string;
+  /** Why there is no principal, when there is none; asked only by a refusal, not on every register. */
+  noPrincipal?: () => string;
   /** The client certificate, read once per TLS connection, for refresh and role checks. */
   cert?: CertificateInfo;
   ip: string;

@@ -12,7 +12,7 @@ export async function deleteInstance(
   path: { provider: string; domain: string; service: string; instanceId: string },
 ): Promise<void> {
   const { provider, domain, service } = requestNames(path);
-  if (!caller.principal) throw unauthorized(`Authentication required: ${authHint(ctx)} (${caller.noPrincipal})`);
+  if (!caller.principal) throw unauthorized(`Authentication required: ${authHint(ctx)} (${caller.noPrincipal?.()})`);
   const allowed =
     caller.principal === provider ||
     evaluateAccess({ principal: caller.principal, action: 'delete', resource: `${domain}:instance.${path.instanceId}` }, (d) => ctx.snapshots.get(d), ctx.now()).granted;

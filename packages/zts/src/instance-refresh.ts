@@ -23,7 +23,7 @@ export async function refreshInstance(
   const { provider, domain, service } = requestNames(path);
   const full = `${domain}.${service}`;
   if (!caller.principal || !caller.cert) {
-    throw unauthorized(`refresh needs the current service certificate: connect with it as the TLS client certificate (${caller.noPrincipal})`);
+    throw unauthorized(`refresh needs the current service certificate: connect with it as the TLS client certificate (${caller.noPrincipal?.()})`);
   }
   const data = tenantDomain(ctx, domain, service);
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('no csr provided');

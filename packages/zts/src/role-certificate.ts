@@ -25,7 +25,7 @@ export async function issueRoleCertificate(
   body: Record<string, unknown>,
   expected?: { domain: string; role: string },
 ): Promise<RoleCertResult> {
-  if (!caller.principal || !caller.cert) throw unauthorized(`role certificates need a service certificate as the TLS client certificate (${caller.noPrincipal})`);
+  if (!caller.principal || !caller.cert) throw unauthorized(`role certificates need a service certificate as the TLS client certificate (${caller.noPrincipal?.()})`);
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);

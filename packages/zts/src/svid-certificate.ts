@@ -24,7 +24,7 @@ export interface SvidResult {
 
 /** The caller's SPIFFE ID, from the service certificate ZTS issued it (a role certificate or a revoked one is refused). */
 function callerSpiffeId(ctx: ZtsContext, caller: Caller, what: string): { principal: string; spiffeId: string; notAfter: Date } {
-  if (!caller.principal || !caller.cert) throw unauthorized(`${what} needs the service certificate as the TLS client certificate (${caller.noPrincipal})`);
+  if (!caller.principal || !caller.cert) throw unauthorized(`${what} needs the service certificate as the TLS client certificate (${caller.noPrincipal?.()})`);
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);

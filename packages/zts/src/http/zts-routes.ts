@@ -23,7 +23,7 @@ function callerOf(req: FastifyRequest): Caller {
   // Read once per TLS connection (keep-alive clients send many requests on one).
   const cert = principal ? tlsPeerCertificate(socket) : undefined;
   return {
-    ...(principal ? { principal } : { noPrincipal: missingPrincipalReason(socket) }),
+    ...(principal ? { principal } : { noPrincipal: () => missingPrincipalReason(socket) }),
     ...(cert ? { cert } : {}),
     ip: req.ip,
     ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
