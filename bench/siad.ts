@@ -4,7 +4,7 @@
  * ZTS through aws-sim), next to a bare `node -e 0` in the same run; then the
  * daemon's resident memory after a number of refreshes.
  *
- *   node --import tsx bench/siad.ts [--runs N] [--refreshes N] [--plain-sts]
+ *   node --import tsx bench/siad.ts [--runs N] [--refreshes N] [--plain-sts] [--node <path>]
  *
  * Each daemon refresh is at least a second apart (siad's floor), so
  * --refreshes sets the run time: the default keeps it under a minute, the
@@ -16,10 +16,12 @@
  * RSS is the median of samples taken at its last tenth of refreshes.
  * The Fargate task reaches STS over HTTPS (bench/support/tls-front.ts in
  * front of aws-sim), as on AWS; --plain-sts keeps aws-sim's plain HTTP.
+ * --node runs siad and the bare row on another Node (e.g. .tools/node24/node_modules/node/bin/node,
+ * which scripts/test-node24.sh --prepare installs); the bench itself stays on this one.
  * Peak memory comes from /usr/bin/time (Debian's `time` package).
  * BENCH_SIAD_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", go before siad's bundle (to profile it).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +38,12 @@ const ACCOUNT = '123456789012';
 const TIME = '/usr/bin/time';
 
 const { values: opts } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, refreshes: { type: 'string', default: '30' }, 'plain-sts': { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    refreshes: { type: 'string', default: '30' },
+    'plain-sts': { type: 'boolean', default: false },
+    node: { type: 'string', default: process.execPath },
+  },
 });
 const RUNS = Number(opts.runs);
 const REFRESHES = Number(opts.refreshes);
@@ -48,8 +55,12 @@ if (!existsSync(TIME)) throw new Error(`${TIME} is missing: apt-get install time
 execFileSync(process.execPath, [join(ROOT, 'packages/sia/build.mjs')], { stdio: 'inherit' });
 const SIAD = join(ROOT, 'packages/sia/dist/siad.mjs');
 const EXTRA = process.env.BENCH_SIAD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-/** The node flags of docs/examples/Dockerfile's ENTRYPOINT (docs/benchmarks.md says why). */
-const IMAGE_NODE_FLAGS = ['--lite-mode', '--no-expose-wasm'];
+const NODE = opts.node;
+/**
+ * The node flags of docs/examples/Dockerfile's ENTRYPOINT (docs/benchmarks.md says why). Node 24 refuses
+ * --no-expose-wasm ("bad option"), and needs it not: its --lite-mode does not warn about WebAssembly.
+ */
+const IMAGE_NODE_FLAGS = ['--lite-mode', ...(spawnSync(NODE, ['--lite-mode', '--no-expose-wasm', '-e', '0']).status === 0 ? ['--no-expose-wasm'] : [])];
 const LAUNCHES: [string, string[]][] = [
   ['', [...EXTRA, SIAD]],
   [' [image flags]', [...IMAGE_NODE_FLAGS, ...EXTRA, SIAD]],
@@ -58,7 +69,7 @@ const LAUNCHES: [string, string[]][] = [
 /** One run under /usr/bin/time: wall seconds and peak RSS (MB). */
 function measure(args: string[], env: NodeJS.ProcessEnv): Promise<{ wall: number; peakMb: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TIME, ['-f', 'BENCH %e %M', process.execPath, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(TIME, ['-f', 'BENCH %e %M', NODE, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
@@ -125,7 +136,8 @@ try {
   const common = (siadir: string) => ['-zts', zts.hostname, '-ztsport', zts.port, '-ztscacert', caFile, '-dnsdomains', 'aws.athenz.cloud',
     '-providerprefix', 'athenz.aws', '-siadir', siadir, '-config', '/nonexistent/sia_config'];
 
-  console.log(`${`siad (bundle), median of ${RUNS} runs`.padEnd(52)}   wall   peak RSS`);
+  const version = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`${`siad (bundle) on Node ${version}, median of ${RUNS} runs`.padEnd(52)}   wall   peak RSS`);
   await row('node -e 0 (bare Node)', () => measure(['-e', '0'], {}));
   let n = 0;
   for (const [label, args] of LAUNCHES) {
@@ -143,7 +155,7 @@ try {
     { label: ' [image flags] (EKS)', args: imageFlags, env: { ...pod.env, ATHENZ_SIA_POD_NAMESPACE: pod.namespace }, method: 'eks-token' },
   ];
   const daemons = runs.map(({ label, args, env, method }, i) => {
-    const child = spawn(process.execPath, [...args, ...common(join(dir, `daemon-${i}`))], {
+    const child = spawn(NODE, [...args, ...common(join(dir, `daemon-${i}`))], {
       env: { ...env, ATHENZ_SIA_REFRESH_INTERVAL: '0.001' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -517,6 +517,15 @@ describe('the bundle', () => {
     const alone = join(dir, 'image', 'siad.mjs');
     cpSync(join(ROOT, 'packages/sia/dist'), join(dir, 'image'), { recursive: true });
     assert.match(execFileSync(process.execPath, [alone, '-version'], { encoding: 'utf8' }), /^siad \(Tessera\) \d+\.\d+\.\d+\n$/);
+    // Built-ins come in as CommonJS objects (packages/sia/build.mjs): an ES import of one reads all its
+    // exports, and on Node 22 and later node:http's WebSocket getter alone loads undici, http2 and worker_threads.
+    for (const f of ['siad.mjs', ...readdirSync(join(dir, 'image', 'chunks')).map((c) => join('chunks', c))]) {
+      assert.deepEqual(readFileSync(join(dir, 'image', f), 'utf8').match(/from "node:[^"]+"|import\("node:[^"]+"\)/g), null, `${f} imports a built-in as an ES module`);
+    }
+    const listModules = `data:text/javascript,process.on('exit', () => console.error(process.moduleLoadList.join(',')))`;
+    const loaded = spawnSync(process.execPath, ['--import', listModules, alone, '-version'], { encoding: 'utf8' }).stderr;
+    assert.match(loaded, /NativeModule https/);
+    assert.doesNotMatch(loaded, /NativeModule (internal\/deps\/undici|http2)/);
     const task = await sim.launchFargateTask({ taskRole: 'sports.api-service', account: ACCOUNT, cluster: 'prod' });
     const siadir = join(dir, 'bundle');
     const r = await siad(['-cmd', 'post', '-config', NO_CONFIG], task.env, siadir, alone);

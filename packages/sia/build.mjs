@@ -5,6 +5,22 @@ import { cpSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outdir = new URL('./dist', import.meta.url).pathname;
+
+// Node's built-ins as their CommonJS objects, never through their ES module views. Node builds a
+// built-in's ES view by reading every export once, lazy getters too: from Node 22 on, node:http's
+// WebSocket getter thereby loads undici, http2 and worker_threads (4 MB more for siad on Node 24; see
+// docs/benchmarks.md). As a CommonJS module, a built-in is read one name at a time, where code uses it.
+const builtinsAsCommonJs = {
+  name: 'builtins-as-commonjs',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(a.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [new URL('./src/bundle-entry.ts', import.meta.url).pathname],
@@ -23,6 +39,7 @@ await build({
   legalComments: 'none',
   // The AWS SDK is CommonJS and requires node built-ins; ESM output needs a real require for them.
   banner: { js: "import { createRequire as __siadCreateRequire } from 'node:module'; const require = __siadCreateRequire(import.meta.url);" },
+  plugins: [builtinsAsCommonJs],
   logLevel: 'warning',
 });
 // The socket's .proto files, read at run time from ../proto of the chunk that serves them.
