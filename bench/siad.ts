@@ -58,7 +58,7 @@ const EXTRA = process.env.BENCH_SIAD_NODE_ARGS?.split(' ').filter(Boolean) ?? []
 const NODE = opts.node;
 /**
  * The node flags of docs/examples/Dockerfile's ENTRYPOINT (docs/benchmarks.md says why). Node 24 refuses
- * --no-expose-wasm ("bad option"), and needs it not: its --lite-mode does not warn about WebAssembly.
+ * --no-expose-wasm ("bad option") and does not need it: its --lite-mode does not warn about WebAssembly.
  */
 const IMAGE_NODE_FLAGS = ['--lite-mode', ...(spawnSync(NODE, ['--lite-mode', '--no-expose-wasm', '-e', '0']).status === 0 ? ['--no-expose-wasm'] : [])];
 const LAUNCHES: [string, string[]][] = [
