@@ -517,8 +517,8 @@ describe('the bundle', () => {
     const alone = join(dir, 'image', 'siad.mjs');
     cpSync(join(ROOT, 'packages/sia/dist'), join(dir, 'image'), { recursive: true });
     assert.match(execFileSync(process.execPath, [alone, '-version'], { encoding: 'utf8' }), /^siad \(Tessera\) \d+\.\d+\.\d+\n$/);
-    // Built-ins come in as CommonJS objects (packages/sia/build.mjs): an ES import of one reads all its
-    // exports, and on Node 22 and later node:http's WebSocket getter alone loads undici, http2 and worker_threads.
+    // Built-ins come in as CommonJS objects (packages/sia/build.mjs): an ES import of one reads all its exports,
+    // and from Node 22 on node:http's WebSocket getter loads undici (which kills a --lite-mode process on Node 22).
     for (const f of ['siad.mjs', ...readdirSync(join(dir, 'image', 'chunks')).map((c) => join('chunks', c))]) {
       assert.deepEqual(readFileSync(join(dir, 'image', f), 'utf8').match(/from "node:[^"]+"|import\("node:[^"]+"\)/g), null, `${f} imports a built-in as an ES module`);
     }

@@ -8,8 +8,9 @@ const outdir = new URL('./dist', import.meta.url).pathname;
 
 // Node's built-ins as their CommonJS objects, never through their ES module views. Node builds a
 // built-in's ES view by reading every export once, lazy getters too: from Node 22 on, node:http's
-// WebSocket getter thereby loads undici, http2 and worker_threads (4 MB more for siad on Node 24; see
-// docs/benchmarks.md). As a CommonJS module, a built-in is read one name at a time, where code uses it.
+// WebSocket getter thereby loads undici, http2 and worker_threads (4 MB more for siad on Node 24), and on
+// Node 22 under --lite-mode, which has no WebAssembly, undici's start throws and the process exits
+// (docs/benchmarks.md). As a CommonJS module, a built-in is read one name at a time, where code uses it.
 const builtinsAsCommonJs = {
   name: 'builtins-as-commonjs',
   setup(b) {
