@@ -14,9 +14,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCertificate } from '@tessera/core/x509/certificate';
 import { createCertificateAuthority } from '@tessera/core/x509/ca';
-import { backdated, CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
-import { issueCertificate } from '@tessera/core/x509/issue';
-import { generateKeyPair } from '@tessera/core/x509/keys';
+import { CLOCK_SKEW_MS } from '@tessera/core/x509/clock-skew';
+import { clientCertificate } from '@tessera/server/test/support/client-certificate';
 import { assumeRole, ztsCall } from '@tessera/server/test/support/workload';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { awsTrustPolicy } from '@tessera/aws-sim/policy-templates';
@@ -379,16 +378,9 @@ describe('delete (instance-delete.ts)', () => {
 
 describe('refresh (instance-refresh.ts)', () => {
   const fresh = async (instanceId: string, change?: CsrSpec) => (await b.serviceCsr(instanceId, change)).csr;
-  /** A client certificate naming the instance, signed by `ca`, for an hour from now. */
-  const instanceCert = async (ca: { keyPem: string; certPem: string }, instanceId: string, commonName: string): Promise<Identity> => {
-    const key = generateKeyPair('ec');
-    const now = new Date();
-    const { certPem } = await issueCertificate({
-      ca, publicKeyPem: key.publicKeyPem, subject: { commonName }, notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
-      uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`],
-    });
-    return { cert: certPem, key: key.privateKeyPem };
-  };
+  /** A client certificate naming the instance, signed by `ca`. */
+  const instanceCert = (ca: { keyPem: string; certPem: string }, instanceId: string, commonName: string): Promise<Identity> =>
+    clientCertificate(ca, { commonName, uris: [`athenz://instanceid/${PROVIDER}/${instanceId}`] });
 
   test('refresh without a client certificate → 401', async () => {
     const { instanceId, creds } = await b.registered();

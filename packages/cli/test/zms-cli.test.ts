@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startTestServer, ADMIN_PASSWORD, type TestServer } from '@tessera/server/test/support/test-server';
-import { backdated } from '@tessera/core/x509/clock-skew';
+import { clientCertificate } from '@tessera/server/test/support/client-certificate';
 import { main } from '../src/main.ts';
 
 const BIN = new URL('../bin/zms-cli.js', import.meta.url).pathname;
@@ -206,16 +206,9 @@ describe('the zms-cli binary', () => {
   });
 
   test('mTLS with -key and -cert (Athenz single-dash flags)', async () => {
-    const { issueCertificate } = await import('@tessera/core/x509/issue');
-    const { generateKeyPair } = await import('@tessera/core/x509/keys');
-    const key = generateKeyPair('ec');
-    const now = new Date();
-    const { certPem } = await issueCertificate({
-      ca: { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem,
-      subject: { commonName: 'sports.api' }, notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
-    });
-    writeFileSync(join(home, 'svc.key'), key.privateKeyPem);
-    writeFileSync(join(home, 'svc.cert'), certPem);
+    const svc = await clientCertificate({ keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, { commonName: 'sports.api' });
+    writeFileSync(join(home, 'svc.key'), svc.key);
+    writeFileSync(join(home, 'svc.cert'), svc.cert);
     const r = await run(['-key', join(home, 'svc.key'), '-cert', join(home, 'svc.cert'), '-d', 'sports', 'check-access', 'launch', 'sports:service.api'], {});
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'access: denied\n');

@@ -7,9 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpsJson } from '@tessera/core/https-client';
 import { createCertificateAuthority } from '@tessera/core/x509/ca';
-import { issueCertificate } from '@tessera/core/x509/issue';
-import { generateKeyPair } from '@tessera/core/x509/keys';
-import { backdated } from '@tessera/core/x509/clock-skew';
+import { clientCertificate } from './support/client-certificate.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 const BIN = new URL('../bin/tessera.js', import.meta.url).pathname;
@@ -28,26 +26,16 @@ describe('TLS and client certificates', () => {
     assert.match(readFileSync(join(t.dataDir, 'ca.cert.pem'), 'utf8'), /BEGIN CERTIFICATE/);
   });
 
-  const clientCert = async (ca: { keyPem: string; certPem: string }, cn: string) => {
-    const key = generateKeyPair('ec');
-    const now = new Date();
-    const { certPem } = await issueCertificate({
-      ca, publicKeyPem: key.publicKeyPem, subject: { commonName: cn },
-      notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
-    });
-    return { cert: certPem, key: key.privateKeyPem };
-  };
-
   test('a client certificate from Tessera\'s CA authenticates as its CN', async () => {
     const ca = { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem };
-    const res = await httpsJson<{ domain: string; service: string; token: string }>({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(ca, 'sports.api')) });
+    const res = await httpsJson<{ domain: string; service: string; token: string }>({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCertificate(ca, { commonName: 'sports.api' })) });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { domain: 'sports', service: 'api', token: '' });
   });
 
   test('a client certificate from another CA is not accepted', async () => {
     const rogue = await createCertificateAuthority({ commonName: 'Rogue', alg: 'ec', validityDays: 1, now: new Date() });
-    const res = await httpsJson({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCert(rogue, 'user.admin')) });
+    const res = await httpsJson({ url: `${t.url}/principal`, ca: t.ca, ...(await clientCertificate(rogue, { commonName: 'user.admin' })) });
     assert.equal(res.status, 401);
   });
 });

@@ -10,9 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { httpsJson } from '@tessera/core/https-client';
-import { issueCertificate } from '@tessera/core/x509/issue';
-import { generateKeyPair } from '@tessera/core/x509/keys';
-import { backdated } from '@tessera/core/x509/clock-skew';
+import { clientCertificate } from './support/client-certificate.ts';
 import { startTestServer, type TestServer } from './support/test-server.ts';
 
 let t: TestServer;
@@ -96,13 +94,8 @@ test('SignedDomain and its policies verify against the ZMS key published in sys.
 });
 
 test('every domain in the full change feed is signed (sys.* principal, master copy)', async () => {
-  const key = generateKeyPair('ec');
-  const now = new Date();
-  const { certPem } = await issueCertificate({
-    ca: { keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, publicKeyPem: key.publicKeyPem, subject: { commonName: 'sys.auth.zts' },
-    notBefore: backdated(now), notAfter: new Date(now.getTime() + 3_600_000), usage: 'client',
-  });
-  const r = await httpsJson<{ domains: { domain: Obj; signature: string; keyId: string }[] }>({ url: `${t.url}/sys/modified_domains?master=true`, ca: t.ca, cert: certPem, key: key.privateKeyPem });
+  const zts = await clientCertificate({ keyPem: t.server.tls.caKeyPem, certPem: t.server.tls.caCertPem }, { commonName: 'sys.auth.zts' });
+  const r = await httpsJson<{ domains: { domain: Obj; signature: string; keyId: string }[] }>({ url: `${t.url}/sys/modified_domains?master=true`, ca: t.ca, ...zts });
   assert.equal(r.status, 200, r.text);
   const zmsKey = await zmsPublicKey('0');
   assert.ok(r.body.domains.length >= 5);

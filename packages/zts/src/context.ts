@@ -1,5 +1,6 @@
 /** What every ZTS operation is given: dependencies passed in, never global. */
 import type { Kysely } from 'kysely';
+import { unauthorized, type ApiError } from '@tessera/core/errors';
 import type { CertificateInfo } from '@tessera/core/x509/certificate';
 import type { Database } from '@tessera/store/schema';
 import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
@@ -32,4 +33,10 @@ export interface Caller {
   cert?: CertificateInfo;
   ip: string;
   userAgent?: string;
+}
+
+/** The 401 for a caller that proved no principal: `message`, then why, when the connection can tell. */
+export function noPrincipalRefusal(caller: Caller, message: string): ApiError {
+  const why = caller.noPrincipal?.();
+  return unauthorized(why ? `${message} (${why})` : message);
 }

@@ -1,7 +1,7 @@
 /** `DELETE /instance/...`: by the provider itself, or a principal with `delete` on `<domain>:instance.<id>`. */
 import { evaluateAccess } from '@tessera/core/authz/evaluate-access';
-import { forbidden, notFound, unauthorized } from '@tessera/core/errors';
-import type { Caller, ZtsContext } from './context.ts';
+import { forbidden, notFound } from '@tessera/core/errors';
+import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
 import { revokeCertRecord } from '@tessera/store/revoked-certificates';
 import { requestNames } from './instance-request.ts';
 import { authHint } from './principal-token-auth.ts';
@@ -12,7 +12,7 @@ export async function deleteInstance(
   path: { provider: string; domain: string; service: string; instanceId: string },
 ): Promise<void> {
   const { provider, domain, service } = requestNames(path);
-  if (!caller.principal) throw unauthorized(`Authentication required: ${authHint(ctx)} (${caller.noPrincipal?.()})`);
+  if (!caller.principal) throw noPrincipalRefusal(caller, `Authentication required: ${authHint(ctx)}`);
   const allowed =
     caller.principal === provider ||
     evaluateAccess({ principal: caller.principal, action: 'delete', resource: `${domain}:instance.${path.instanceId}` }, (d) => ctx.snapshots.get(d), ctx.now()).granted;

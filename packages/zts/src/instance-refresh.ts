@@ -4,9 +4,9 @@
  * with fresh attestation. A certificate that is neither the current nor the
  * previous one revokes the instance: it was copied.
  */
-import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
+import { badRequest, forbidden } from '@tessera/core/errors';
 import { fact, refusal } from '@tessera/core/explained';
-import type { Caller, ZtsContext } from './context.ts';
+import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
 import { authorizeLaunch } from './launch-authorization.ts';
 import { instanceIdOf, validateServiceCsr } from './service-csr.ts';
 import { findCertRecord, REVOKED, updateCertRecord } from './cert-records.ts';
@@ -23,7 +23,7 @@ export async function refreshInstance(
   const { provider, domain, service } = requestNames(path);
   const full = `${domain}.${service}`;
   if (!caller.principal || !caller.cert) {
-    throw unauthorized(`refresh needs the current service certificate: connect with it as the TLS client certificate (${caller.noPrincipal?.()})`);
+    throw noPrincipalRefusal(caller, 'refresh needs the current service certificate: connect with it as the TLS client certificate');
   }
   const data = tenantDomain(ctx, domain, service);
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('no csr provided');

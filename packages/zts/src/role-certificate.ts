@@ -8,7 +8,7 @@ import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/err
 import { parseCsr } from '@tessera/core/x509/csr';
 import { backdated } from '@tessera/core/x509/clock-skew';
 import { refusal, type Explained } from '@tessera/core/explained';
-import type { Caller, ZtsContext } from './context.ts';
+import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
 import { certSubject, INSTANCE_ID_URI, roleCertUris } from './cert-names.ts';
 import { optMinutes } from './instance-request.ts';
 
@@ -25,7 +25,7 @@ export async function issueRoleCertificate(
   body: Record<string, unknown>,
   expected?: { domain: string; role: string },
 ): Promise<RoleCertResult> {
-  if (!caller.principal || !caller.cert) throw unauthorized(`role certificates need a service certificate as the TLS client certificate (${caller.noPrincipal?.()})`);
+  if (!caller.principal || !caller.cert) throw noPrincipalRefusal(caller, 'role certificates need a service certificate as the TLS client certificate');
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);

@@ -14,7 +14,7 @@ import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
 import { backdated } from '@tessera/core/x509/clock-skew';
 import { SignJWT } from 'jose';
-import type { Caller, ZtsContext } from './context.ts';
+import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
 
 export interface SvidResult {
   certPem: string;
@@ -24,7 +24,7 @@ export interface SvidResult {
 
 /** The caller's SPIFFE ID, from the service certificate ZTS issued it (a role certificate or a revoked one is refused). */
 function callerSpiffeId(ctx: ZtsContext, caller: Caller, what: string): { principal: string; spiffeId: string; notAfter: Date } {
-  if (!caller.principal || !caller.cert) throw unauthorized(`${what} needs the service certificate as the TLS client certificate (${caller.noPrincipal?.()})`);
+  if (!caller.principal || !caller.cert) throw noPrincipalRefusal(caller, `${what} needs the service certificate as the TLS client certificate`);
   if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
   if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
     throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
