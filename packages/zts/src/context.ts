@@ -1,6 +1,6 @@
 /** What every ZTS operation is given: dependencies passed in, never global. */
 import type { Kysely } from 'kysely';
-import { unauthorized, type ApiError } from '@tessera/core/errors';
+import { forbidden, unauthorized, type ApiError } from '@tessera/core/errors';
 import type { CertificateInfo } from '@tessera/core/x509/certificate';
 import type { Database } from '@tessera/store/schema';
 import type { DomainSnapshots } from '@tessera/store/domain-snapshots';
@@ -39,4 +39,19 @@ export interface Caller {
 export function noPrincipalRefusal(caller: Caller, message: string): ApiError {
   const why = caller.noPrincipal?.();
   return unauthorized(why ? `${message} (${why})` : message);
+}
+
+/**
+ * The caller as a service, for role certificates and SVIDs: a service
+ * certificate as the TLS client certificate, neither a role certificate nor
+ * a revoked one. `need` says what asked for it, for the 401.
+ */
+export function serviceCertCaller(ctx: ZtsContext, caller: Caller, need: string): { principal: string; cert: CertificateInfo } {
+  const { principal, cert } = caller;
+  if (!principal || !cert) throw noPrincipalRefusal(caller, `${need} as the TLS client certificate`);
+  if (principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
+  if (ctx.revocations.isRevoked(cert.serialHex)) {
+    throw unauthorized(`the client certificate (serial ${cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
+  }
+  return { principal, cert };
 }

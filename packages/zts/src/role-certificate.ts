@@ -4,11 +4,11 @@
  * that it is a member of a role and gets a client certificate for it.
  */
 import { isRoleMember } from '@tessera/core/authz/evaluate-access';
-import { badRequest, forbidden, notFound, unauthorized } from '@tessera/core/errors';
+import { badRequest, forbidden, notFound } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
 import { backdated } from '@tessera/core/x509/clock-skew';
 import { refusal, type Explained } from '@tessera/core/explained';
-import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
+import { serviceCertCaller, type Caller, type ZtsContext } from './context.ts';
 import { certSubject, INSTANCE_ID_URI, roleCertUris } from './cert-names.ts';
 import { optMinutes } from './instance-request.ts';
 
@@ -25,11 +25,7 @@ export async function issueRoleCertificate(
   body: Record<string, unknown>,
   expected?: { domain: string; role: string },
 ): Promise<RoleCertResult> {
-  if (!caller.principal || !caller.cert) throw noPrincipalRefusal(caller, 'role certificates need a service certificate as the TLS client certificate');
-  if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
-  if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
-    throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
-  }
+  const { principal, cert: callerCert } = serviceCertCaller(ctx, caller, 'role certificates need a service certificate');
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('csr is required: a PEM CSR with CN <domain>:role.<role>');
   const requestMins = optMinutes(body.expiryTime, 'expiryTime');
 
@@ -45,20 +41,19 @@ export async function issueRoleCertificate(
   const data = ctx.snapshots.get(domain);
   if (!data) throw notFound(`No such domain: ${domain}`);
   const found = data.roles.find((r) => r.name === `${domain}:role.${role}`);
-  if (!found || !isRoleMember(found, caller.principal, ctx.now(), (d) => ctx.snapshots.get(d))) {
+  if (!found || !isRoleMember(found, principal, ctx.now(), (d) => ctx.snapshots.get(d))) {
     throw forbidden(
-      `principal ${caller.principal} is not included in the requested role(s) in domain ${domain}; ` +
-        `a domain admin can run: zms-cli -d ${domain} add-member ${role} ${caller.principal}`,
+      `principal ${principal} is not included in the requested role(s) in domain ${domain}; ` +
+        `a domain admin can run: zms-cli -d ${domain} add-member ${role} ${principal}`,
     );
   }
 
-  const callerCert = caller.cert;
   const commonName = `${domain}:role.${role}`;
   const subject = certSubject(csr, { commonName, ou: callerCert.organizationalUnit, allowedO: ctx.config.certAllowedO, fail: invalid });
   const uris = roleCertUris(csr.uris, {
     domain,
     role,
-    principal: caller.principal,
+    principal: principal,
     callerInstanceUri: callerCert.uris.find((u) => u.toLowerCase().startsWith(INSTANCE_ID_URI)),
     fail: invalid,
   });
@@ -67,7 +62,7 @@ export async function issueRoleCertificate(
     if (!callerCert.dnsNames.includes(name)) throw invalid(`DNS name ${name} is not in the service certificate`);
   }
   if (csr.ipAddresses.length > 0) throw invalid('IP addresses are not accepted in role certificates');
-  if (csr.emails.length > 0) throw invalid(`e-mail SANs are not accepted in role certificates: the caller is named by athenz://principal/${caller.principal}`);
+  if (csr.emails.length > 0) throw invalid(`e-mail SANs are not accepted in role certificates: the caller is named by athenz://principal/${principal}`);
 
   // Shortest positive of: the request, the domain's role cert cap, the signer maximum; never past the service certificate.
   const limits = [requestMins, data.roleCertExpiryMins, ctx.config.maxCertMins].filter((v): v is number => !!v && v > 0);

@@ -14,7 +14,7 @@ import { badRequest, forbidden, unauthorized } from '@tessera/core/errors';
 import { parseCsr } from '@tessera/core/x509/csr';
 import { backdated } from '@tessera/core/x509/clock-skew';
 import { SignJWT } from 'jose';
-import { noPrincipalRefusal, type Caller, type ZtsContext } from './context.ts';
+import { serviceCertCaller, type Caller, type ZtsContext } from './context.ts';
 
 export interface SvidResult {
   certPem: string;
@@ -24,14 +24,10 @@ export interface SvidResult {
 
 /** The caller's SPIFFE ID, from the service certificate ZTS issued it (a role certificate or a revoked one is refused). */
 function callerSpiffeId(ctx: ZtsContext, caller: Caller, what: string): { principal: string; spiffeId: string; notAfter: Date } {
-  if (!caller.principal || !caller.cert) throw noPrincipalRefusal(caller, `${what} needs the service certificate as the TLS client certificate`);
-  if (caller.principal.includes(':role.')) throw forbidden('Role Identity not authorized for request: use the service certificate');
-  if (ctx.revocations.isRevoked(caller.cert.serialHex)) {
-    throw unauthorized(`the client certificate (serial ${caller.cert.serialHex}) is revoked: the instance must register again to get a new certificate`);
-  }
-  const spiffeIds = caller.cert.uris.filter((u) => u.toLowerCase().startsWith('spiffe://'));
-  if (spiffeIds.length !== 1) throw forbidden(`the client certificate of ${caller.principal} carries no single SPIFFE ID: refresh it first`);
-  return { principal: caller.principal, spiffeId: spiffeIds[0], notAfter: caller.cert.notAfter };
+  const { principal, cert } = serviceCertCaller(ctx, caller, `${what} needs the service certificate`);
+  const spiffeIds = cert.uris.filter((u) => u.toLowerCase().startsWith('spiffe://'));
+  if (spiffeIds.length !== 1) throw forbidden(`the client certificate of ${principal} carries no single SPIFFE ID: refresh it first`);
+  return { principal, spiffeId: spiffeIds[0], notAfter: cert.notAfter };
 }
 
 /** A JWT-SVID's lifetime (SPIRE's default), never past the caller's certificate. */
@@ -62,23 +58,21 @@ export async function issueJwtSvid(ctx: ZtsContext, caller: Caller, body: Record
 }
 
 export async function issueSvid(ctx: ZtsContext, caller: Caller, body: Record<string, unknown>): Promise<SvidResult> {
-  const { principal, spiffeId } = callerSpiffeId(ctx, caller, 'an X509-SVID');
-  const spiffeIds = [spiffeId];
+  const { principal, spiffeId, notAfter } = callerSpiffeId(ctx, caller, 'an X509-SVID');
   if (typeof body.csr !== 'string' || body.csr === '') throw badRequest('csr is required: a PEM CSR signed by the key to certify (its names are not used)');
   const csr = await parseCsr(body.csr);
   if (!csr.signatureValid) throw badRequest('Unable to parse PKCS10 CSR: its signature does not verify with its own key');
 
   const now = ctx.now();
-  const notAfter = caller.cert!.notAfter;
   if (notAfter.getTime() <= now.getTime()) throw unauthorized(`the client certificate of ${principal} has expired`);
   const { certPem } = await ctx.signer.sign({
     publicKeyPem: csr.publicKeyPem,
     // The CN names the Athenz principal for people reading it; validators look only at the URI.
     subject: { commonName: principal },
-    uris: [spiffeIds[0]],
+    uris: [spiffeId],
     notBefore: backdated(now),
     notAfter,
     usage: 'client-server',
   });
-  return { certPem, spiffeId: spiffeIds[0], notAfter };
+  return { certPem, spiffeId, notAfter };
 }
